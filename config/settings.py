@@ -1,0 +1,188 @@
+"""One typed, frozen settings object, built from TOML files and the environment.
+
+Order of precedence (last wins): ``config/default.toml``, the TOML file named by
+``REPORTING_PORTAL_CONFIG``, environment variables ``REPORTING_PORTAL_<KEY>`` (and
+``DATABASE_URL``). A bad value stops start-up with one line that names the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, cast, get_args
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = Path(__file__).resolve().parent / "default.toml"
+ENV_PREFIX = "REPORTING_PORTAL_"
+
+# Values that must never protect a production installation.
+_PLACEHOLDER_SECRETS = frozenset({"", "CHANGE-ME", "changeme", "secret", "dev", "development"})
+_MIN_SECRET_KEY_LENGTH = 32
+_NIST_MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B
+_OWASP_MIN_ARGON2_MEMORY_KIB = 19456  # OWASP Password Storage Cheat Sheet
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the application. Built only by :func:`load_settings` or tests."""
+
+    environment: Environment
+    secret_key: str
+    instance_dir: Path
+    database_url: str
+    blob_dir: Path
+    organisation_name: str
+    password_min_length: int
+    password_max_length: int
+    password_hash_time_cost: int
+    password_hash_memory_kib: int
+    password_hash_parallelism: int
+    sign_in_max_failures: int
+    sign_in_window_minutes: int
+    staff_idle_minutes: int
+    staff_absolute_hours: int
+    reporter_idle_minutes: int
+    totp_issuer: str
+    max_form_bytes: int
+    log_level: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests use it to lower costs)."""
+        return dataclasses.replace(self, **changes)
+
+
+_POSITIVE_INTS = {
+    "password_min_length",
+    "password_max_length",
+    "password_hash_time_cost",
+    "password_hash_memory_kib",
+    "password_hash_parallelism",
+    "sign_in_max_failures",
+    "sign_in_window_minutes",
+    "staff_idle_minutes",
+    "staff_absolute_hours",
+    "reporter_idle_minutes",
+    "max_form_bytes",
+}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+def _read_toml(path: Path, name: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"{name}: file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{name}: not valid TOML ({error})") from None
+
+
+def _coerce(name: str, raw: object, field_type: str) -> object:
+    """Turn a TOML or environment value into the field's type, or explain why not."""
+    if field_type == "int":
+        if isinstance(raw, bool):
+            raise SettingsError(f"setting {name!r}: expected a whole number, got {raw!r}")
+        try:
+            value = int(cast(Any, raw))
+        except (TypeError, ValueError):
+            raise SettingsError(f"setting {name!r}: expected a whole number, got {raw!r}") from None
+        if name in _POSITIVE_INTS and value <= 0:
+            raise SettingsError(f"setting {name!r}: must be greater than zero, got {value}")
+        return value
+    if not isinstance(raw, str):
+        raise SettingsError(f"setting {name!r}: expected text, got {raw!r}")
+    return raw
+
+
+def _resolve_path(value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the default file, an optional file and the environment.
+
+    Raises :class:`SettingsError` with a one-line message naming the bad setting.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = _read_toml(DEFAULT_FILE, "config/default.toml")
+    extra_file = environ.get(f"{ENV_PREFIX}CONFIG")
+    if extra_file:
+        values.update(_read_toml(Path(extra_file), f"{ENV_PREFIX}CONFIG"))
+
+    fields = {field.name: str(field.type) for field in dataclasses.fields(Settings)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]!r} in a settings file")
+    if environ.get("DATABASE_URL"):
+        values["database_url"] = environ["DATABASE_URL"]
+    for name in fields:
+        env_value = environ.get(f"{ENV_PREFIX}{name.upper()}")
+        if env_value is not None:
+            values[name] = env_value
+    values.update(overrides)
+
+    missing = sorted(set(fields) - set(values))
+    if missing:
+        raise SettingsError(f"setting {missing[0]!r} is missing")
+
+    typed: dict[str, Any] = {}
+    for name, field_type in fields.items():
+        if field_type == "Path" or name == "environment":
+            typed[name] = _coerce(name, values[name], "str")
+        else:
+            typed[name] = _coerce(name, values[name], field_type)
+    return _validate(typed)
+
+
+def _validate(typed: dict[str, Any]) -> Settings:
+    if typed["environment"] not in ENVIRONMENTS:
+        raise SettingsError(
+            f"setting 'environment': expected one of {', '.join(ENVIRONMENTS)}, "
+            f"got {typed['environment']!r}"
+        )
+    typed["log_level"] = typed["log_level"].upper()
+    if typed["log_level"] not in _LOG_LEVELS:
+        raise SettingsError(f"setting 'log_level': unknown level {typed['log_level']!r}")
+    if typed["password_min_length"] < _NIST_MIN_PASSWORD_LENGTH:
+        raise SettingsError("setting 'password_min_length': must be at least 8")
+    if typed["password_max_length"] < max(64, typed["password_min_length"]):
+        raise SettingsError("setting 'password_max_length': must allow at least 64 characters")
+    if typed["password_hash_memory_kib"] < _OWASP_MIN_ARGON2_MEMORY_KIB:
+        raise SettingsError("setting 'password_hash_memory_kib': must be at least 19456")
+
+    instance_dir = _resolve_path(typed["instance_dir"])
+    typed["instance_dir"] = instance_dir
+    typed["blob_dir"] = (
+        _resolve_path(typed["blob_dir"]) if typed["blob_dir"] else instance_dir / "blobs"
+    )
+    if not typed["database_url"]:
+        typed["database_url"] = f"sqlite:///{instance_dir / 'reporting-portal.db'}"
+    if typed["database_url"].startswith("postgresql://"):
+        # SQLAlchemy would pick psycopg2; the project ships psycopg 3.
+        typed["database_url"] = "postgresql+psycopg://" + typed["database_url"][13:]
+
+    secret = typed["secret_key"]
+    if typed["environment"] == "production" and (
+        secret in _PLACEHOLDER_SECRETS or len(secret) < _MIN_SECRET_KEY_LENGTH
+    ):
+        raise SettingsError(
+            "setting 'secret_key': production needs a random value of at least "
+            f"{_MIN_SECRET_KEY_LENGTH} characters, not a default"
+        )
+    return Settings(**typed)

@@ -1,0 +1,98 @@
+"""The application factory.
+
+``create_app(settings, surface=...)`` builds one of three applications from the same
+parts: the reporter app (public pages only), the staff app (handlers, custodians,
+auditors, administrators), or both together for development. Each public surface can
+then sit behind its own address and onion service, and the reporter app has no staff
+route at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+
+from config.settings import Settings
+from reporting_portal import admin, auth, health, reporter, staff_home
+from reporting_portal.auth.forms import SignOutForm
+from reporting_portal.auth.passwords import PasswordService
+from reporting_portal.auth.viewer import load_staff_viewer
+from reporting_portal.blobstore import LocalBlobStore
+from reporting_portal.db import Database, commit_request_session
+from reporting_portal.errors import init_error_handlers
+from reporting_portal.extensions import babel, csrf
+from reporting_portal.security.access import init_access_rules
+from reporting_portal.security.headers import init_security_headers
+from reporting_portal.sessions import ServerSessionInterface
+
+Surface = Literal["combined", "reporter", "staff"]
+LANGUAGES = ("en",)
+
+
+def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_form_bytes,
+        # The CSRF token lives in the server-side session, whose timeouts bound it.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Flask-WTF's strict mode wants a Referer, which Referrer-Policy: no-referrer
+        # withholds on purpose; the token and SameSite=Strict cookies do the work.
+        WTF_CSRF_SSL_STRICT=False,
+        TEMPLATES_AUTO_RELOAD=settings.environment == "development",
+        BABEL_DEFAULT_LOCALE="en",
+        TESTING=settings.environment == "test",
+    )
+    app.extensions["settings"] = settings
+    app.extensions["passwords"] = PasswordService(settings)
+    app.extensions["blob_store"] = LocalBlobStore(settings.blob_dir)
+    app.extensions["surface"] = surface
+    Database(settings.database_url).init_app(app)
+    app.session_interface = ServerSessionInterface(
+        staff_idle=timedelta(minutes=settings.staff_idle_minutes),
+        staff_absolute=timedelta(hours=settings.staff_absolute_hours),
+        reporter_idle=timedelta(minutes=settings.reporter_idle_minutes),
+    )
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    init_security_headers(app)
+    init_error_handlers(app)
+
+    app.register_blueprint(health.bp)
+    if surface in ("combined", "reporter"):
+        app.register_blueprint(reporter.bp)
+    if surface in ("combined", "staff"):
+        app.before_request(load_staff_viewer)
+        app.register_blueprint(auth.bp)
+        app.register_blueprint(staff_home.bp)
+        app.register_blueprint(admin.bp)
+    # Registered after the viewer loader, so rules see who is asking.
+    init_access_rules(app)
+    app.after_request(_commit)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, object]:
+        viewer = g.get("staff_viewer")
+        return {
+            "organisation_name": settings.organisation_name,
+            "viewer": viewer,
+            "sign_out_form": SignOutForm() if viewer is not None else None,
+            "html_lang": str(get_locale() or "en"),
+            "text_direction": "ltr",
+        }
+
+    return app
+
+
+def _select_locale() -> str | None:
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def _commit(response: object) -> object:
+    """Commit the request's one transaction at the boundary (STYLE.md 6)."""
+    commit_request_session()
+    return response

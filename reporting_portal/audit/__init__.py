@@ -1,0 +1,1 @@
+"""The access log: audit events written through one function."""

@@ -1,0 +1,77 @@
+"""Audit events as typed tags, written through one function with an allow-list of fields.
+
+What an event may hold is fixed by :func:`record_event`'s signature: when, who (a staff
+member's public id and role, or a role word for people without an account), what
+(a tag from :class:`AuditAction`), which object (type and public id) and the outcome.
+There is no free-text field, so report content, a reporter's identity, an IP address or
+a user agent has nowhere to go (STYLE.md 10; DESIGN.md, Access log).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from reporting_portal.models import AuditEvent, Role, StaffAccount
+
+
+class AuditAction(StrEnum):
+    STAFF_SIGN_IN = "staff.sign_in"
+    STAFF_SIGN_IN_FAILED = "staff.sign_in_failed"
+    STAFF_SIGN_IN_THROTTLED = "staff.sign_in_throttled"
+    STAFF_SIGN_OUT = "staff.sign_out"
+    TOTP_ENROLLED = "staff.totp_enrolled"
+    PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105 -- an event tag, not a secret
+    ACCOUNT_CREATED = "account.created"
+    ACCOUNT_TOTP_RESET = "account.totp_reset"
+    ACCOUNT_DEACTIVATED = "account.deactivated"
+    ACCOUNT_REACTIVATED = "account.reactivated"
+    ACCOUNT_LIST_VIEWED = "account.list_viewed"
+    INSTALLATION_INITIALISED = "installation.initialised"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+class ObjectType(StrEnum):
+    ACCOUNT = "account"
+    INSTALLATION = "installation"
+    REPORT = "report"
+    CHANNEL = "channel"
+
+
+# Roles for actors without a staff account.
+SYSTEM = "system"
+ANONYMOUS = "anonymous"
+
+
+def record_event(
+    db: Session,
+    action: AuditAction,
+    *,
+    actor: StaffAccount | None,
+    actor_role: Role | str,
+    outcome: Outcome = Outcome.SUCCESS,
+    object_type: ObjectType | None = None,
+    object_id: str | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction, so it lands exactly when the act does."""
+    event = AuditEvent(
+        actor_id=actor.public_id if actor is not None else None,
+        actor_role=str(actor_role),
+        action=str(action),
+        object_type=str(object_type) if object_type is not None else None,
+        object_id=object_id,
+        outcome=str(outcome),
+    )
+    db.add(event)
+    return event
+
+
+def primary_role(account: StaffAccount) -> str:
+    """The role an event names when a person holds several: all of them, sorted."""
+    return "+".join(sorted(account.role_set)) or "none"

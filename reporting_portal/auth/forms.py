@@ -1,0 +1,64 @@
+"""Sign-in forms: they check shape; the services check the rules."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
+
+
+class SignInForm(FlaskForm):
+    username = StringField(
+        _l("Account name"),
+        validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("Six digits. Leave empty only when signing in for the first time."),
+        validators=[Optional(), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class EnrolTotpForm(FlaskForm):
+    code = StringField(
+        _l("Code shown by your authenticator app"),
+        validators=[InputRequired(), Length(max=12)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters. A few unrelated words work well."),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        _l("New password, again"),
+        validators=[
+            InputRequired(),
+            EqualTo("new_password", message=_l("The two passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SignOutForm(FlaskForm):
+    """Sign-out is a POST with a CSRF token: a link could be forged (SecureDrop 2024)."""

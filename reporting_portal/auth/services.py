@@ -1,0 +1,219 @@
+"""Staff sign-in and account security: the rules, apart from the views.
+
+Services take the database session explicitly, return domain objects and raise the
+domain errors defined here; the view layer maps them to messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from reporting_portal.audit.events import (
+    ANONYMOUS,
+    AuditAction,
+    ObjectType,
+    Outcome,
+    primary_role,
+    record_event,
+)
+from reporting_portal.auth.passwords import PasswordService
+from reporting_portal.auth.totp import verify_code
+from reporting_portal.models import SignInFailure, StaffAccount
+from reporting_portal.sessions import end_staff_sessions
+
+USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]")
+
+
+class SignInRefusedError(Exception):
+    """The account name, password or code is wrong: one answer for all three."""
+
+
+class SignInThrottledError(Exception):
+    """Too many recent failures for this account name."""
+
+
+class WrongCodeError(Exception):
+    """The TOTP code given while enrolling is wrong or used."""
+
+
+class CurrentPasswordError(Exception):
+    """The current password given to change it is wrong."""
+
+
+@dataclass(frozen=True)
+class PasswordAccepted:
+    """Password (and second factor, if enrolled) accepted; what remains of sign-in."""
+
+    account: StaffAccount
+    needs_enrolment: bool
+    needs_new_password: bool
+
+    @property
+    def complete(self) -> bool:
+        return not (self.needs_enrolment or self.needs_new_password)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def throttle_key(settings: Settings, username: str) -> bytes:
+    """A keyed hash of the name typed: a mistyped password never lands in the table."""
+    return hmac.new(
+        settings.secret_key.encode(), normalise_username(username).encode(), hashlib.sha256
+    ).digest()
+
+
+def _recent_failures(db: Session, key: bytes, since: datetime) -> int:
+    count = db.scalar(
+        select(func.count())
+        .select_from(SignInFailure)
+        .where(SignInFailure.account_key == key, SignInFailure.failed_at >= since)
+    )
+    return int(count or 0)
+
+
+def sign_in(
+    db: Session,
+    passwords: PasswordService,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    code: str,
+) -> PasswordAccepted:
+    """Check name, password and (once enrolled) the TOTP code together.
+
+    Unknown names, wrong passwords and wrong codes all raise :class:`SignInRefusedError`
+    after the same Argon2id work. Past ``sign_in_max_failures`` failures in the window,
+    every attempt for that name is refused without checking anything, known or not.
+    """
+    now = datetime.now(UTC)
+    key = throttle_key(settings, username)
+    window_start = now - timedelta(minutes=settings.sign_in_window_minutes)
+    account = db.scalar(
+        select(StaffAccount).where(StaffAccount.username == normalise_username(username))
+    )
+    if _recent_failures(db, key, window_start) >= settings.sign_in_max_failures:
+        record_event(
+            db,
+            AuditAction.STAFF_SIGN_IN_THROTTLED,
+            actor=None,
+            actor_role=ANONYMOUS,
+            outcome=Outcome.DENIED,
+            object_type=ObjectType.ACCOUNT if account else None,
+            object_id=account.public_id if account else None,
+        )
+        raise SignInThrottledError
+
+    usable = account is not None and account.is_active
+    password_ok = passwords.verify(account.password_hash if usable and account else None, password)
+    step: int | None = None
+    accepted = password_ok
+    if accepted and account is not None and account.totp_enrolled_at is not None:
+        step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
+        accepted = step is not None
+    if not accepted or account is None:
+        db.add(SignInFailure(account_key=key, failed_at=now))
+        record_event(
+            db,
+            AuditAction.STAFF_SIGN_IN_FAILED,
+            actor=None,
+            actor_role=ANONYMOUS,
+            outcome=Outcome.FAILURE,
+            object_type=ObjectType.ACCOUNT if account else None,
+            object_id=account.public_id if account else None,
+        )
+        raise SignInRefusedError
+
+    if step is not None:
+        account.totp_last_step = step
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash(password)
+    result = PasswordAccepted(
+        account=account,
+        needs_enrolment=account.totp_enrolled_at is None,
+        needs_new_password=account.must_change_password,
+    )
+    if result.complete:
+        record_signed_in(db, account)
+    return result
+
+
+def record_signed_in(db: Session, account: StaffAccount) -> None:
+    record_event(
+        db,
+        AuditAction.STAFF_SIGN_IN,
+        actor=account,
+        actor_role=primary_role(account),
+        object_type=ObjectType.ACCOUNT,
+        object_id=account.public_id,
+    )
+
+
+def enrol_totp(db: Session, account: StaffAccount, *, secret: str, code: str) -> None:
+    """Confirm a new TOTP secret with a code from the person's authenticator."""
+    step = verify_code(secret, code, last_used_step=None)
+    if step is None:
+        raise WrongCodeError
+    account.totp_secret = secret
+    account.totp_last_step = step
+    account.totp_enrolled_at = datetime.now(UTC)
+    record_event(
+        db,
+        AuditAction.TOTP_ENROLLED,
+        actor=account,
+        actor_role=primary_role(account),
+        object_type=ObjectType.ACCOUNT,
+        object_id=account.public_id,
+    )
+
+
+def set_password(
+    db: Session,
+    passwords: PasswordService,
+    account: StaffAccount,
+    *,
+    new_password: str,
+    current_password: str | None,
+    keep_session_token: bytes | None,
+) -> None:
+    """Change a password (the first one replaces the administrator's one-time password).
+
+    Every other session of the account ends (ASVS 7.4.3).
+    """
+    if current_password is not None and not passwords.verify(
+        account.password_hash, current_password
+    ):
+        raise CurrentPasswordError
+    passwords.check_policy(new_password, username=account.username)
+    account.password_hash = passwords.hash(new_password)
+    account.must_change_password = False
+    end_staff_sessions(db, account.id, keep_token=keep_session_token)
+    record_event(
+        db,
+        AuditAction.PASSWORD_CHANGED,
+        actor=account,
+        actor_role=primary_role(account),
+        object_type=ObjectType.ACCOUNT,
+        object_id=account.public_id,
+    )
+
+
+def record_sign_out(db: Session, account: StaffAccount) -> None:
+    record_event(
+        db,
+        AuditAction.STAFF_SIGN_OUT,
+        actor=account,
+        actor_role=primary_role(account),
+        object_type=ObjectType.ACCOUNT,
+        object_id=account.public_id,
+    )

@@ -1,0 +1,64 @@
+"""Who is asking: the staff member behind the current session, if any."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g, session
+from sqlalchemy import select
+
+from reporting_portal.db import get_session
+from reporting_portal.models import StaffAccount
+from reporting_portal.sessions import ServerSession
+
+SIGNED_IN = "signed_in"
+SIGNING_IN = "signing_in"
+
+
+@dataclass(frozen=True)
+class StaffViewer:
+    account: StaffAccount
+    stage: str
+
+
+def load_staff_viewer() -> None:
+    """Before each request: find the session's staff member (active accounts only)."""
+    public_id = session.get("staff_id")
+    if not isinstance(public_id, str):
+        return
+    account = get_session().scalar(
+        select(StaffAccount).where(
+            StaffAccount.public_id == public_id, StaffAccount.is_active.is_(True)
+        )
+    )
+    if account is None:
+        session.clear()
+        return
+    g.staff_viewer = StaffViewer(account=account, stage=session.get("staff_stage", SIGNING_IN))
+
+
+def current_viewer() -> StaffViewer:
+    viewer: StaffViewer = g.staff_viewer
+    return viewer
+
+
+def start_staff_session(account: StaffAccount, *, stage: str) -> None:
+    """A fresh session, under a new token, for this staff member."""
+    assert isinstance(session, ServerSession)  # noqa: S101 -- the app's session interface
+    session.clear()
+    session.regenerate()
+    session.set_kind("staff")
+    session["staff_id"] = account.public_id
+    session["staff_pk"] = account.id
+    session["staff_stage"] = stage
+    g.staff_viewer = StaffViewer(account=account, stage=stage)
+
+
+def promote_to_signed_in(account: StaffAccount) -> None:
+    """Sign-in completed: a new token again, so nothing from the half-way stage carries on."""
+    start_staff_session(account, stage=SIGNED_IN)
+
+
+def session_token() -> bytes | None:
+    assert isinstance(session, ServerSession)  # noqa: S101 -- the app's session interface
+    return session.token

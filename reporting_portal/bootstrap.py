@@ -1,0 +1,35 @@
+"""Settings for the processes that run the application (CLI, gunicorn).
+
+Outside production an empty ``secret_key`` is filled from ``<instance>/secret-key``,
+made once with 0600 permissions, so ``make run`` needs no configuration and never uses a
+default secret. Production refuses to start without a configured one (config.settings).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from config.settings import Settings, load_settings
+
+SECRET_KEY_FILE = "secret-key"
+
+
+def development_secret_key(instance_dir: Path) -> str:
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = instance_dir / SECRET_KEY_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def settings_from_environment() -> Settings:
+    settings = load_settings()
+    if not settings.secret_key and not settings.is_production:
+        settings = settings.replace(secret_key=development_secret_key(settings.instance_dir))
+    return settings

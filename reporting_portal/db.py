@@ -1,0 +1,98 @@
+"""Database engine, the declarative base and the request-scoped session.
+
+One transaction per request: views and services use :func:`get_session`; the app commits
+once, after the view returned, and rolls back on any error (STYLE.md 6).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_public_id() -> str:
+    """A random, unguessable public identifier (128 bits; never sequential, ASVS 11.5.1)."""
+    return secrets.token_urlsafe(16)
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted pages are zeroed, so removed headers and wrapped keys do not linger on disk.
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+class Database:
+    """The engine and session factory of one application."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = make_engine(database_url)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["database"] = self
+        app.teardown_appcontext(_close_session)
+
+
+def get_database(app: Flask) -> Database:
+    database: Database = app.extensions["database"]
+    return database
+
+
+def get_session() -> Session:
+    """The session of the current request, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = get_database(current_app).session_factory()
+    session: Session = g.db_session
+    return session
+
+
+def commit_request_session() -> None:
+    """Commit the request's transaction, if one was opened."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
+
+
+def _close_session(_error: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def rollback_request_session() -> None:
+    """Throw away the request's writes: an error page must not commit half an action."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()

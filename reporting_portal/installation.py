@@ -1,0 +1,81 @@
+"""Setting up an installation: recovery recipient, receipt salt, first administrator."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import generate_identity
+from crypto.receipt import new_installation_salt
+from reporting_portal.admin.services import Actor, NewAccount, create_account
+from reporting_portal.audit.events import AuditAction, ObjectType, record_event
+from reporting_portal.auth.passwords import PasswordService
+from reporting_portal.models import Installation, Role, StaffAccount, StaffRole
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What ``init`` made this time; ``None`` for what already existed."""
+
+    recovery_identity: str | None
+    admin: NewAccount | None
+
+
+def get_installation(db: Session) -> Installation | None:
+    return db.scalar(select(Installation).limit(1))
+
+
+def initialise_installation(
+    db: Session, passwords: PasswordService, actor: Actor, *, admin_username: str
+) -> InitResult:
+    """Create what is missing; leave what exists. Safe to run on every start."""
+    recovery_identity: str | None = None
+    if get_installation(db) is None:
+        # Post-quantum hybrid: reports kept for years must outlast a future quantum
+        # computer (harvest now, decrypt later). The secret half leaves with the operator.
+        identity = generate_identity(post_quantum=True)
+        recovery_identity = str(identity)
+        installation = Installation(
+            recovery_recipient=str(identity.recipient()),
+            receipt_salt=new_installation_salt(),
+            created_on=datetime.now(UTC).date(),
+        )
+        db.add(installation)
+        db.flush()  # the id names the installation in the audit event
+        record_event(
+            db,
+            AuditAction.INSTALLATION_INITIALISED,
+            actor=actor.account,
+            actor_role=actor.role,
+            object_type=ObjectType.INSTALLATION,
+            object_id=str(installation.id),
+        )
+    admin: NewAccount | None = None
+    has_admin = db.scalar(
+        select(StaffAccount.id)
+        .join(StaffRole)
+        .where(StaffRole.role == Role.ADMINISTRATOR)
+        .limit(1)
+    )
+    if has_admin is None:
+        admin = create_account(
+            db,
+            passwords,
+            actor,
+            username=admin_username,
+            display_name="Administrator",
+            roles=[Role.ADMINISTRATOR],
+        )
+    return InitResult(recovery_identity=recovery_identity, admin=admin)
+
+
+def write_secret_file(path: Path, content: str) -> None:
+    """Write a new file readable by its owner only; never overwrite an existing one."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(content)

@@ -1,0 +1,41 @@
+"""The data model. Importing this package registers every table on ``Base.metadata``."""
+
+from reporting_portal.models.channels import Channel, channel_handler
+from reporting_portal.models.reports import (
+    AccessGrant,
+    IdentityAccessRequest,
+    IdentityRequestStatus,
+    Label,
+    ObjectKind,
+    Priority,
+    Report,
+    ReportExclusion,
+    ReportObject,
+    ReportStatus,
+    report_label,
+)
+from reporting_portal.models.staff import Role, SignInFailure, StaffAccount, StaffRole
+from reporting_portal.models.system import AuditEvent, Installation, StoredSession
+
+__all__ = [
+    "AccessGrant",
+    "AuditEvent",
+    "Channel",
+    "IdentityAccessRequest",
+    "IdentityRequestStatus",
+    "Installation",
+    "Label",
+    "ObjectKind",
+    "Priority",
+    "Report",
+    "ReportExclusion",
+    "ReportObject",
+    "ReportStatus",
+    "Role",
+    "SignInFailure",
+    "StaffAccount",
+    "StaffRole",
+    "StoredSession",
+    "channel_handler",
+    "report_label",
+]

@@ -1,0 +1,63 @@
+"""Installation-wide values, audit events and server-side sessions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reporting_portal.db import Base
+from reporting_portal.models.types import UTCDateTime, utc_now
+
+
+class Installation(Base):
+    """The one row made by ``init``: public keys and salts, never a secret key."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Every object is also encrypted to it; its identity is held offline by the operator.
+    recovery_recipient: Mapped[str] = mapped_column(Text)
+    # Argon2id salt for receipt-code lookups, the same for every report by necessity.
+    receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_on: Mapped[date] = mapped_column(Date)
+
+
+class AuditEvent(Base):
+    """Who did what to which object, and how it ended. Never content, never an address."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # The staff member's public id, kept as text so events outlive the account.
+    actor_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class StoredSession(Base):
+    """A server-side session, encrypted under a key that only the browser's cookie holds.
+
+    The row is found by a hash of the cookie's token; its contents (including the times
+    that drive the timeouts) are sealed under a key derived from the same token. A dump
+    of this table alone opens nothing.
+    """
+
+    __tablename__ = "stored_session"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    # Set for staff sessions, so a password change can end every other session.
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), index=True
+    )
+    sealed_data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Coarse (rounded up to the hour) so a reporter's activity is not timed precisely;
+    # only used to sweep away abandoned rows.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now, index=True)

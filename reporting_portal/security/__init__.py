@@ -1,0 +1,1 @@
+"""Security baseline: response headers, cookies and per-route access rules."""

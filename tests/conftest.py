@@ -1,0 +1,213 @@
+"""Shared fixtures: settings, app, client, database backends and domain factories.
+
+Database tests run on SQLite by default. ``--database=postgresql`` runs them against the
+PostgreSQL server at ``TEST_POSTGRES_URL`` (default: the local one), each test in a
+schema of its own; CI runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from config.settings import Settings, load_settings
+from reporting_portal.admin.services import Actor, create_account
+from reporting_portal.app import Surface, create_app
+from reporting_portal.audit.events import SYSTEM
+from reporting_portal.db import get_database
+from reporting_portal.extensions import get_passwords
+from reporting_portal.migrate import upgrade_database
+from reporting_portal.models import Role, StaffAccount
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+# Test clients speak HTTPS so that Secure, __Host- cookies behave as in production.
+BASE_URL = "https://localhost"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="backend for the database tests",
+    )
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.config.getoption("--database")
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    schema = f"t_{secrets.token_hex(6)}"
+    admin_engine = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # noqa: BLE001 -- any connection failure means "no server"
+        admin_engine.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {base_url} is required in CI: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {base_url}")
+    separator = "&" if "?" in base_url else "?"
+    yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin_engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Test settings: real algorithms, the cheapest costs the settings allow."""
+    return load_settings(
+        environ={},
+        environment="test",
+        secret_key=secrets.token_urlsafe(40),
+        instance_dir=str(tmp_path / "instance"),
+        database_url=database_url,
+        password_hash_time_cost=1,
+        password_hash_memory_kib=19456,
+    )
+
+
+def build_app(settings: Settings, surface: Surface = "combined") -> Flask:
+    app = create_app(settings, surface)
+    upgrade_database(get_database(app).engine)
+    return app
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Iterator[Callable[[Surface], Flask]]:
+    """Build apps of any surface on the test's database; their engines close afterwards."""
+    built: list[Flask] = []
+
+    def factory(surface: Surface = "combined") -> Flask:
+        built.append(build_app(settings, surface))
+        return built[-1]
+
+    yield factory
+    for application in built:
+        get_database(application).engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[[Surface], Flask]) -> Flask:
+    return make_app("combined")
+
+
+class HttpsClient(FlaskClient):
+    """A test client that speaks HTTPS unless told otherwise, as production does."""
+
+    def open(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        kwargs.setdefault("base_url", BASE_URL)
+        return super().open(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def https_client(app: Flask) -> FlaskClient:
+    app.test_client_class = HttpsClient
+    return app.test_client()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return https_client(app)
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    with get_database(app).session_factory() as session:
+        yield session
+
+
+@dataclass
+class StaffMember:
+    """A staff account made for a test, with everything needed to sign in as it."""
+
+    username: str
+    password: str
+    totp_secret: str
+    public_id: str
+
+    def code(self, offset_steps: int = 0) -> str:
+        return str(pyotp.TOTP(self.totp_secret).at(int(time.time()) + 30 * offset_steps))
+
+
+STRONG_PASSWORD = "correct horse battery staple harbour"
+
+
+@pytest.fixture
+def make_staff(app: Flask) -> Callable[..., StaffMember]:
+    """A factory for fully set-up staff accounts (password chosen, TOTP enrolled)."""
+
+    def factory(username: str, *roles: Role) -> StaffMember:
+        with app.app_context(), get_database(app).session_factory() as session:
+            created = create_account(
+                session,
+                get_passwords(),
+                Actor(account=None, role=SYSTEM),
+                username=username,
+                display_name=username.title(),
+                roles=roles or (Role.CASE_HANDLER,),
+            )
+            account: StaffAccount = created.account
+            account.password_hash = get_passwords().hash(STRONG_PASSWORD)
+            account.must_change_password = False
+            account.totp_secret = pyotp.random_base32(32)
+            account.totp_enrolled_at = datetime.now(UTC)
+            session.commit()
+            return StaffMember(
+                username=username,
+                password=STRONG_PASSWORD,
+                totp_secret=account.totp_secret,
+                public_id=account.public_id,
+            )
+
+    return factory
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form at ``path``, as a browser would get it."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient) -> Callable[[StaffMember], None]:
+    """Sign the test client in as a staff member, through the real sign-in form."""
+
+    def do_sign_in(member: StaffMember) -> None:
+        response = client.post(
+            "/staff/sign-in",
+            data={
+                "csrf_token": csrf_token(client, "/staff/sign-in"),
+                "username": member.username,
+                "password": member.password,
+                "code": member.code(),
+            },
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        assert client.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
+
+    return do_sign_in

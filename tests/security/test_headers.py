@@ -1,0 +1,108 @@
+"""The security baseline, on every page a person can reach."""
+
+import re
+
+import pytest
+
+from reporting_portal.models import Role
+
+pytestmark = pytest.mark.database
+
+PUBLIC_PAGES = ["/", "/staff/sign-in", "/healthz", "/no-such-page"]
+STAFF_PAGES = ["/staff/", "/staff/admin/accounts", "/staff/admin/accounts/new",
+               "/staff/account/password"]
+
+
+def assert_baseline(response, *, secure=True):
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "frame-ancestors 'none'", "form-action 'self'",
+                      "base-uri 'none'", "object-src 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert re.search(r"script-src 'self' 'nonce-[\w-]{20,}'", csp)
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "geolocation=()" in headers["Permissions-Policy"]
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+    if secure:
+        assert headers["Strict-Transport-Security"].startswith("max-age=63072000")
+    else:
+        assert "Strict-Transport-Security" not in headers
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_public_pages_carry_every_header(client, path):
+    assert_baseline(client.get(path))
+
+
+@pytest.mark.parametrize("path", STAFF_PAGES)
+def test_staff_pages_carry_every_header(client, make_staff, sign_in, path):
+    sign_in(make_staff("ada", Role.ADMINISTRATOR))
+    response = client.get(path)
+    assert response.status_code == 200
+    assert_baseline(response)
+
+
+def test_hsts_only_over_tls(app):
+    app.test_client_class = None
+    plain = app.test_client()
+    assert_baseline(plain.get("/"), secure=False)
+
+
+def test_each_response_gets_a_fresh_nonce(client):
+    first = client.get("/").headers["Content-Security-Policy"]
+    second = client.get("/").headers["Content-Security-Policy"]
+    assert first != second
+
+
+def test_static_files_are_cacheable_but_still_locked_down(client):
+    with client.get("/static/css/portal.css") as response:
+        assert response.status_code == 200
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" not in response.headers["Cache-Control"]
+
+
+def test_session_cookie_is_host_prefixed_secure_httponly_strict(client):
+    client.get("/staff/sign-in")  # the CSRF token starts a session
+    cookie = client.get_cookie("__Host-session")
+    assert cookie is not None
+    assert cookie.secure
+    assert cookie.http_only
+    assert cookie.same_site == "Strict"
+    assert cookie.path == "/"
+    assert cookie.domain in ("", "localhost")
+
+
+def test_landing_page_sets_no_cookie(client):
+    response = client.get("/")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_error_pages_reveal_nothing(client):
+    response = client.get("/staff/admin/accounts/../../etc/passwd")
+    body = client.get("/no-such-page").get_data(as_text=True)
+    assert response.status_code in (302, 404)
+    assert "There is nothing at this address." in body
+    for leak in ("Traceback", "werkzeug", "Werkzeug", "sqlalchemy", "/work/"):
+        assert leak not in body
+
+
+def test_unexpected_error_shows_generic_page_and_rolls_back(app, client):
+    from reporting_portal.security.access import public
+
+    @public
+    def explode():
+        raise RuntimeError("secret detail /etc/shadow")
+
+    app.add_url_rule("/explode", "explode", explode)
+    response = client.get("/explode")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "secret detail" not in body
+    assert "RuntimeError" not in body

@@ -1,0 +1,76 @@
+"""Settings: typed, layered, and loud about bad values."""
+
+import pytest
+
+from config.settings import SettingsError, load_settings
+
+
+def test_defaults_give_the_embedded_set_up():
+    settings = load_settings(environ={})
+    assert settings.environment == "development"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.database_url.endswith("instance/reporting-portal.db")
+    assert settings.blob_dir == settings.instance_dir / "blobs"
+    assert settings.password_hash_memory_kib >= 19456
+
+
+def test_environment_overrides_and_database_url(tmp_path):
+    settings = load_settings(environ={
+        "REPORTING_PORTAL_STAFF_IDLE_MINUTES": "20",
+        "DATABASE_URL": "postgresql://db.example/portal",
+        "REPORTING_PORTAL_BLOB_DIR": str(tmp_path),
+    })
+    assert settings.staff_idle_minutes == 20
+    assert settings.database_url == "postgresql+psycopg://db.example/portal"
+    assert settings.blob_dir == tmp_path
+
+
+def test_settings_file_is_layered_between_default_and_environment(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text('organisation_name = "Office"\nstaff_idle_minutes = 10\n')
+    settings = load_settings(environ={
+        "REPORTING_PORTAL_CONFIG": str(path), "REPORTING_PORTAL_STAFF_IDLE_MINUTES": "5"})
+    assert settings.organisation_name == "Office"
+    assert settings.staff_idle_minutes == 5
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({"REPORTING_PORTAL_STAFF_IDLE_MINUTES": "soon"}, "staff_idle_minutes"),
+    ({"REPORTING_PORTAL_STAFF_IDLE_MINUTES": "0"}, "staff_idle_minutes"),
+    ({"REPORTING_PORTAL_ENVIRONMENT": "staging"}, "environment"),
+    ({"REPORTING_PORTAL_LOG_LEVEL": "chatty"}, "log_level"),
+    ({"REPORTING_PORTAL_PASSWORD_MIN_LENGTH": "6"}, "password_min_length"),
+    ({"REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "1024"}, "password_hash_memory_kib"),
+    ({"REPORTING_PORTAL_CONFIG": "/nonexistent/x.toml"}, "REPORTING_PORTAL_CONFIG"),
+])
+def test_bad_values_stop_with_one_line_naming_the_setting(environ, named):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ=environ)
+    assert named in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_key_in_a_file_is_refused(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text('secret_kee = "typo"\n')
+    with pytest.raises(SettingsError, match="secret_kee"):
+        load_settings(environ={"REPORTING_PORTAL_CONFIG": str(path)})
+
+
+@pytest.mark.parametrize("secret", ["", "CHANGE-ME", "short-but-not-default"])
+def test_production_refuses_default_or_weak_secret(secret):
+    with pytest.raises(SettingsError, match="secret_key"):
+        load_settings(environ={"REPORTING_PORTAL_ENVIRONMENT": "production",
+                               "REPORTING_PORTAL_SECRET_KEY": secret})
+
+
+def test_production_accepts_a_real_secret():
+    settings = load_settings(environ={"REPORTING_PORTAL_ENVIRONMENT": "production",
+                                      "REPORTING_PORTAL_SECRET_KEY": "k" * 48})
+    assert settings.is_production
+
+
+def test_settings_are_frozen():
+    settings = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        settings.secret_key = "x"

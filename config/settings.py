@@ -48,6 +48,8 @@ class Settings:
     password_hash_time_cost: int
     password_hash_memory_kib: int
     password_hash_parallelism: int
+    identity_wrap_time_cost: int
+    identity_wrap_memory_kib: int
     sign_in_max_failures: int
     sign_in_window_minutes: int
     staff_idle_minutes: int
@@ -72,6 +74,8 @@ _POSITIVE_INTS = {
     "password_hash_time_cost",
     "password_hash_memory_kib",
     "password_hash_parallelism",
+    "identity_wrap_time_cost",
+    "identity_wrap_memory_kib",
     "sign_in_max_failures",
     "sign_in_window_minutes",
     "staff_idle_minutes",
@@ -163,8 +167,9 @@ def _validate(typed: dict[str, Any]) -> Settings:
         raise SettingsError("setting 'password_min_length': must be at least 8")
     if typed["password_max_length"] < max(64, typed["password_min_length"]):
         raise SettingsError("setting 'password_max_length': must allow at least 64 characters")
-    if typed["password_hash_memory_kib"] < _OWASP_MIN_ARGON2_MEMORY_KIB:
-        raise SettingsError("setting 'password_hash_memory_kib': must be at least 19456")
+    for name in ("password_hash_memory_kib", "identity_wrap_memory_kib"):
+        if typed[name] < _OWASP_MIN_ARGON2_MEMORY_KIB:
+            raise SettingsError(f"setting {name!r}: must be at least 19456")
 
     instance_dir = _resolve_path(typed["instance_dir"])
     typed["instance_dir"] = instance_dir

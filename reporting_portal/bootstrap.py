@@ -13,7 +13,7 @@ from pathlib import Path
 
 from config.settings import Settings, load_settings
 
-SECRET_KEY_FILE = "secret-key"
+SECRET_KEY_FILE = "secret-key"  # noqa: S105  # nosec B105 -- a file name
 
 
 def development_secret_key(instance_dir: Path) -> str:

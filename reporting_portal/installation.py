@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import generate_identity
+from crypto.keys import generate_identity
 from crypto.receipt import new_installation_salt
 from reporting_portal.admin.services import Actor, NewAccount, create_account
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
@@ -39,9 +39,9 @@ def initialise_installation(
         # Post-quantum hybrid: reports kept for years must outlast a future quantum
         # computer (harvest now, decrypt later). The secret half leaves with the operator.
         identity = generate_identity(post_quantum=True)
-        recovery_identity = str(identity)
+        recovery_identity = identity.to_string()
         installation = Installation(
-            recovery_recipient=str(identity.recipient()),
+            recovery_recipient=str(identity.recipient),
             receipt_salt=new_installation_salt(),
             created_on=datetime.now(UTC).date(),
         )

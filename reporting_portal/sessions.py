@@ -143,7 +143,8 @@ class ServerSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, ServerSession)  # noqa: S101 -- set by open_session only
+        if not isinstance(session, ServerSession):
+            raise TypeError("sessions come from ServerSessionInterface.open_session")
         database = get_database(app)
         if not session:
             if session.token is not None:

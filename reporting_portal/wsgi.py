@@ -14,7 +14,11 @@ from config.logging import configure_logging
 from reporting_portal.app import Surface, create_app
 from reporting_portal.bootstrap import settings_from_environment
 
-_SURFACES: dict[str, Surface] = {"app": "combined", "reporter_app": "reporter", "staff_app": "staff"}
+_SURFACES: dict[str, Surface] = {
+    "app": "combined",
+    "reporter_app": "reporter",
+    "staff_app": "staff",
+}
 
 
 def __getattr__(name: str) -> Flask:

@@ -8,11 +8,8 @@ schema of its own; CI runs both.
 from __future__ import annotations
 
 import os
-import re
 import secrets
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,11 +28,10 @@ from reporting_portal.db import get_database
 from reporting_portal.extensions import get_passwords
 from reporting_portal.migrate import upgrade_database
 from reporting_portal.models import Role, StaffAccount
+from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token, https_client
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
-# Test clients speak HTTPS so that Secure, __Host- cookies behave as in production.
-BASE_URL = "https://localhost"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,7 +60,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     try:
         with admin_engine.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # noqa: BLE001 -- any connection failure means "no server"
+    except Exception as error:
         admin_engine.dispose()
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL at {base_url} is required in CI: {error}")
@@ -87,6 +83,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         password_hash_time_cost=1,
         password_hash_memory_kib=19456,
+        identity_wrap_time_cost=2,
+        identity_wrap_memory_kib=19456,
     )
 
 
@@ -115,19 +113,6 @@ def app(make_app: Callable[[Surface], Flask]) -> Flask:
     return make_app("combined")
 
 
-class HttpsClient(FlaskClient):
-    """A test client that speaks HTTPS unless told otherwise, as production does."""
-
-    def open(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
-        kwargs.setdefault("base_url", BASE_URL)
-        return super().open(*args, **kwargs)  # type: ignore[arg-type]
-
-
-def https_client(app: Flask) -> FlaskClient:
-    app.test_client_class = HttpsClient
-    return app.test_client()
-
-
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return https_client(app)
@@ -137,22 +122,6 @@ def client(app: Flask) -> FlaskClient:
 def db(app: Flask) -> Iterator[Session]:
     with get_database(app).session_factory() as session:
         yield session
-
-
-@dataclass
-class StaffMember:
-    """A staff account made for a test, with everything needed to sign in as it."""
-
-    username: str
-    password: str
-    totp_secret: str
-    public_id: str
-
-    def code(self, offset_steps: int = 0) -> str:
-        return str(pyotp.TOTP(self.totp_secret).at(int(time.time()) + 30 * offset_steps))
-
-
-STRONG_PASSWORD = "correct horse battery staple harbour"
 
 
 @pytest.fixture
@@ -183,14 +152,6 @@ def make_staff(app: Flask) -> Callable[..., StaffMember]:
             )
 
     return factory
-
-
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """The CSRF token of the form at ``path``, as a browser would get it."""
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
 
 
 @pytest.fixture

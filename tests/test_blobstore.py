@@ -41,12 +41,17 @@ def test_names_are_random_and_unrelated(store):
 
 
 def test_uncommitted_blob_leaves_nothing(store, tmp_path):
-    with pytest.raises(RuntimeError), store.create() as writer:
-        writer.write(b"partial")
-        raise RuntimeError("upload interrupted")
+    def interrupted_upload():
+        with store.create() as writer:
+            writer.write(b"partial")
+            raise RuntimeError(writer.name)
+
+    with pytest.raises(RuntimeError) as caught:
+        interrupted_upload()
+    name = str(caught.value)
     assert files_under(tmp_path) == []
     with pytest.raises(BlobNotFoundError):
-        store.open(writer.name)
+        store.open(name)
 
 
 def test_blob_is_invisible_until_committed(store):

@@ -1,6 +1,7 @@
 """Schema changes only through Alembic: head equals the models, every revision goes both
 ways with data in it, one head. Runs on SQLite and, in CI, PostgreSQL."""
 
+import itertools
 from datetime import UTC, date, datetime
 
 import pytest
@@ -65,7 +66,7 @@ def test_every_revision_upgrades_and_downgrades_with_data(engine, database_url):
     upgrade_database(engine, steps[0])
     with engine.begin() as connection:
         seed(connection)
-    for previous, revision in zip(steps, steps[1:], strict=False):
+    for previous, revision in itertools.pairwise(steps):
         upgrade_database(engine, revision)
         downgrade_database(engine, previous)
         upgrade_database(engine, revision)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectMultipleField, StringField, widgets
+from wtforms import EmailField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import InputRequired, Length, Optional
 
 from reporting_portal.models import Role

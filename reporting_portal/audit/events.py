@@ -22,7 +22,7 @@ class AuditAction(StrEnum):
     STAFF_SIGN_IN_THROTTLED = "staff.sign_in_throttled"
     STAFF_SIGN_OUT = "staff.sign_out"
     TOTP_ENROLLED = "staff.totp_enrolled"
-    PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105 -- an event tag, not a secret
+    PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105  # nosec B105 -- an event tag, not a secret
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_TOTP_RESET = "account.totp_reset"
     ACCOUNT_DEACTIVATED = "account.deactivated"

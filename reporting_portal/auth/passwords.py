@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from config.settings import Settings
+from crypto.kdf import Argon2Params
 
 # zxcvbn's score runs 0-4; below 3 is "guessable within about 10^8 attempts".
 _MIN_ZXCVBN_SCORE = 3
@@ -43,6 +44,15 @@ class PasswordService:
             time_cost=self.settings.password_hash_time_cost,
             memory_cost=self.settings.password_hash_memory_kib,
             parallelism=self.settings.password_hash_parallelism,
+        )
+
+    @cached_property
+    def identity_wrap_params(self) -> Argon2Params:
+        """Argon2id cost for wrapping staff age identities with the password."""
+        return Argon2Params(
+            time_cost=self.settings.identity_wrap_time_cost,
+            memory_cost_kib=self.settings.identity_wrap_memory_kib,
+            parallelism=1,
         )
 
     @cached_property

@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from crypto.keys import generate_identity
+from crypto.keywrap import rewrap_with_password, wrap_with_password
 from reporting_portal.audit.events import (
     ANONYMOUS,
     AuditAction,
@@ -188,13 +190,29 @@ def set_password(
 ) -> None:
     """Change a password (the first one replaces the administrator's one-time password).
 
-    Every other session of the account ends (ASVS 7.4.3).
+    The first password the person chooses also creates their age identity (hybrid,
+    post-quantum), wrapped under it: it is made only now, so no one who saw the one-time
+    password can ever unwrap it. Later changes re-wrap the same identity; nothing else
+    changes. Every other session of the account ends (ASVS 7.4.3).
     """
     if current_password is not None and not passwords.verify(
         account.password_hash, current_password
     ):
         raise CurrentPasswordError
     passwords.check_policy(new_password, username=account.username)
+    params = passwords.identity_wrap_params
+    if account.wrapped_identity is None:
+        identity = generate_identity(post_quantum=True)
+        account.age_recipient = str(identity.recipient)
+        account.wrapped_identity = wrap_with_password(
+            identity.to_string().encode("ascii"), new_password, params
+        )
+    elif current_password is None:
+        raise CurrentPasswordError  # an existing identity needs the old password to re-wrap
+    else:
+        account.wrapped_identity = rewrap_with_password(
+            account.wrapped_identity, current_password, new_password, params
+        )
     account.password_hash = passwords.hash(new_password)
     account.must_change_password = False
     end_staff_sessions(db, account.id, keep_token=keep_session_token)

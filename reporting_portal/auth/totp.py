@@ -33,7 +33,9 @@ def provisioning_uri(secret: str, *, account_name: str, issuer: str) -> str:
 
 def qr_code_svg(uri: str) -> str:
     """The enrolment QR code as inline SVG, drawn on the server: no script, no request."""
-    svg: str = segno.make(uri, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    svg: str = segno.make(uri, error="m").svg_inline(
+        omitsize=True, dark="#111", light="#fff", title="QR code"
+    )
     return svg
 
 

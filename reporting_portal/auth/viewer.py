@@ -44,13 +44,13 @@ def current_viewer() -> StaffViewer:
 
 def start_staff_session(account: StaffAccount, *, stage: str) -> None:
     """A fresh session, under a new token, for this staff member."""
-    assert isinstance(session, ServerSession)  # noqa: S101 -- the app's session interface
-    session.clear()
-    session.regenerate()
-    session.set_kind("staff")
-    session["staff_id"] = account.public_id
-    session["staff_pk"] = account.id
-    session["staff_stage"] = stage
+    server_session = _server_session()
+    server_session.clear()
+    server_session.regenerate()
+    server_session.set_kind("staff")
+    server_session["staff_id"] = account.public_id
+    server_session["staff_pk"] = account.id
+    server_session["staff_stage"] = stage
     g.staff_viewer = StaffViewer(account=account, stage=stage)
 
 
@@ -60,5 +60,10 @@ def promote_to_signed_in(account: StaffAccount) -> None:
 
 
 def session_token() -> bytes | None:
-    assert isinstance(session, ServerSession)  # noqa: S101 -- the app's session interface
-    return session.token
+    return _server_session().token
+
+
+def _server_session() -> ServerSession:
+    if not isinstance(session, ServerSession):
+        raise TypeError("the app must use ServerSessionInterface")
+    return session

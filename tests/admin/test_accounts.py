@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token, https_client
 from reporting_portal.models import AuditEvent, Role, StaffAccount
+from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database
 

@@ -6,11 +6,14 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from conftest import STRONG_PASSWORD, csrf_token, https_client
+from crypto.errors import KeyWrapError
+from crypto.keys import parse_identity
+from crypto.keywrap import unwrap_with_password
 from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.audit.events import SYSTEM
 from reporting_portal.extensions import get_passwords
 from reporting_portal.models import AuditEvent, Role, StaffAccount
+from tests.helpers import STRONG_PASSWORD, csrf_token, https_client
 
 pytestmark = pytest.mark.database
 
@@ -224,3 +227,33 @@ def test_inactive_account_cannot_sign_in(client, make_staff, db):
     account.is_active = False
     db.commit()
     assert refusal_text(post_sign_in(client, "hana", member.password, member.code())) == REFUSAL
+
+
+def test_first_password_creates_the_age_identity_and_a_change_rewraps_it(
+    client, make_staff, sign_in, db
+):
+    member = make_staff("hana")
+    account = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
+    assert account.wrapped_identity is None  # the factory skips the first-password step
+    sign_in(member)
+    token = csrf_token(client, "/staff/account/password")
+    first = "quiet meadow lantern sixteen"
+    client.post("/staff/account/password", data={
+        "csrf_token": token, "current_password": member.password,
+        "new_password": first, "confirm_password": first})
+    db.expire_all()
+    account = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
+    identity = parse_identity(unwrap_with_password(account.wrapped_identity, first).decode())
+    assert account.age_recipient.startswith("age1pq1")
+    assert str(identity.recipient) == account.age_recipient
+
+    second = "another calm river of stones"
+    client.post("/staff/account/password", data={
+        "csrf_token": csrf_token(client, "/staff/account/password"),
+        "current_password": first, "new_password": second, "confirm_password": second})
+    db.expire_all()
+    account = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
+    rewrapped = parse_identity(unwrap_with_password(account.wrapped_identity, second).decode())
+    assert str(rewrapped.recipient) == str(identity.recipient)
+    with pytest.raises(KeyWrapError):
+        unwrap_with_password(account.wrapped_identity, first)

@@ -49,9 +49,9 @@ def test_admin_pages_refuse_other_roles(client, make_staff, sign_in):
 
 
 def test_half_signed_in_person_reaches_only_the_sign_in_steps(app, client, db):
-    from conftest import csrf_token
     from reporting_portal.admin.services import Actor, create_account
     from reporting_portal.extensions import get_passwords
+    from tests.helpers import csrf_token
 
     with app.app_context():
         created = create_account(db, get_passwords(), Actor(None, "system"),

@@ -5,8 +5,8 @@ import logging
 import pytest
 
 from config.logging import AllowListFormatter, configure_logging
-from conftest import csrf_token
 from reporting_portal.security.access import public
+from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.database
 

@@ -61,7 +61,8 @@ def test_session_table_holds_nothing_readable(client, make_staff, sign_in, db):
         assert member.public_id.encode() not in row.sealed_data
         assert b"staff_stage" not in row.sealed_data
         assert token not in row.token_hash
-        assert row.expires_at.minute == 0 and row.expires_at.second == 0
+        assert row.expires_at.minute == 0
+        assert row.expires_at.second == 0
 
 
 def test_forged_or_garbled_cookie_is_ignored(client, make_staff, sign_in):

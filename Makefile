@@ -1,0 +1,41 @@
+# Reporting Portal: the whole set-up on a fresh machine is `make run` or `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+PORT   ?= 5000
+
+.PHONY: run test install lint typecheck security-lint pytest pytest-postgresql clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Create the venv, initialise the embedded default (SQLite + instance/blobs), serve.
+run: install
+	$(VENV)/bin/reporting-portal init
+	PORT=$(PORT) $(VENV)/bin/reporting-portal serve
+
+## Tests (SQLite, then the database tests on PostgreSQL), ruff, mypy, bandit.
+test: install pytest pytest-postgresql lint typecheck security-lint
+
+pytest: install
+	$(PY) -m pytest
+
+# Skipped with a notice when no PostgreSQL answers, except in CI (CI=true), where it fails.
+pytest-postgresql: install
+	$(PY) -m pytest -m database --database=postgresql -q
+
+lint: install
+	$(PY) -m ruff check .
+
+typecheck: install
+	$(PY) -m mypy
+
+security-lint: install
+	$(PY) -m bandit -q -c pyproject.toml -r reporting_portal crypto config
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,93 @@
+"""The reporting-portal command: init is repeatable, create-user prints a password once."""
+
+import re
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from crypto.keys import parse_identity
+from reporting_portal.cli import main
+from reporting_portal.models import AuditEvent, Installation, Role, StaffAccount
+
+pytestmark = pytest.mark.database
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path, database_url):
+    for key, value in {
+        "REPORTING_PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "REPORTING_PORTAL_PASSWORD_HASH_TIME_COST": "1",
+        "REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "19456",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("REPORTING_PORTAL_CONFIG", raising=False)
+    return tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def query(database_url, statement):
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return session.scalars(statement).all()
+    finally:
+        engine.dispose()
+
+
+def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url):
+    first = run("init")
+    assert first.exit_code == 0, first.output
+    identity = re.search(r"^(AGE-SECRET-KEY-PQ-1[0-9A-Z]+)$", first.output, re.M).group(1)
+    password = re.search(r"one-time password:\s+(\S+)", first.output).group(1)
+    assert "account name:       admin" in first.output
+
+    installation = query(database_url, select(Installation))[0]
+    assert installation.recovery_recipient == str(parse_identity(identity).recipient)
+    assert identity not in str(installation.__dict__)
+    assert (cli_env / "instance" / "blobs").is_dir()
+    admin = query(database_url, select(StaffAccount))[0]
+    assert admin.has_role(Role.ADMINISTRATOR)
+    assert admin.must_change_password
+    assert password not in admin.password_hash
+
+    again = run("init")
+    assert again.exit_code == 0
+    assert "Already initialised" in again.output
+    assert len(query(database_url, select(StaffAccount))) == 1
+    actions = [e.action for e in query(database_url, select(AuditEvent))]
+    assert actions.count("installation.initialised") == 1
+
+
+def test_init_can_write_the_recovery_identity_to_a_private_file(cli_env, database_url):
+    target = cli_env / "recovery.txt"
+    result = run("init", "--recovery-identity-file", str(target))
+    assert result.exit_code == 0, result.output
+    assert "AGE-SECRET-KEY" not in result.output
+    assert target.read_text().startswith("AGE-SECRET-KEY-PQ-1")
+    assert target.stat().st_mode & 0o077 == 0
+
+
+def test_create_user_prints_a_one_time_password(cli_env, database_url):
+    run("db", "upgrade")
+    result = run("create-user", "--username", "hana", "--role", "case_handler",
+                 "--role", "identity_custodian")
+    assert result.exit_code == 0, result.output
+    assert "One-time password (shown once)" in result.output
+    account = query(database_url, select(StaffAccount))[0]
+    assert account.role_set == {Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN}
+    duplicate = run("create-user", "--username", "hana", "--role", "auditor")
+    assert duplicate.exit_code != 0
+    assert "that account name is taken" in duplicate.output
+
+
+def test_a_bad_setting_stops_with_one_line(cli_env, monkeypatch):
+    monkeypatch.setenv("REPORTING_PORTAL_STAFF_IDLE_MINUTES", "soon")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code != 0
+    assert "staff_idle_minutes" in result.output

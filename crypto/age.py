@@ -16,7 +16,7 @@ from crypto.armor import ArmorReader, ArmorWriter, looks_armored
 from crypto.errors import HeaderError, IncompatibleRecipientsError, NoMatchError
 from crypto.header import FileKey, Header, Stanza, encode_header, parse_header, read_header
 from crypto.keys import Identity, Recipient
-from crypto.stream import PayloadDecryptor, PayloadEncryptor, encrypt_stream
+from crypto.stream import PayloadDecryptor, encrypt_stream
 
 _SCRYPT_STANZA_TYPE = "scrypt"
 _READ_BUFFER_SIZE = 128 * 1024
@@ -182,7 +182,9 @@ class _RawAdapter(io.RawIOBase):
         return len(data)
 
 
-def encrypt(src: BinaryIO, dst: BinaryIO, recipients: Sequence[Recipient], *, armor: bool = False) -> None:
+def encrypt(
+    src: BinaryIO, dst: BinaryIO, recipients: Sequence[Recipient], *, armor: bool = False
+) -> None:
     """Encrypt ``src`` to ``recipients`` as a whole age file on ``dst`` (armored if asked).
 
     The header comes first in the file, so the file key is made and wrapped before the

@@ -1,0 +1,194 @@
+"""``python -m crypto``: an ``age``-compatible command line for operators.
+
+    python -m crypto [-e] (-r RECIPIENT | -R FILE | -i FILE)... [-a] [-o OUTPUT] [INPUT]
+    python -m crypto -d -i FILE... [-o OUTPUT] [INPUT]
+    python -m crypto keygen [--pq] [-o FILE]
+
+It lets an operator open an exported case offline with the organisation's recovery
+identity even where the ``age`` tool is not installed. On failure it prints one line
+to stderr and exits non-zero; an output file named with ``-o`` is written under a
+temporary name and only renamed into place once the whole input was authenticated,
+so a failed decryption never leaves partial or unauthenticated plaintext behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from crypto import age
+from crypto.errors import AgeError
+from crypto.keys import (
+    AnyIdentity,
+    AnyRecipient,
+    generate_identity,
+    parse_identities,
+    parse_recipient,
+    parse_recipients,
+)
+
+PROG = "python -m crypto"
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (not the data)."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Encrypt and decrypt age files (age-encryption.org/v1).",
+        epilog=f"Generate a key with: {PROG} keygen [--pq] [-o FILE]",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("-e", "--encrypt", action="store_true", help="encrypt (the default)")
+    mode.add_argument("-d", "--decrypt", action="store_true", help="decrypt")
+    parser.add_argument(
+        "-r", "--recipient", action="append", default=[], help="encrypt to this recipient"
+    )
+    parser.add_argument(
+        "-R", "--recipients-file", action="append", default=[], help="encrypt to these recipients"
+    )
+    parser.add_argument(
+        "-i", "--identity", action="append", default=[], help="identity file to decrypt with"
+    )
+    parser.add_argument("-a", "--armor", action="store_true", help="write PEM-armored output")
+    parser.add_argument("-o", "--output", help="output file (default: standard output)")
+    parser.add_argument("input", nargs="?", help="input file (default: standard input)")
+    return parser
+
+
+def _build_keygen_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} keygen", description="Generate an age identity file."
+    )
+    parser.add_argument(
+        "--pq", action="store_true", help="generate a post-quantum hybrid identity (age1pq1…)"
+    )
+    parser.add_argument("-o", "--output", help="identity file to create (default: stdout)")
+    return parser
+
+
+def _read_identities(paths: Sequence[str]) -> list[AnyIdentity]:
+    identities: list[AnyIdentity] = []
+    for path in paths:
+        try:
+            identities.extend(parse_identities(Path(path).read_text(encoding="utf-8")))
+        except AgeError as error:
+            raise AgeError(f"{path}: {error}") from None
+    return identities
+
+
+def _recipients(arguments: argparse.Namespace) -> list[AnyRecipient]:
+    recipients = [parse_recipient(text) for text in arguments.recipient]
+    for path in arguments.recipients_file:
+        try:
+            recipients.extend(parse_recipients(Path(path).read_text(encoding="utf-8")))
+        except AgeError as error:
+            raise AgeError(f"{path}: {error}") from None
+    recipients.extend(identity.recipient for identity in _read_identities(arguments.identity))
+    if not recipients:
+        raise UsageError("missing recipients: give -r, -R or -i")
+    return recipients
+
+
+@contextlib.contextmanager
+def _input(path: str | None) -> Iterator[BinaryIO]:
+    if path is None or path == "-":
+        yield sys.stdin.buffer
+        return
+    with open(path, "rb") as source:
+        yield source
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[BinaryIO]:
+    """Yield the destination; a named file appears only when the block succeeds."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    # Same directory, so the final rename is atomic; mode 0600 from mkstemp, since
+    # the content may be plaintext that only its owner should read.
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as destination:
+            yield destination
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _run(arguments: argparse.Namespace) -> None:
+    if arguments.decrypt:
+        if arguments.recipient or arguments.recipients_file:
+            raise UsageError("-r/-R cannot be used with -d")
+        if arguments.armor:
+            raise UsageError("-a is for encryption; armored input is detected automatically")
+        if not arguments.identity:
+            raise UsageError("missing identity: give -i FILE")
+        identities = _read_identities(arguments.identity)
+        with _input(arguments.input) as source, _output(arguments.output) as destination:
+            age.decrypt(source, destination, identities)
+        return
+    recipients = _recipients(arguments)
+    if arguments.output in (None, "-") and not arguments.armor and sys.stdout.isatty():
+        raise UsageError("refusing to write binary output to a terminal; use -a or -o")
+    with _input(arguments.input) as source, _output(arguments.output) as destination:
+        age.encrypt(source, destination, recipients, armor=arguments.armor)
+
+
+def _keygen(arguments: argparse.Namespace) -> None:
+    identity = generate_identity(post_quantum=arguments.pq)
+    created = datetime.now().astimezone().isoformat(timespec="seconds")
+    content = (
+        f"# created: {created}\n"
+        f"# public key: {identity.recipient}\n"
+        f"{identity.to_string()}\n"
+    )
+    if arguments.output in (None, "-"):
+        sys.stdout.write(content)
+        sys.stdout.flush()
+        if not sys.stdout.isatty():
+            print(f"Public key: {identity.recipient}", file=sys.stderr)
+        return
+    # O_EXCL: never overwrite an existing identity file (that would destroy a key).
+    descriptor = os.open(arguments.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as destination:
+        destination.write(content)
+    print(f"Public key: {identity.recipient}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 on success)."""
+    arguments_list = list(sys.argv[1:] if argv is None else argv)
+    keygen = bool(arguments_list) and arguments_list[0] == "keygen"
+    parser = _build_keygen_parser() if keygen else _build_parser()
+    arguments = parser.parse_args(arguments_list[1:] if keygen else arguments_list)
+    try:
+        if keygen:
+            _keygen(arguments)
+        else:
+            _run(arguments)
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except AgeError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"{PROG}: error: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -101,7 +101,7 @@ class Stanza:
         """Return the canonical encoding: argument line, then the body at 64 columns."""
         arguments = (self.type, *self.args)
         for argument in arguments:
-            if not _is_valid_argument(argument.encode("ascii", "replace")):
+            if not argument.isascii() or not _is_valid_argument(argument.encode("ascii")):
                 raise ValueError("stanza arguments are non-empty printable ASCII without spaces")
         lines = [b"-> " + " ".join(arguments).encode("ascii")]
         encoded_body = encode_base64(self.body)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -22,6 +25,20 @@ from reporting_portal.migrate import upgrade_database
 from reporting_portal.models import Role
 
 CLI_ACTOR = Actor(account=None, role=SYSTEM)
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def _closing_database(command: Command) -> Command:
+    """Run a command in the app context, then close its database connections."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        finally:
+            get_database(current_app).engine.dispose()
+
+    return with_appcontext(wrapper)  # type: ignore[return-value]
 
 
 def _make_app() -> Flask:
@@ -45,7 +62,7 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the recovery identity to this new file instead of printing it.",
 )
-@with_appcontext
+@_closing_database
 def init_command(admin_username: str, recovery_identity_file: Path | None) -> None:
     """Create the database and keys, and the first administrator. Safe to run again."""
     settings = get_settings()
@@ -79,7 +96,7 @@ def init_command(admin_username: str, recovery_identity_file: Path | None) -> No
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=None, help="Default: $PORT or 5000.")
-@with_appcontext
+@_closing_database
 def serve_command(host: str, port: int | None) -> None:
     """Serve with the development server. Production: gunicorn -c config/gunicorn.conf.py."""
     port = port or int(os.environ.get("PORT", "5000"))
@@ -99,7 +116,7 @@ def serve_command(host: str, port: int | None) -> None:
     type=click.Choice([str(role) for role in Role]),
     help="Repeat for several roles.",
 )
-@with_appcontext
+@_closing_database
 def create_user_command(
     username: str, display_name: str, email: str | None, roles: tuple[str, ...]
 ) -> None:
@@ -128,7 +145,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-@with_appcontext
+@_closing_database
 def db_upgrade_command() -> None:
     """Apply every Alembic revision up to the newest."""
     upgrade_database(get_database(current_app).engine)

@@ -50,6 +50,13 @@ class Settings:
     password_hash_parallelism: int
     identity_wrap_time_cost: int
     identity_wrap_memory_kib: int
+    receipt_kdf_time_cost: int
+    receipt_kdf_memory_kib: int
+    receipt_attempts_per_minute: int
+    submission_max_bytes: int
+    submission_max_files: int
+    answer_max_chars: int
+    message_max_chars: int
     sign_in_max_failures: int
     sign_in_window_minutes: int
     staff_idle_minutes: int
@@ -76,6 +83,13 @@ _POSITIVE_INTS = {
     "password_hash_parallelism",
     "identity_wrap_time_cost",
     "identity_wrap_memory_kib",
+    "receipt_kdf_time_cost",
+    "receipt_kdf_memory_kib",
+    "receipt_attempts_per_minute",
+    "submission_max_bytes",
+    "submission_max_files",
+    "answer_max_chars",
+    "message_max_chars",
     "sign_in_max_failures",
     "sign_in_window_minutes",
     "staff_idle_minutes",
@@ -167,7 +181,7 @@ def _validate(typed: dict[str, Any]) -> Settings:
         raise SettingsError("setting 'password_min_length': must be at least 8")
     if typed["password_max_length"] < max(64, typed["password_min_length"]):
         raise SettingsError("setting 'password_max_length': must allow at least 64 characters")
-    for name in ("password_hash_memory_kib", "identity_wrap_memory_kib"):
+    for name in ("password_hash_memory_kib", "identity_wrap_memory_kib", "receipt_kdf_memory_kib"):
         if typed[name] < _OWASP_MIN_ARGON2_MEMORY_KIB:
             raise SettingsError(f"setting {name!r}: must be at least 19456")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 from typing import BinaryIO
 
 from crypto.errors import ArmorError
@@ -23,8 +24,10 @@ BYTES_PER_LINE = COLUMNS_PER_LINE // 4 * 3
 # keep the reader busy forever.
 MAX_SURROUNDING_WHITESPACE = 1024
 _WHITESPACE = b" \t\r\n\v\f"
-# Batch of whole lines encoded at a time when writing.
+# Batch of whole lines encoded at a time when writing; bytes read at a time.
 _WRITE_BATCH = BYTES_PER_LINE * 1024
+_READ_SIZE = 64 * 1024
+_FULL_LINES = re.compile(rb"(?:[A-Za-z0-9+/]{64}\r?\n)+")
 
 
 def looks_armored(start: bytes) -> bool:
@@ -84,7 +87,7 @@ class ArmorWriter:
 
 
 class ArmorReader(io.RawIOBase):
-    """Decode armored input lazily, one line at a time, rejecting any non-canonical form.
+    """Decode armored input lazily, rejecting any non-canonical form.
 
     Errors surface on the read that reaches them, so an armor error after the last
     data line is raised before the reader reports the end of the data.
@@ -93,6 +96,8 @@ class ArmorReader(io.RawIOBase):
     def __init__(self, src: BinaryIO) -> None:
         super().__init__()
         self._src = src
+        self._buffer = bytearray()
+        self._eof = False
         self._started = False
         self._done = False
         self._unread = b""
@@ -100,44 +105,79 @@ class ArmorReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _line(self) -> bytes | None:
-        # One more byte than a maximal line with CRLF, to spot an overlong line.
-        line = self._src.readline(COLUMNS_PER_LINE + 3)
-        if not line:
-            return None
-        if line.endswith(b"\n"):
-            line = line[:-1]
-            line = line.removesuffix(b"\r")
-        elif len(line) > COLUMNS_PER_LINE + 1:
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        data = self._src.read(_READ_SIZE)
+        if not data:
+            self._eof = True
+            return False
+        self._buffer += data
+        return True
+
+    def _line(self, limit: int = COLUMNS_PER_LINE + 2) -> bytes | None:
+        """Return the next line without its LF or CRLF; None at the end of input."""
+        while True:
+            end = self._buffer.find(b"\n")
+            if end != -1 or len(self._buffer) > limit or not self._fill():
+                break
+        if end == -1:
+            end = len(self._buffer)
+            if not end:
+                return None
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        if len(line) > limit:
             raise ArmorError("armor line is longer than 64 columns")
-        return line
+        return line.removesuffix(b"\r")
 
     def _start(self) -> None:
         skipped = 0
         while True:
-            line = self._src.readline(MAX_SURROUNDING_WHITESPACE + 1)
-            if not line:
+            line = self._line(MAX_SURROUNDING_WHITESPACE)
+            if line is None:
                 raise ArmorError("input is empty or holds only whitespace")
             if line.strip(_WHITESPACE):
                 break
-            skipped += len(line)
+            skipped += len(line) + 1
             if skipped > MAX_SURROUNDING_WHITESPACE:
                 raise ArmorError("too much whitespace before the armor")
-        if line.rstrip(b"\n").removesuffix(b"\r") != BEGIN_LINE:
+        if line != BEGIN_LINE:
             raise ArmorError("armor does not start with '-----BEGIN AGE ENCRYPTED FILE-----'")
         self._started = True
 
     def _finish(self) -> None:
-        trailing = self._src.read(MAX_SURROUNDING_WHITESPACE + 1)
-        if trailing.strip(_WHITESPACE):
+        while len(self._buffer) <= MAX_SURROUNDING_WHITESPACE and self._fill():
+            pass
+        if bytes(self._buffer).strip(_WHITESPACE):
             raise ArmorError("unexpected data after the armor end line")
-        if len(trailing) > MAX_SURROUNDING_WHITESPACE:
+        if len(self._buffer) > MAX_SURROUNDING_WHITESPACE:
             raise ArmorError("too much whitespace after the armor")
+        self._buffer.clear()
         self._done = True
+
+    def _full_lines(self) -> bytes:
+        """Decode a run of complete 64-column lines at once (the bulk of a large file).
+
+        64 base64 characters encode exactly 48 bytes without padding, so such lines
+        are canonical by construction; the last line and the end line are left to
+        the line-by-line checks.
+        """
+        if len(self._buffer) < _READ_SIZE:
+            self._fill()
+        match = _FULL_LINES.match(self._buffer)
+        if match is None:
+            return b""
+        run = self._buffer[: match.end()]
+        del self._buffer[: match.end()]
+        return binascii.a2b_base64(run.translate(None, b"\r\n"), strict_mode=True)
 
     def _next_block(self) -> bytes:
         if not self._started:
             self._start()
+        decoded = self._full_lines()
+        if decoded:
+            return decoded
         line = self._line()
         if line is None:
             raise ArmorError("armor has no end line (truncated?)")

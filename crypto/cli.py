@@ -116,6 +116,11 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         sys.stdout.buffer.flush()
         return
     target = Path(path)
+    if target.exists() and not target.is_file():
+        # A device or a named pipe (/dev/null, a FIFO): write to it directly.
+        with target.open("wb") as destination:
+            yield destination
+        return
     # Same directory, so the final rename is atomic; mode 0600 from mkstemp, since
     # the content may be plaintext that only its owner should read.
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -150,11 +155,7 @@ def _run(arguments: argparse.Namespace) -> None:
 def _keygen(arguments: argparse.Namespace) -> None:
     identity = generate_identity(post_quantum=arguments.pq)
     created = datetime.now().astimezone().isoformat(timespec="seconds")
-    content = (
-        f"# created: {created}\n"
-        f"# public key: {identity.recipient}\n"
-        f"{identity.to_string()}\n"
-    )
+    content = f"# created: {created}\n# public key: {identity.recipient}\n{identity.to_string()}\n"
     if arguments.output in (None, "-"):
         sys.stdout.write(content)
         sys.stdout.flush()

@@ -74,9 +74,7 @@ class FileKey:
 
     def derive(self, salt: bytes, info: bytes) -> bytes:
         """HKDF-SHA-256 of the file key, 32 bytes, as the spec derives every subkey."""
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(
-            self._secret
-        )
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(self._secret)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FileKey):

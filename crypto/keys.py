@@ -193,9 +193,7 @@ class HybridRecipient:
         if len(public_bytes) != _HYBRID_PUBLIC_SIZE:
             raise KeyFormatError("an mlkem768x25519 recipient is 1216 bytes")
         try:
-            mlkem_key = mlkem.MLKEM768PublicKey.from_public_bytes(
-                public_bytes[:_MLKEM_PUBLIC_SIZE]
-            )
+            mlkem_key = mlkem.MLKEM768PublicKey.from_public_bytes(public_bytes[:_MLKEM_PUBLIC_SIZE])
         except ValueError:
             raise KeyFormatError("mlkem768x25519 recipient has an invalid ML-KEM key") from None
         x25519_key = x25519.X25519PublicKey.from_public_bytes(public_bytes[_MLKEM_PUBLIC_SIZE:])
@@ -240,9 +238,7 @@ class HybridIdentity:
         # seed (d || z, 64 bytes) and the X25519 scalar (32 bytes).
         expanded = hashlib.shake_256(seed).digest(_MLKEM_SEED_SIZE + _KEY_SIZE)
         mlkem_key = mlkem.MLKEM768PrivateKey.from_seed_bytes(expanded[:_MLKEM_SEED_SIZE])
-        self._x25519_key = x25519.X25519PrivateKey.from_private_bytes(
-            expanded[_MLKEM_SEED_SIZE:]
-        )
+        self._x25519_key = x25519.X25519PrivateKey.from_private_bytes(expanded[_MLKEM_SEED_SIZE:])
         self._private_key = hpke.MLKEM768X25519PrivateKey(mlkem_key, self._x25519_key)
         self.recipient = HybridRecipient(
             mlkem_key.public_key().public_bytes_raw()

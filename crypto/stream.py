@@ -140,7 +140,9 @@ class PayloadEncryptor:
 def encrypt_stream(src: BinaryIO, dst: Writable, file_key: FileKey | None = None) -> FileKey:
     """Encrypt all of ``src`` into ``dst`` (nonce and chunks) and return the file key."""
     encryptor = PayloadEncryptor(dst, file_key)
-    buffer = bytearray(4 * CHUNK_SIZE)
+    # Large reads let most chunks be sealed straight from the read buffer; only the
+    # last chunk of each read is copied, since it might turn out to be the final one.
+    buffer = bytearray(16 * CHUNK_SIZE)
     view = memoryview(buffer)
     while True:
         count = read_full(src, view)
@@ -189,9 +191,7 @@ class PayloadDecryptor:
         while True:
             count = read_full(self._src, sealed)
             if count == 0:
-                raise TruncatedPayloadError(
-                    "payload is truncated: it ends before the final chunk"
-                )
+                raise TruncatedPayloadError("payload is truncated: it ends before the final chunk")
             size = count - TAG_SIZE
             if count < ENCRYPTED_CHUNK_SIZE:
                 # A short read can only be the final chunk.

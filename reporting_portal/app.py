@@ -16,14 +16,15 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 
 from config.settings import Settings
-from reporting_portal import admin, auth, health, reporter, staff_home
+from reporting_portal import admin, auth, followup, health, intake, reporter, staff_home
 from reporting_portal.auth.forms import SignOutForm
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.auth.viewer import load_staff_viewer
 from reporting_portal.blobstore import LocalBlobStore
 from reporting_portal.db import Database, commit_request_session
 from reporting_portal.errors import init_error_handlers
-from reporting_portal.extensions import babel, csrf
+from reporting_portal.extensions import babel, csrf, get_blob_store
+from reporting_portal.objects import blobs_committed, discard_uncommitted_blobs
 from reporting_portal.security.access import init_access_rules
 from reporting_portal.security.headers import init_security_headers
 from reporting_portal.sessions import ServerSessionInterface
@@ -65,6 +66,8 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app.register_blueprint(health.bp)
     if surface in ("combined", "reporter"):
         app.register_blueprint(reporter.bp)
+        app.register_blueprint(intake.bp)
+        app.register_blueprint(followup.bp)
     if surface in ("combined", "staff"):
         app.before_request(load_staff_viewer)
         app.register_blueprint(auth.bp)
@@ -73,6 +76,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)
+    app.teardown_request(_discard_blobs)
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:
@@ -95,4 +99,9 @@ def _select_locale() -> str | None:
 def _commit(response: object) -> object:
     """Commit the request's one transaction at the boundary (STYLE.md 6)."""
     commit_request_session()
+    blobs_committed()
     return response
+
+
+def _discard_blobs(_error: BaseException | None) -> None:
+    discard_uncommitted_blobs(get_blob_store())

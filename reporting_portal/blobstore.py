@@ -27,7 +27,7 @@ class BlobWriter(Protocol):
 
     name: str
 
-    def write(self, data: bytes) -> int: ...
+    def write(self, data: bytes | memoryview, /) -> int: ...
 
     def commit(self) -> int:
         """Make the blob durable and visible; returns its size in bytes."""
@@ -75,7 +75,7 @@ class LocalBlobWriter:
         self._file = self._temp_path.open("xb")
         self._done = False
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview, /) -> int:
         return self._file.write(data)
 
     def commit(self) -> int:

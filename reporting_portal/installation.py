@@ -15,7 +15,8 @@ from crypto.receipt import new_installation_salt
 from reporting_portal.admin.services import Actor, NewAccount, create_account
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.auth.passwords import PasswordService
-from reporting_portal.models import Installation, Role, StaffAccount, StaffRole
+from reporting_portal.models import Channel, Installation, Role, StaffAccount, StaffRole
+from reporting_portal.questionnaire import default_corruption_questionnaire
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,28 @@ def initialise_installation(
             display_name="Administrator",
             roles=[Role.ADMINISTRATOR],
         )
+    if db.scalar(select(Channel.id).limit(1)) is None:
+        create_default_channel(db, actor)
     return InitResult(recovery_identity=recovery_identity, admin=admin)
+
+
+def create_default_channel(db: Session, actor: Actor) -> Channel:
+    """A channel for corruption reports, so a new installation can take reports at once
+    (after an administrator assigns case handlers to it)."""
+    channel = Channel(
+        slug="corruption",
+        name="Report corruption",
+        description=(
+            "Bribery, fraud, embezzlement, abuse of office, conflicts of interest or "
+            "irregular procurement in public bodies."
+        ),
+        questionnaire=default_corruption_questionnaire(),
+    )
+    db.add(channel)
+    db.flush()  # the public id names the channel in the audit event
+    record_event(db, AuditAction.CHANNEL_CREATED, actor=actor.account, actor_role=actor.role,
+                 object_type=ObjectType.CHANNEL, object_id=channel.public_id)
+    return channel
 
 
 def write_secret_file(path: Path, content: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,10 +18,13 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from config.settings import Settings, load_settings
+from crypto.kdf import Argon2Params
+from crypto.keys import generate_identity
+from crypto.keywrap import wrap_with_password
 from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import Surface, create_app
 from reporting_portal.audit.events import SYSTEM
@@ -85,6 +89,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         password_hash_memory_kib=19456,
         identity_wrap_time_cost=2,
         identity_wrap_memory_kib=19456,
+        receipt_kdf_time_cost=2,
+        receipt_kdf_memory_kib=19456,
     )
 
 
@@ -128,7 +134,7 @@ def db(app: Flask) -> Iterator[Session]:
 def make_staff(app: Flask) -> Callable[..., StaffMember]:
     """A factory for fully set-up staff accounts (password chosen, TOTP enrolled)."""
 
-    def factory(username: str, *roles: Role) -> StaffMember:
+    def factory(username: str, *roles: Role, with_keys: bool = True) -> StaffMember:
         with app.app_context(), get_database(app).session_factory() as session:
             created = create_account(
                 session,
@@ -143,12 +149,20 @@ def make_staff(app: Flask) -> Callable[..., StaffMember]:
             account.must_change_password = False
             account.totp_secret = pyotp.random_base32(32)
             account.totp_enrolled_at = datetime.now(UTC)
+            identity = generate_identity(post_quantum=True) if with_keys else None
+            if identity is not None:
+                account.age_recipient = str(identity.recipient)
+                account.wrapped_identity = wrap_with_password(
+                    identity.to_string().encode(), STRONG_PASSWORD,
+                    Argon2Params.insecure_for_tests(),
+                )
             session.commit()
             return StaffMember(
                 username=username,
                 password=STRONG_PASSWORD,
                 totp_secret=account.totp_secret,
                 public_id=account.public_id,
+                identity=identity.to_string() if identity is not None else None,
             )
 
     return factory
@@ -172,3 +186,44 @@ def sign_in(client: FlaskClient) -> Callable[[StaffMember], None]:
         assert client.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
 
     return do_sign_in
+
+
+@dataclass
+class Installed:
+    """An initialised installation: its recovery identity and the default channel."""
+
+    recovery_identity: str
+    channel_slug: str
+
+
+@pytest.fixture
+def installed(app: Flask) -> Installed:
+    from reporting_portal.installation import initialise_installation
+
+    with app.app_context(), get_database(app).session_factory() as session:
+        result = initialise_installation(
+            session, get_passwords(), Actor(account=None, role=SYSTEM), admin_username="admin"
+        )
+        session.commit()
+    assert result.recovery_identity is not None
+    return Installed(recovery_identity=result.recovery_identity, channel_slug="corruption")
+
+
+@pytest.fixture
+def channel_with_handlers(app: Flask, installed: Installed, make_staff) -> dict[str, StaffMember]:
+    """The default channel with two case handlers and one identity custodian."""
+    from reporting_portal.models import Channel
+
+    members = {
+        "hana": make_staff("hana", Role.CASE_HANDLER),
+        "omar": make_staff("omar", Role.CASE_HANDLER),
+        "cleo": make_staff("cleo", Role.IDENTITY_CUSTODIAN),
+    }
+    with get_database(app).session_factory() as session:
+        channel = session.scalar(select(Channel).where(Channel.slug == installed.channel_slug))
+        for name in ("hana", "omar"):
+            channel.handlers.append(
+                session.scalar(select(StaffAccount).where(StaffAccount.username == name))
+            )
+        session.commit()
+    return members

@@ -23,6 +23,7 @@ class StaffMember:
     password: str
     totp_secret: str
     public_id: str
+    identity: str | None = None  # the age identity's secret string, for decrypting in tests
 
     def code(self, offset_steps: int = 0) -> str:
         return str(pyotp.TOTP(self.totp_secret).at(int(time.time()) + 30 * offset_steps))
@@ -44,6 +45,6 @@ def https_client(app: Flask) -> FlaskClient:
 def csrf_token(client: FlaskClient, path: str) -> str:
     """The CSRF token of the form at ``path``, as a browser would get it."""
     page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)

@@ -9,6 +9,7 @@ a user agent has nowhere to go (STYLE.md 10; DESIGN.md, Access log).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
@@ -29,6 +30,14 @@ class AuditAction(StrEnum):
     ACCOUNT_REACTIVATED = "account.reactivated"
     ACCOUNT_LIST_VIEWED = "account.list_viewed"
     INSTALLATION_INITIALISED = "installation.initialised"
+    CHANNEL_CREATED = "channel.created"
+    CHANNEL_CHANGED = "channel.changed"
+    REPORT_SUBMITTED = "report.submitted"
+    REPORTER_SIGNED_IN = "reporter.signed_in"
+    REPORTER_SIGN_IN_FAILED = "reporter.sign_in_failed"
+    REPORTER_MAILBOX_READ = "reporter.mailbox_read"
+    REPORTER_MESSAGE_SENT = "reporter.message_sent"
+    HANDLER_MESSAGE_SENT = "report.message_sent"
 
 
 class Outcome(StrEnum):
@@ -47,6 +56,9 @@ class ObjectType(StrEnum):
 # Roles for actors without a staff account.
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
+# A reporter: never an identifier, and the event's time is kept to the day, so the
+# log cannot be used to time a reporter's activity (DESIGN.md: coarse timestamps).
+REPORTER = "reporter"
 
 
 def record_event(
@@ -60,7 +72,11 @@ def record_event(
     object_id: str | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction, so it lands exactly when the act does."""
+    now = datetime.now(UTC)
+    if actor_role == REPORTER:
+        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
     event = AuditEvent(
+        occurred_at=now,
         actor_id=actor.public_id if actor is not None else None,
         actor_role=str(actor_role),
         action=str(action),

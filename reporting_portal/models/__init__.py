@@ -15,7 +15,7 @@ from reporting_portal.models.reports import (
     report_label,
 )
 from reporting_portal.models.staff import Role, SignInFailure, StaffAccount, StaffRole
-from reporting_portal.models.system import AuditEvent, Installation, StoredSession
+from reporting_portal.models.system import AuditEvent, Installation, RateLimitHit, StoredSession
 
 __all__ = [
     "AccessGrant",
@@ -27,6 +27,7 @@ __all__ = [
     "Label",
     "ObjectKind",
     "Priority",
+    "RateLimitHit",
     "Report",
     "ReportExclusion",
     "ReportObject",

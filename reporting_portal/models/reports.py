@@ -117,9 +117,14 @@ class ReportObject(Base):
     created_on: Mapped[date] = mapped_column(Date)
     from_reporter: Mapped[bool] = mapped_column(default=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    # Files belong to the content or message whose (encrypted) text names them.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_object.id", ondelete="CASCADE"), index=True
+    )
 
     report: Mapped[Report] = relationship(back_populates="objects")
     author: Mapped[StaffAccount | None] = relationship()
+    parent: Mapped[ReportObject | None] = relationship(remote_side=[id])
 
 
 class AccessGrant(Base):
@@ -151,6 +156,8 @@ class ReportExclusion(Base):
     staff_id: Mapped[int] = mapped_column(
         ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
     )
+
+    report: Mapped[Report] = relationship()
 
 
 class IdentityAccessRequest(Base):

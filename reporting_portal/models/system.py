@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting_portal.db import Base
@@ -40,6 +40,21 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+class RateLimitHit(Base):
+    """One use of a budget shared by everyone (receipt sign-ins): counted per window.
+
+    No address or session is recorded; the budget is global on purpose, as every Tor
+    client reaches an onion service from the same address.
+    """
+
+    __tablename__ = "rate_limit_hit"
+    __table_args__ = (Index("ix_rate_limit_hit_bucket_time", "bucket", "hit_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(32))
+    hit_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 
 
 class StoredSession(Base):

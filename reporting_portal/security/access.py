@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.models import Role
@@ -34,7 +34,7 @@ class AccessRule:
 
     def describe(self) -> str:
         if self.public:
-            return "public"
+            return "reporter (receipt code)" if self.stage == "reporter" else "public"
         if self.stage != "signed_in":
             return f"staff ({self.stage})"
         return "staff: " + (", ".join(sorted(self.roles)) or "any role")
@@ -55,6 +55,14 @@ def _attach(rule: AccessRule) -> Callable[[View], View]:
 def public(view: View) -> View:
     """Anyone may reach this view; it must not reveal anything about staff or reports."""
     return _attach(PUBLIC)(view)
+
+
+REPORTER = AccessRule(public=True, stage="reporter")
+
+
+def reporter(view: View) -> View:
+    """A reporter who opened their mailbox with a receipt code in this session."""
+    return _attach(REPORTER)(view)
 
 
 def signing_in(view: View) -> View:
@@ -89,8 +97,13 @@ def enforce_access_rule() -> BaseResponse | None:
     if rule is None:
         current_app.logger.error("endpoint without an access rule: %s", request.endpoint)
         abort(403)
-    if rule.public:
-        return None
+    if rule is REPORTER:
+        has_mailbox = isinstance(session.get("report_id"), str)
+        return None if has_mailbox else redirect(url_for("followup.sign_in"))
+    return None if rule.public else _check_staff(rule)
+
+
+def _check_staff(rule: AccessRule) -> BaseResponse | None:
     viewer = g.get("staff_viewer")
     if viewer is None:
         return redirect(url_for("auth.sign_in"))

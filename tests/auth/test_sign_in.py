@@ -232,7 +232,7 @@ def test_inactive_account_cannot_sign_in(client, make_staff, db):
 def test_first_password_creates_the_age_identity_and_a_change_rewraps_it(
     client, make_staff, sign_in, db
 ):
-    member = make_staff("hana")
+    member = make_staff("hana", with_keys=False)
     account = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
     assert account.wrapped_identity is None  # the factory skips the first-password step
     sign_in(member)

@@ -73,9 +73,15 @@ def test_streaming_writer_accepts_upload_pieces() -> None:
 
 def test_an_interrupted_upload_has_no_final_chunk() -> None:
     payload = io.BytesIO()
-    with pytest.raises(RuntimeError), PayloadEncryptor(payload) as encryptor:
-        encryptor.write(PLAINTEXT)
-        raise RuntimeError("client went away")
+    encryptor = PayloadEncryptor(payload)
+
+    def upload() -> None:
+        with encryptor:
+            encryptor.write(PLAINTEXT)
+            raise RuntimeError("client went away")
+
+    with pytest.raises(RuntimeError):
+        upload()
     header = age.seal_header(encryptor.file_key, [ALICE.recipient])
     with pytest.raises(TruncatedPayloadError):
         opened(header, payload.getvalue(), ALICE)

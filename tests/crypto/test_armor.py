@@ -44,9 +44,11 @@ def test_writer_emits_strict_pem_that_reads_back(size: int) -> None:
     assert unarmored(text) == data
 
 
-def test_surrounding_whitespace_and_crlf_are_accepted() -> None:
-    text = armored(b"hello world")
-    assert unarmored(b"\n  \r\n" + text.replace(b"\n", b"\r\n") + b"\n\t \n") == b"hello world"
+@pytest.mark.parametrize("size", [11, 100_000])
+def test_surrounding_whitespace_and_crlf_are_accepted(size: int) -> None:
+    data = os.urandom(size)
+    text = armored(data)
+    assert unarmored(b"\n  \r\n" + text.replace(b"\n", b"\r\n") + b"\n\t \n") == data
 
 
 @pytest.mark.parametrize(
@@ -58,6 +60,8 @@ def test_surrounding_whitespace_and_crlf_are_accepted() -> None:
         lambda t: b" " * 2000 + t,  # unbounded leading whitespace
         lambda t: t + b" " * 2000,  # unbounded trailing whitespace
         lambda t: t.replace(b"\n", b"\n\n", 2)[:-1],  # blank line inside
+        lambda t: t.replace(b"\n", b" \n", 2),  # trailing space on a full line
+        lambda t: t[:40] + t[41:],  # a full line one character short
     ],
 )
 def test_non_canonical_armor_is_rejected(mangle: Callable[[bytes], bytes]) -> None:

@@ -38,7 +38,8 @@ def test_keygen_writes_an_age_keygen_style_file(tmp_path: Path) -> None:
     recipient = keygen(tmp_path / "key.txt")
     lines = (tmp_path / "key.txt").read_text().splitlines()
     assert lines[0].startswith("# created: ")
-    assert recipient.startswith("age1") and not recipient.startswith("age1pq1")
+    assert recipient.startswith("age1")
+    assert not recipient.startswith("age1pq1")
     assert lines[2].startswith("AGE-SECRET-KEY-1")
     assert (tmp_path / "key.txt").stat().st_mode & 0o777 == 0o600
     assert str(parse_identities(lines[2])[0].recipient) == recipient
@@ -90,7 +91,9 @@ def test_wrong_identity_is_a_one_line_error(tmp_path: Path) -> None:
     result = run("-d", "-i", tmp_path / "other.txt", stdin=encrypted)
     assert result.returncode == 1
     assert result.stdout == b""
-    assert result.stderr.decode().strip().endswith("no identity matched any of the file's recipients")
+    assert (
+        result.stderr.decode().strip().endswith("no identity matched any of the file's recipients")
+    )
 
 
 @pytest.mark.parametrize(

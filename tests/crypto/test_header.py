@@ -75,7 +75,10 @@ def test_a_changed_unknown_stanza_fails_the_mac() -> None:
     [
         (b"", "not an age file"),
         (b"age-encryption.org/v2\n", "unsupported"),
-        (b"age-encryption.org/v1\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "no recipient"),
+        (
+            b"age-encryption.org/v1\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+            "no recipient",
+        ),
         (b"age-encryption.org/v1\n-> X25519 AAAA\n", "truncated"),
         (b"age-encryption.org/v1\n-> X25519 AAAA\nAA==\n", "base64"),
         (b"age-encryption.org/v1\n->\n\n", "malformed stanza"),

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from crypto import age
+from crypto.armor import ArmorReader
 from crypto.errors import (
     AgeError,
     ArmorError,
@@ -72,9 +73,7 @@ VECTOR_PATHS = sorted(p for p in VECTOR_DIR.iterdir() if p.name != "README.md")
 VECTORS = {path.name: load_vector(path) for path in VECTOR_PATHS}
 # scrypt is not implemented: a vector that can only be opened with a passphrase is
 # skipped; one that also names an identity still runs (scrypt_and_x25519).
-PASSPHRASE_ONLY = sorted(
-    name for name, v in VECTORS.items() if v.passphrases and not v.identities
-)
+PASSPHRASE_ONLY = sorted(name for name, v in VECTORS.items() if v.passphrases and not v.identities)
 SKIP_REASON = (
     f"{len(PASSPHRASE_ONLY)} of {len(VECTORS)} vectors need an scrypt passphrase"
     " identity, which this project does not implement"
@@ -113,11 +112,7 @@ def test_vector_through_split_parts(name: str) -> None:
     vector = VECTORS[name]
     source = io.BytesIO(vector.age_file)
     if vector.armored:
-        decoded = io.BytesIO()
-        from crypto.armor import ArmorReader
-
-        decoded.write(io.BufferedReader(ArmorReader(source)).read())
-        source = io.BytesIO(decoded.getvalue())
+        source = io.BytesIO(io.BufferedReader(ArmorReader(source)).read())
     payload = io.BytesIO()
     header = age.split(source, payload)
     payload.seek(0)

@@ -1,0 +1,256 @@
+"""The reporter's mailbox: opening it with a receipt code, reading it, answering.
+
+Wrong and unknown codes are indistinguishable: both cost one Argon2id derivation and get
+the same answer. A code with a typo is caught by its check digit before any derivation
+(anyone can compute a check digit, so saying "typo" reveals nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from crypto.errors import AgeError, KeyWrapError, ReceiptCodeError, ReceiptCodeTypo
+from crypto.kdf import Argon2Params
+from crypto.keys import AnyIdentity, parse_identity
+from crypto.keywrap import unwrap_with_key
+from crypto.receipt import derive_receipt_secrets, normalise_receipt_code
+from reporting_portal.audit.events import (
+    REPORTER,
+    AuditAction,
+    ObjectType,
+    Outcome,
+    primary_role,
+    record_event,
+)
+from reporting_portal.blobstore import BlobStore
+from reporting_portal.deadlines import acknowledgement_due, feedback_due
+from reporting_portal.intake.services import (
+    SubmissionRefusedError,
+    get_installation,
+    header_for_upload,
+)
+from reporting_portal.intake.uploads import StoredUpload
+from reporting_portal.models import (
+    ObjectKind,
+    RateLimitHit,
+    Report,
+    ReportObject,
+    ReportStatus,
+    StaffAccount,
+)
+from reporting_portal.objects import (
+    case_recipients,
+    new_object,
+    read_small_json,
+    seal_for,
+    store_small_payload,
+)
+
+RECEIPT_BUCKET = "receipt-sign-in"
+MESSAGE_VERSION = 1
+
+
+class ReceiptTypoError(ValueError):
+    """The code's check digit fails: most likely a typing mistake."""
+
+
+class ReceiptNotRecognisedError(LookupError):
+    """No report opens with this code (wrong or unknown: the same to the reporter)."""
+
+
+class FollowUpBusyError(RuntimeError):
+    """The global budget of receipt sign-ins is spent for this minute."""
+
+
+@dataclass(frozen=True)
+class MailboxKey:
+    report_public_id: str
+    reporter_identity: str  # kept only in the sealed server-side session
+
+
+@dataclass(frozen=True)
+class Message:
+    from_reporter: bool
+    sent_on: date
+    text: str
+    file_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    status: str
+    closing_outcome: str | None
+    received_on: date
+    acknowledged_on: date | None
+    acknowledgement_due: date
+    feedback_due: date
+    messages: tuple[Message, ...]
+
+
+def _spend_budget(db: Session, per_minute: int) -> None:
+    now = datetime.now(UTC)
+    window_start = now - timedelta(minutes=1)
+    db.execute(delete(RateLimitHit).where(RateLimitHit.bucket == RECEIPT_BUCKET,
+                                          RateLimitHit.hit_at < window_start))
+    used = db.scalar(select(func.count()).select_from(RateLimitHit).where(
+        RateLimitHit.bucket == RECEIPT_BUCKET, RateLimitHit.hit_at >= window_start))
+    if int(used or 0) >= per_minute:
+        raise FollowUpBusyError
+    db.add(RateLimitHit(bucket=RECEIPT_BUCKET, hit_at=now))
+
+
+def open_mailbox(
+    db: Session, code_text: str, *, params: Argon2Params, attempts_per_minute: int
+) -> MailboxKey:
+    """Find the report a receipt code opens and unwrap the reporter's identity."""
+    try:
+        code = normalise_receipt_code(code_text)
+    except ReceiptCodeTypo:
+        raise ReceiptTypoError from None
+    except ReceiptCodeError:
+        raise ReceiptNotRecognisedError from None
+    _spend_budget(db, attempts_per_minute)
+    secrets = derive_receipt_secrets(code, get_installation(db).receipt_salt, params)
+    report = db.scalar(select(Report).where(Report.receipt_lookup == secrets.lookup))
+    try:
+        if report is None:
+            raise ReceiptNotRecognisedError
+        identity = unwrap_with_key(report.wrapped_reporter_identity, secrets.wrapping_key)
+    except (ReceiptNotRecognisedError, KeyWrapError):
+        record_event(db, AuditAction.REPORTER_SIGN_IN_FAILED, actor=None, actor_role=REPORTER,
+                     outcome=Outcome.FAILURE)
+        raise ReceiptNotRecognisedError from None
+    record_event(db, AuditAction.REPORTER_SIGNED_IN, actor=None, actor_role=REPORTER,
+                 object_type=ObjectType.REPORT, object_id=report.public_id)
+    return MailboxKey(report.public_id, identity.decode("ascii"))
+
+
+def find_report(db: Session, public_id: str) -> Report:
+    report = db.scalar(select(Report).where(Report.public_id == public_id))
+    if report is None:
+        raise ReceiptNotRecognisedError
+    return report
+
+
+def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: str) -> Mailbox:
+    """Everything the reporter may see: status, dates, and the messages meant for them."""
+    identity: AnyIdentity = parse_identity(identity_text)
+    objects = db.scalars(
+        select(ReportObject)
+        .where(ReportObject.report_id == report.id, ReportObject.kind == ObjectKind.MESSAGE)
+        .order_by(ReportObject.id)
+    ).all()
+    messages = []
+    for obj in objects:
+        try:
+            document = read_small_json(store, obj, [identity])
+        except (AgeError, ValueError):
+            continue  # not addressed to the reporter (cannot happen for messages) or damaged
+        answers = document.get("answers", {})
+        files = document.get("files", [])
+        messages.append(Message(
+            from_reporter=obj.from_reporter,
+            sent_on=obj.created_on,
+            text=str(answers.get("message", "")) if isinstance(answers, dict) else "",
+            file_names=tuple(str(f.get("name", "")) for f in files if isinstance(f, dict)),
+        ))
+    record_event(db, AuditAction.REPORTER_MAILBOX_READ, actor=None, actor_role=REPORTER,
+                  object_type=ObjectType.REPORT, object_id=report.public_id)
+    return Mailbox(
+        status=report.status,
+        closing_outcome=report.closing_outcome,
+        received_on=report.received_on,
+        acknowledged_on=report.acknowledged_on,
+        acknowledgement_due=acknowledgement_due(report.received_on),
+        feedback_due=feedback_due(report.received_on, report.acknowledged_on),
+        messages=tuple(messages),
+    )
+
+
+def message_recipients(db: Session, report: Report) -> list[str]:
+    """A message is for the case's handlers, the recovery key and the reporter."""
+    return [*case_recipients(db, report, get_installation(db)), report.reporter_recipient]
+
+
+def post_message(
+    db: Session,
+    store: BlobStore,
+    report: Report,
+    *,
+    text: str,
+    author: StaffAccount | None,
+) -> ReportObject:
+    """Encrypt a message to everyone on the case and the reporter, and file it.
+
+    ``author`` is the case handler who writes, or ``None`` for the reporter.
+    """
+    from_reporter = author is None
+    document = {"version": MESSAGE_VERSION, "answers": {"message": text}, "files": []}
+    blob_name, size, file_key = store_small_payload(
+        store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+    )
+    message = new_object(
+        report=report, kind=ObjectKind.MESSAGE,
+        header=seal_for(file_key, message_recipients(db, report)),
+        blob_name=blob_name, payload_size=size, today=datetime.now(UTC).date(),
+        from_reporter=from_reporter, author=author,
+    )
+    db.add(message)
+    record_event(
+        db,
+        AuditAction.REPORTER_MESSAGE_SENT if from_reporter else AuditAction.HANDLER_MESSAGE_SENT,
+        actor=author,
+        actor_role=REPORTER if author is None else primary_role(author),
+        object_type=ObjectType.REPORT, object_id=report.public_id,
+    )
+    return message
+
+
+def post_reporter_reply(
+    db: Session,
+    store: BlobStore,
+    report: Report,
+    *,
+    text: str,
+    files: list[StoredUpload],
+    content_upload: StoredUpload | None,
+) -> ReportObject:
+    """File the reporter's answer (text and files), encrypted on either path."""
+    recipients = message_recipients(db, report)
+    today = datetime.now(UTC).date()
+    if content_upload is not None:
+        header = header_for_upload(content_upload, recipients)
+        blob_name, size = content_upload.blob_name, content_upload.payload_size
+    else:
+        if not text.strip() and not files:
+            raise SubmissionRefusedError("Write a message or add a file.")
+        document = {
+            "version": MESSAGE_VERSION,
+            "answers": {"message": text},
+            "files": [{"field": u.field_name, "name": u.filename, "size": u.plaintext_size,
+                       "type": u.content_type} for u in files],
+        }
+        blob_name, size, file_key = store_small_payload(
+            store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+        )
+        header = seal_for(file_key, recipients)
+    message = new_object(report=report, kind=ObjectKind.MESSAGE, header=header,
+                         blob_name=blob_name, payload_size=size, today=today,
+                         from_reporter=True)
+    db.add(message)
+    for upload in files:
+        db.add(new_object(report=report, kind=ObjectKind.FILE,
+                          header=header_for_upload(upload, recipients),
+                          blob_name=upload.blob_name, payload_size=upload.payload_size,
+                          today=today, from_reporter=True, parent=message))
+    record_event(db, AuditAction.REPORTER_MESSAGE_SENT, actor=None, actor_role=REPORTER,
+                 object_type=ObjectType.REPORT, object_id=report.public_id)
+    return message
+
+
+STATUS_ORDER = [s.value for s in ReportStatus]

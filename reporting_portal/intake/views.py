@@ -1,0 +1,286 @@
+"""Reporter intake views: the channel list, the report form, the receipt."""
+
+from __future__ import annotations
+
+import json
+
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import ValidationError
+
+from crypto.kdf import Argon2Params
+from crypto.receipt import format_receipt_code
+from reporting_portal.blobstore import BlobWriter
+from reporting_portal.db import get_session
+from reporting_portal.extensions import csrf, get_blob_store, get_settings
+from reporting_portal.intake import bp
+from reporting_portal.intake.forms import answers_from, build_report_form
+from reporting_portal.intake.services import (
+    ChannelNotFoundError,
+    Submission,
+    SubmissionRefusedError,
+    channel_recipients,
+    find_open_channel,
+    open_channels,
+    submit_report,
+)
+from reporting_portal.intake.uploads import (
+    AgeFileSink,
+    EncryptingSink,
+    MultipartReader,
+    ParsedUpload,
+    Sink,
+    UploadError,
+    UploadLimits,
+)
+from reporting_portal.models import Channel
+from reporting_portal.db import rollback_request_session
+from reporting_portal.objects import discard_uncommitted_blobs, track_uncommitted_blobs
+from reporting_portal.questionnaire import FieldType, Question, parse_questionnaire
+from reporting_portal.security.access import public
+from reporting_portal.security.sri import static_integrity
+from reporting_portal.sessions import ServerSession
+
+ENCRYPTED_PARTS = {"content", "file", "identity"}
+# Room for the multipart framing and the text answers on top of the file limit.
+_FORM_OVERHEAD_BYTES = 4 * 1024 * 1024
+_AGE_HEADERS_ALLOWANCE = 64 * 1024
+# After a refusal for size, read (and discard) this much more so the browser can show
+# the explanation instead of a reset connection.
+_DRAIN_LIMIT_BYTES = 256 * 1024 * 1024
+
+
+def receipt_params() -> Argon2Params:
+    settings = get_settings()
+    return Argon2Params(
+        time_cost=settings.receipt_kdf_time_cost,
+        memory_cost_kib=settings.receipt_kdf_memory_kib,
+        parallelism=1,
+    )
+
+
+@bp.route("")
+@public
+def choose_channel() -> str | BaseResponse:
+    channels = open_channels(get_session())
+    return render_template("intake/channels.html", channels=channels)
+
+
+def _render_form(channel: Channel, questions: list[Question], form: object,
+                 error: str | None = None, status: int = 200) -> tuple[str, int]:
+    recipients = channel_recipients(get_session(), channel)
+    settings = get_settings()
+    recipients_json = {
+        "handlers": [{"id": h.public_id, "recipient": h.age_recipient}
+                     for h in recipients.handlers],
+        "recovery": recipients.recovery,
+        "custodians": list(recipients.custodians),
+        "field_ids": [q.id for q in questions],
+        "max_bytes": settings.submission_max_bytes,
+        "max_files": settings.submission_max_files,
+    }
+    page = render_template(
+        "intake/report_form.html",
+        channel=channel,
+        questions=questions,
+        form=form,
+        error=error,
+        recipients_json=json.dumps(recipients_json),
+        script_integrity=static_integrity("js/report.bundle.js"),
+        max_megabytes=settings.submission_max_bytes // (1024 * 1024),
+    )
+    return page, status
+
+
+def _channel_or_404(slug: str) -> tuple[Channel, list[Question]]:
+    try:
+        channel = find_open_channel(get_session(), slug)
+    except ChannelNotFoundError:
+        abort(404)
+    return channel, parse_questionnaire(channel.questionnaire)
+
+
+def _handler_choices(channel: Channel) -> list[tuple[str, str]]:
+    recipients = channel_recipients(get_session(), channel)
+    return [(h.public_id, h.display_name) for h in recipients.handlers]
+
+
+@bp.route("/<slug>")
+@public
+def report_form(slug: str) -> tuple[str, int]:
+    channel, questions = _channel_or_404(slug)
+    form = build_report_form(questions, _handler_choices(channel),
+                             max_chars=get_settings().answer_max_chars)
+    return _render_form(channel, questions, form)
+
+
+def _check_csrf_first(name: str, value: str) -> None:
+    if name != "csrf_token":
+        raise UploadError(_("The form expired or was not sent from this site. Reload it."))
+    try:
+        validate_csrf(value)
+    except ValidationError:
+        raise CSRFError() from None
+
+
+def _sink_factory(file_questions: set[str]):  # type: ignore[no-untyped-def]
+    def open_sink(name: str, filename: str, content_type: str, writer: BlobWriter) -> Sink | None:
+        if name in ENCRYPTED_PARTS:
+            return AgeFileSink(writer, field_name=name)
+        if name.startswith("q_") and name[2:] in file_questions:
+            return EncryptingSink(writer, field_name=name[2:], filename=filename,
+                                  content_type=content_type)
+        return None
+
+    return open_sink
+
+
+def read_upload(file_questions: set[str]) -> ParsedUpload:
+    """Parse the request body as it streams in; blobs started are tracked for cleanup."""
+    settings = get_settings()
+    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype != "multipart/form-data" or not options.get("boundary"):
+        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    created: list[str] = []
+    track_uncommitted_blobs(created)
+    reader = MultipartReader(
+        store=get_blob_store(),
+        open_sink=_sink_factory(file_questions),
+        on_first_field=_check_csrf_first,
+        created=created,
+        limits=UploadLimits(
+            max_field_chars=settings.answer_max_chars,
+            max_parts=settings.submission_max_files + 200,
+            max_files=settings.submission_max_files + 2,  # content and identity parts
+            # Browser-encrypted parts carry age's overhead (16 bytes a 64 KiB chunk, and
+            # headers of a few KiB): allow for it.
+            max_file_bytes=settings.submission_max_bytes + settings.submission_max_bytes // 4096
+            + _AGE_HEADERS_ALLOWANCE,
+        ),
+    )
+    return reader.read(request.stream, options["boundary"].encode("ascii", "replace"))
+
+
+def refuse_upload() -> None:
+    """Nothing of a refused upload stays: no blob, no row."""
+    rollback_request_session()
+    discard_uncommitted_blobs(get_blob_store())
+
+
+def drain_request_body() -> None:
+    """Read what the browser is still sending, so it can show the refusal page."""
+    try:
+        remaining = _DRAIN_LIMIT_BYTES
+        while remaining > 0 and (chunk := request.environ["wsgi.input"].read(65536)):
+            remaining -= len(chunk)
+    except (OSError, ValueError):
+        return
+
+
+@bp.route("/<slug>", methods=["POST"])
+@public
+def submit(slug: str) -> BaseResponse | tuple[str, int]:
+    """Both paths post here: plaintext without JavaScript, age files with it."""
+    channel, questions = _channel_or_404(slug)
+    settings = get_settings()
+    file_questions = {q.id for q in questions if q.type == FieldType.FILE}
+    form = build_report_form(questions, _handler_choices(channel),
+                             max_chars=settings.answer_max_chars)
+    try:
+        parsed = read_upload(file_questions)
+        submission = _submission_from(parsed, questions, channel)
+        if submission is None:
+            refuse_upload()
+            form = build_report_form(questions, _handler_choices(channel),
+                                     max_chars=settings.answer_max_chars, formdata=parsed.fields)
+            form.validate()
+            return _render_form(channel, questions, form,
+                                _("Some answers need your attention. Files you chose must be "
+                                  "added again."), 400)
+        code = submit_report(get_session(), get_blob_store(), channel=channel,
+                             submission=submission, receipt_params=receipt_params())
+    except RequestEntityTooLarge:
+        refuse_upload()
+        drain_request_body()
+        message = _("Your report is larger than %(size)d MB, or has more than %(files)d "
+                    "files. Nothing was stored. Make the files smaller or send fewer.",
+                    size=settings.submission_max_bytes // (1024 * 1024),
+                    files=settings.submission_max_files)
+        return _render_form(channel, questions, form, message, 413)
+    except (UploadError, SubmissionRefusedError) as error:
+        refuse_upload()
+        message = error.description if isinstance(error, HTTPException) else str(error)
+        return _render_form(channel, questions, form, message, 400)
+    if not isinstance(session, ServerSession):
+        raise TypeError("the app must use ServerSessionInterface")
+    session.set_kind("reporter")
+    session["receipt_code"] = code
+    return redirect(url_for("intake.receipt"), code=303)
+
+
+# The token is checked on the stream itself (the first field), before any file is read;
+# Flask-WTF's own check would parse the whole body first, spooling files to disk.
+csrf.exempt(submit)
+
+
+def _submission_from(parsed: ParsedUpload, questions: list[Question],
+                     channel: Channel) -> Submission | None:
+    """The submission, or ``None`` when plaintext answers fail validation."""
+    fields = parsed.fields
+    excluded = set(fields.getlist("exclude"))
+    age_parts = [u for u in parsed.uploads if u.header is not None]
+    if fields.get("mode") == "encrypted":
+        contents = [u for u in age_parts if u.field_name == "content"]
+        identities = [u for u in age_parts if u.field_name == "identity"]
+        if len(contents) != 1 or len(identities) > 1 or len(age_parts) != len(parsed.uploads):
+            raise UploadError(_("The encrypted report was incomplete. Please try again."))
+        if any(name.startswith(("q_", "identity_")) for name in fields):
+            raise UploadError(_("The encrypted report carried unencrypted answers."))
+        return Submission(
+            excluded_ids=excluded,
+            files=[u for u in age_parts if u.field_name == "file"],
+            content_upload=contents[0],
+            identity_upload=identities[0] if identities else None,
+        )
+    if age_parts:
+        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    form = build_report_form(questions, _handler_choices(channel), check_csrf=False,
+                             max_chars=get_settings().answer_max_chars, formdata=fields)
+    missing_files = [q for q in questions if q.type == FieldType.FILE and q.required
+                     and not any(u.field_name == q.id for u in parsed.uploads)]
+    if not form.validate() or missing_files:
+        return None
+    identity = {"name": fields.get("identity_name", "").strip(),
+                "contact": fields.get("identity_contact", "").strip()}
+    return Submission(
+        excluded_ids=excluded,
+        files=parsed.uploads,
+        answers=answers_from(form, questions),
+        identity=identity if any(identity.values()) else None,
+        file_descriptions=[
+            {"field": u.field_name, "name": u.filename, "size": u.plaintext_size,
+             "type": u.content_type}
+            for u in parsed.uploads
+        ],
+    )
+
+
+@bp.route("/receipt", methods=["GET", "POST"])
+@public
+def receipt() -> str | BaseResponse:
+    """Show the receipt code until the reporter confirms they have written it down."""
+    code = session.get("receipt_code")
+    if not isinstance(code, str):
+        return redirect(url_for("reporter.landing"))
+    error = None
+    if request.method == "POST":
+        if request.form.get("written_down") == "yes":
+            session.pop("receipt_code", None)
+            return render_template("intake/thanks.html")
+        error = _("Please confirm that you have written the code down.")
+    return render_template("intake/receipt.html", code=format_receipt_code(code), error=error)

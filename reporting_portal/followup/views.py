@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -97,7 +95,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
     }
     page = render_template(
         "followup/mailbox.html", mailbox=mailbox, error=error, sent=sent,
-        sign_out_form=SignOutForm(), recipients_json=json.dumps(recipients_json),
+        sign_out_form=SignOutForm(), recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -15,7 +13,7 @@ from wtforms import ValidationError
 from crypto.kdf import Argon2Params
 from crypto.receipt import format_receipt_code
 from reporting_portal.blobstore import BlobWriter
-from reporting_portal.db import get_session
+from reporting_portal.db import get_session, rollback_request_session
 from reporting_portal.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.intake import bp
 from reporting_portal.intake.forms import answers_from, build_report_form
@@ -38,7 +36,6 @@ from reporting_portal.intake.uploads import (
     UploadLimits,
 )
 from reporting_portal.models import Channel
-from reporting_portal.db import rollback_request_session
 from reporting_portal.objects import discard_uncommitted_blobs, track_uncommitted_blobs
 from reporting_portal.questionnaire import FieldType, Question, parse_questionnaire
 from reporting_portal.security.access import public
@@ -89,7 +86,7 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
         questions=questions,
         form=form,
         error=error,
-        recipients_json=json.dumps(recipients_json),
+        recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=settings.submission_max_bytes // (1024 * 1024),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
@@ -105,10 +105,10 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
 @bp.route("/mailbox")
 @reporter
 def mailbox() -> tuple[str, int]:
-    return _render_mailbox(_current_report(), sent=bool(session.pop("reply_sent", False)))
+    return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
 
 
-@bp.route("/mailbox", methods=["POST"])
+@bp.route("/reply", methods=["POST"])
 @reporter
 def reply() -> BaseResponse | tuple[str, int]:
     report = _current_report()
@@ -142,8 +142,8 @@ def reply() -> BaseResponse | tuple[str, int]:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
         return _render_mailbox(report, message, 400)
-    session["reply_sent"] = True
-    return redirect(url_for("followup.mailbox"), code=303)
+    # Said in the address, not the session: the browser path fetches the page twice.
+    return redirect(url_for("followup.mailbox", sent=1), code=303)
 
 
 csrf.exempt(reply)  # checked on the stream's first field, as for new reports

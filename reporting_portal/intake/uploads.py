@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import Protocol
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -46,6 +46,10 @@ class StoredUpload:
     header: bytes | None = None  # browser path: the header as uploaded
     filename: str = ""
     content_type: str = ""
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class Sink(Protocol):
@@ -184,7 +188,7 @@ class MultipartReader:
         self._files = 0
         self._file_bytes = 0
 
-    def read(self, stream: IO[bytes], boundary: bytes) -> ParsedUpload:
+    def read(self, stream: Readable, boundary: bytes) -> ParsedUpload:
         try:
             return self._read(stream, boundary)
         except BaseException:
@@ -192,7 +196,7 @@ class MultipartReader:
                 self._sink.abort()  # the part being written: its temporary file goes
             raise
 
-    def _read(self, stream: IO[bytes], boundary: bytes) -> ParsedUpload:
+    def _read(self, stream: Readable, boundary: bytes) -> ParsedUpload:
         decoder = MultipartDecoder(
             boundary,
             max_form_memory_size=self._limits.max_field_chars * 4,

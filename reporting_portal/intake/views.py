@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from typing import IO
+
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -160,7 +162,21 @@ def read_upload(file_questions: set[str]) -> ParsedUpload:
             + _AGE_HEADERS_ALLOWANCE,
         ),
     )
-    return reader.read(request.stream, options["boundary"].encode("ascii", "replace"))
+    g.upload_bytes_read = 0
+    return reader.read(_CountingStream(request.stream),
+                       options["boundary"].encode("ascii", "replace"))
+
+
+class _CountingStream:
+    """Counts what was read, so a refusal can drain exactly the rest of the body."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        data: bytes = self._stream.read(size)
+        g.upload_bytes_read += len(data)
+        return data
 
 
 def refuse_upload() -> None:
@@ -170,10 +186,16 @@ def refuse_upload() -> None:
 
 
 def drain_request_body() -> None:
-    """Read what the browser is still sending, so it can show the refusal page."""
+    """Read (and drop) what the browser is still sending, so it can show the refusal
+    page instead of a reset connection. Bounded: exactly the rest of the declared body,
+    and only when that rest is not absurdly large."""
+    length = request.content_length
+    remaining = (length or 0) - g.get("upload_bytes_read", 0)
+    if length is None or not 0 < remaining <= _DRAIN_LIMIT_BYTES:
+        return
+    source = request.environ["wsgi.input"]
     try:
-        remaining = _DRAIN_LIMIT_BYTES
-        while remaining > 0 and (chunk := request.environ["wsgi.input"].read(65536)):
+        while remaining > 0 and (chunk := source.read(min(remaining, 65536))):
             remaining -= len(chunk)
     except (OSError, ValueError):
         return

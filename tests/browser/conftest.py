@@ -79,3 +79,28 @@ def screenshot(page):
         return path
 
     return take
+
+
+class BodyRecorder:
+    """WSGI middleware keeping a copy of every POST body the server receives."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.bodies: list[tuple[str, bytes]] = []
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            import io
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            self.bodies.append((environ["PATH_INFO"], body))
+            environ["wsgi.input"] = io.BytesIO(body)
+        return self.wsgi_app(environ, start_response)
+
+
+@pytest.fixture
+def recorded_bodies(app) -> BodyRecorder:
+    recorder = BodyRecorder(app.wsgi_app)
+    app.wsgi_app = recorder
+    return recorder

@@ -25,7 +25,7 @@ from reporting_portal.models import Role
 from reporting_portal.security.access import staff
 
 
-def _actor() -> Actor:
+def current_actor() -> Actor:
     account = current_viewer().account
     return Actor(account=account, role=primary_role(account))
 
@@ -35,7 +35,7 @@ def _actor() -> Actor:
 def accounts() -> str:
     return render_template(
         "admin/accounts.html",
-        accounts=list_accounts(get_session(), _actor()),
+        accounts=list_accounts(get_session(), current_actor()),
         action_form=AccountActionForm(),
         role_labels=ROLE_LABELS,
     )
@@ -50,7 +50,7 @@ def new_account() -> str:
             created = create_account(
                 get_session(),
                 get_passwords(),
-                _actor(),
+                current_actor(),
                 username=form.username.data or "",
                 display_name=form.display_name.data or "",
                 email=form.email.data,
@@ -75,11 +75,11 @@ def account_action(public_id: str, action: str) -> BaseResponse:
     try:
         account = find_account(db, public_id)
         if action == "reset-two-factor":
-            reset_two_factor(db, _actor(), account)
+            reset_two_factor(db, current_actor(), account)
             flash(_("Two-factor sign-in was reset. %(name)s enrols again at the next sign-in.",
                     name=account.display_name), "success")
         else:
-            set_active(db, _actor(), account, active=action == "reactivate")
+            set_active(db, current_actor(), account, active=action == "reactivate")
             flash(_("Account updated."), "success")
     except AccountError as error:
         flash(str(error), "error")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from reporting_portal.reporter import bp
 from reporting_portal.security.access import public
@@ -11,4 +11,6 @@ from reporting_portal.security.access import public
 @bp.route("/")
 @public
 def landing() -> str:
-    return render_template("reporter/landing.html")
+    # Reached through the onion service, the reporter is already using Tor Browser.
+    via_onion = request.host.split(":", 1)[0].endswith(".onion")
+    return render_template("reporter/landing.html", via_onion=via_onion)

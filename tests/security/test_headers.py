@@ -10,7 +10,8 @@ pytestmark = pytest.mark.database
 
 PUBLIC_PAGES = ["/", "/staff/sign-in", "/healthz", "/no-such-page"]
 STAFF_PAGES = ["/staff/", "/staff/admin/accounts", "/staff/admin/accounts/new",
-               "/staff/account/password"]
+               "/staff/account/password", "/staff/admin/channels", "/staff/admin/channels/new"]
+REPORTER_PAGES = ["/report", "/followup"]
 
 
 def assert_baseline(response, *, secure=True):
@@ -35,7 +36,7 @@ def assert_baseline(response, *, secure=True):
         assert "Strict-Transport-Security" not in headers
 
 
-@pytest.mark.parametrize("path", PUBLIC_PAGES)
+@pytest.mark.parametrize("path", PUBLIC_PAGES + REPORTER_PAGES)
 def test_public_pages_carry_every_header(client, path):
     assert_baseline(client.get(path))
 

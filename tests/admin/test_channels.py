@@ -1,0 +1,84 @@
+"""Administrators manage channels: handlers, questionnaire; reporters see the result."""
+
+import pytest
+from sqlalchemy import select
+
+from reporting_portal.models import AuditEvent, Channel, Role
+from tests.helpers import csrf_token
+
+pytestmark = pytest.mark.database
+
+
+@pytest.fixture
+def admin_client(client, make_staff, sign_in, installed):
+    sign_in(make_staff("ada", Role.ADMINISTRATOR))
+    return client
+
+
+def channel_id(db, slug="corruption"):
+    return db.scalar(select(Channel.public_id).where(Channel.slug == slug))
+
+
+def test_init_made_a_default_channel_that_waits_for_handlers(admin_client, db):
+    page = admin_client.get("/staff/admin/channels").get_data(as_text=True)
+    assert "Report corruption" in page
+    assert "reporters cannot use it yet" in page
+
+
+def test_assigning_a_handler_opens_the_channel_to_reporters(admin_client, db, make_staff):
+    hana = make_staff("hana", Role.CASE_HANDLER)
+    path = f"/staff/admin/channels/{channel_id(db)}"
+    response = admin_client.post(path, data={
+        "csrf_token": csrf_token(admin_client, path), "name": "Report corruption",
+        "slug": "corruption", "description": "Bribery and fraud.", "retention_days": "1095",
+        "notify_identity_disclosure": "y", "is_active": "y", "handlers": [hana.public_id]})
+    assert response.status_code == 302
+    assert "Report corruption" in admin_client.get("/report").get_data(as_text=True)
+    assert admin_client.get("/report/corruption").status_code == 200
+    events = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "channel"))
+    assert "channel.changed" in list(events)
+
+
+def test_new_channel_and_its_questionnaire(admin_client, db, make_staff):
+    hana = make_staff("hana", Role.CASE_HANDLER)
+    response = admin_client.post("/staff/admin/channels/new", data={
+        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
+        "name": "Procurement fraud", "slug": "procurement", "description": "",
+        "retention_days": "1095", "is_active": "y", "handlers": [hana.public_id]})
+    edit_path = response.headers["Location"]
+    token = csrf_token(admin_client, edit_path)
+    added = admin_client.post(f"{edit_path}/questions", data={
+        "csrf_token": token, "question-csrf_token": token, "question-field_id": "tender",
+        "question-field_type": "single_choice", "question-label": "Which tender?",
+        "question-required": "y", "question-choices": "Roads\nSchools\n"})
+    assert added.status_code == 302
+    form = admin_client.get("/report/procurement").get_data(as_text=True)
+    assert "Which tender?" in form
+    assert 'value="Schools"' in form
+
+    bad = admin_client.post(f"{edit_path}/questions", data={
+        "csrf_token": token, "question-csrf_token": token, "question-field_id": "Bad Id",
+        "question-field_type": "short_text", "question-label": "x"})
+    assert bad.status_code == 302
+    assert "ids are lower-case" in admin_client.get(edit_path).get_data(as_text=True)
+
+    removed = admin_client.post(f"{edit_path}/questions/tender/remove",
+                                data={"csrf_token": token})
+    assert removed.status_code == 302
+    assert "Which tender?" not in admin_client.get("/report/procurement").get_data(as_text=True)
+
+
+def test_slug_clash_and_bad_slug_are_refused(admin_client, db):
+    response = admin_client.post("/staff/admin/channels/new", data={
+        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
+        "name": "Copy", "slug": "corruption", "retention_days": "1095"})
+    assert "another channel uses that address name" in response.get_data(as_text=True)
+    response = admin_client.post("/staff/admin/channels/new", data={
+        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
+        "name": "Copy", "slug": "../x", "retention_days": "1095"})
+    assert "address name is 3 to 64" in response.get_data(as_text=True)
+
+
+def test_channel_pages_are_for_administrators_only(client, make_staff, sign_in, installed):
+    sign_in(make_staff("hana", Role.CASE_HANDLER))
+    assert client.get("/staff/admin/channels").status_code == 403

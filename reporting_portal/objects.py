@@ -9,6 +9,7 @@ reader's identity.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
@@ -68,10 +69,16 @@ def new_object(  # noqa: PLR0913 -- one keyword per column of the row it builds
     )
 
 
+@lru_cache(maxsize=4096)
+def _recipient(text: str) -> AnyRecipient:
+    # Recipients are public and immutable; parsing a post-quantum one (~1,950 Bech32
+    # characters) costs more than wrapping a key for it, and every object needs several.
+    return parse_recipient(text)
+
+
 def seal_for(file_key: FileKey, recipients: Sequence[str]) -> bytes:
     """The header of an object for these recipient strings (deduplicated, order kept)."""
-    unique = list(dict.fromkeys(recipients))
-    parsed: list[AnyRecipient] = [parse_recipient(text) for text in unique]
+    parsed = [_recipient(text) for text in dict.fromkeys(recipients)]
     return seal_header(file_key, parsed)
 
 

@@ -9,9 +9,9 @@ reader's identity.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import g

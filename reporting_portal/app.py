@@ -16,7 +16,16 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 
 from config.settings import Settings
-from reporting_portal import admin, auth, followup, health, intake, reporter, staff_home
+from reporting_portal import (
+    admin,
+    auth,
+    casework,
+    followup,
+    health,
+    intake,
+    reporter,
+    staff_home,
+)
 from reporting_portal.auth.forms import SignOutForm
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.auth.viewer import load_staff_viewer
@@ -73,6 +82,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(auth.bp)
         app.register_blueprint(staff_home.bp)
         app.register_blueprint(admin.bp)
+        app.register_blueprint(casework.bp)
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)

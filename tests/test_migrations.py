@@ -55,6 +55,13 @@ def seed(connection):
     connection.execute(text(
         "INSERT INTO audit_event (occurred_at, actor_role, action, outcome) "
         "VALUES (:now, 'system', 'installation.initialised', 'success')"), {"now": now})
+    channel_id = connection.execute(text("SELECT id FROM channel")).scalar()
+    connection.execute(text(
+        "INSERT INTO report (public_id, channel_id, status, priority, received_on, "
+        "receipt_lookup, reporter_recipient, wrapped_reporter_identity) "
+        "VALUES ('r1', :channel, 'received', 'normal', :day, :lookup, 'age1x', :wrapped)"),
+        {"channel": channel_id, "day": date(2026, 1, 31), "lookup": b"\1" * 32,
+         "wrapped": b"\2" * 40})
     connection.execute(text(
         "INSERT INTO installation (recovery_recipient, receipt_salt, created_on) "
         "VALUES ('age1example', :salt, :today)"), {"salt": b"\0" * 16, "today": date.today()})
@@ -72,6 +79,11 @@ def test_every_revision_upgrades_and_downgrades_with_data(engine, database_url):
         upgrade_database(engine, revision)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT username FROM staff_account")).scalar() == "hana"
+        # 0003 filled the deadlines of the existing report (31 Jan + 7 days; + 3 months).
+        ack, feedback = connection.execute(
+            text("SELECT acknowledgement_due, feedback_due FROM report")).one()
+        assert str(ack)[:10] == "2026-02-07"
+        assert str(feedback)[:10] == "2026-05-07"
     # The first revision's downgrade must work with rows in every table it made.
     downgrade_database(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

@@ -23,6 +23,7 @@ from crypto.keywrap import wrap_with_key
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code
 from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
 from reporting_portal.blobstore import BlobStore
+from reporting_portal.deadlines import acknowledgement_due, feedback_due
 from reporting_portal.intake.uploads import StoredUpload
 from reporting_portal.models import (
     AccessGrant,
@@ -181,6 +182,8 @@ def submit_report(
     report = Report(
         channel=channel,
         received_on=today,
+        acknowledgement_due=acknowledgement_due(today),
+        feedback_due=feedback_due(today, None),
         receipt_lookup=secrets.lookup,
         reporter_recipient=str(reporter_identity.recipient),
         wrapped_reporter_identity=wrap_with_key(

@@ -3,6 +3,7 @@
 from reporting_portal.models.channels import Channel, channel_handler
 from reporting_portal.models.reports import (
     AccessGrant,
+    CaseRead,
     IdentityAccessRequest,
     IdentityRequestStatus,
     Label,
@@ -20,6 +21,7 @@ from reporting_portal.models.system import AuditEvent, Installation, RateLimitHi
 __all__ = [
     "AccessGrant",
     "AuditEvent",
+    "CaseRead",
     "Channel",
     "IdentityAccessRequest",
     "IdentityRequestStatus",

@@ -80,6 +80,10 @@ class Report(Base):
     closing_outcome: Mapped[str | None] = mapped_column(String(64))
     received_on: Mapped[date] = mapped_column(Date, index=True)
     acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    # EU Directive 2019/1937 deadlines, kept as columns so the inbox filters and sorts
+    # on them in the database (see reporting_portal.deadlines for the rules).
+    acknowledgement_due: Mapped[date | None] = mapped_column(Date, index=True)
+    feedback_due: Mapped[date | None] = mapped_column(Date, index=True)
     closed_on: Mapped[date | None] = mapped_column(Date)
     purge_after: Mapped[date | None] = mapped_column(Date)
     # Argon2id(receipt code, installation salt) -> HKDF: finds the report; the code itself
@@ -143,6 +147,20 @@ class AccessGrant(Base):
 
     report: Mapped[Report] = relationship(back_populates="grants")
     staff: Mapped[StaffAccount] = relationship(foreign_keys=[staff_id])
+
+
+class CaseRead(Base):
+    """How far a handler has read a case: reporter messages after this are unread."""
+
+    __tablename__ = "case_read"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_object_id: Mapped[int] = mapped_column(default=0)
 
 
 class ReportExclusion(Base):

@@ -70,7 +70,7 @@ def new_object(  # noqa: PLR0913 -- one keyword per column of the row it builds
 
 
 @lru_cache(maxsize=4096)
-def _recipient(text: str) -> AnyRecipient:
+def recipient_from(text: str) -> AnyRecipient:
     # Recipients are public and immutable; parsing a post-quantum one (~1,950 Bech32
     # characters) costs more than wrapping a key for it, and every object needs several.
     return parse_recipient(text)
@@ -78,7 +78,7 @@ def _recipient(text: str) -> AnyRecipient:
 
 def seal_for(file_key: FileKey, recipients: Sequence[str]) -> bytes:
     """The header of an object for these recipient strings (deduplicated, order kept)."""
-    parsed = [_recipient(text) for text in dict.fromkeys(recipients)]
+    parsed = [recipient_from(text) for text in dict.fromkeys(recipients)]
     return seal_header(file_key, parsed)
 
 

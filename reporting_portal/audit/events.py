@@ -38,6 +38,20 @@ class AuditAction(StrEnum):
     REPORTER_MAILBOX_READ = "reporter.mailbox_read"
     REPORTER_MESSAGE_SENT = "reporter.message_sent"
     HANDLER_MESSAGE_SENT = "report.message_sent"
+    CASE_READ = "case.read"
+    FILE_DOWNLOADED = "case.file_downloaded"
+    CASE_STATUS_CHANGED = "case.status_changed"
+    CASE_ACKNOWLEDGED = "case.acknowledged"
+    CASE_CLOSED = "case.closed"
+    CASE_PRIORITY_CHANGED = "case.priority_changed"
+    CASE_LABELS_CHANGED = "case.labels_changed"
+    CASE_HANDLER_ADDED = "case.handler_added"
+    CASE_HANDLER_REMOVED = "case.handler_removed"
+    CASE_NOTE_WRITTEN = "case.note_written"
+    CASE_EXPORTED = "case.exported"
+    IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"
+    LABEL_CREATED = "label.created"
+    LABEL_DELETED = "label.deleted"
 
 
 class Outcome(StrEnum):
@@ -50,6 +64,8 @@ class ObjectType(StrEnum):
     ACCOUNT = "account"
     INSTALLATION = "installation"
     REPORT = "report"
+    FILE = "file"
+    LABEL = "label"
     CHANNEL = "channel"
 
 

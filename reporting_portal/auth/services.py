@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from crypto.keys import generate_identity
-from crypto.keywrap import rewrap_with_password, wrap_with_password
+from crypto.keywrap import (
+    needs_rewrap,
+    rewrap_with_password,
+    unwrap_with_password,
+    wrap_with_password,
+)
 from reporting_portal.audit.events import (
     ANONYMOUS,
     AuditAction,
@@ -187,13 +192,14 @@ def set_password(
     new_password: str,
     current_password: str | None,
     keep_session_token: bytes | None,
-) -> None:
+) -> str | None:
     """Change a password (the first one replaces the administrator's one-time password).
 
     The first password the person chooses also creates their age identity (hybrid,
     post-quantum), wrapped under it: it is made only now, so no one who saw the one-time
     password can ever unwrap it. Later changes re-wrap the same identity; nothing else
-    changes. Every other session of the account ends (ASVS 7.4.3).
+    changes. Every other session of the account ends (ASVS 7.4.3). Returns the new
+    identity's secret string when one was made, for the session to hold.
     """
     if current_password is not None and not passwords.verify(
         account.password_hash, current_password
@@ -201,8 +207,10 @@ def set_password(
         raise CurrentPasswordError
     passwords.check_policy(new_password, username=account.username)
     params = passwords.identity_wrap_params
+    created: str | None = None
     if account.wrapped_identity is None:
         identity = generate_identity(post_quantum=True)
+        created = identity.to_string()
         account.age_recipient = str(identity.recipient)
         account.wrapped_identity = wrap_with_password(
             identity.to_string().encode("ascii"), new_password, params
@@ -224,6 +232,21 @@ def set_password(
         object_type=ObjectType.ACCOUNT,
         object_id=account.public_id,
     )
+    return created
+
+
+def unlock_identity(passwords: PasswordService, account: StaffAccount, password: str) -> str | None:
+    """Unwrap the account's age identity with the password just verified.
+
+    Re-wraps it under the current Argon2id parameters when they have risen since.
+    """
+    if account.wrapped_identity is None:
+        return None
+    secret = unwrap_with_password(account.wrapped_identity, password)
+    params = passwords.identity_wrap_params
+    if needs_rewrap(account.wrapped_identity, params):
+        account.wrapped_identity = wrap_with_password(secret, password, params)
+    return secret.decode("ascii")
 
 
 def record_sign_out(db: Session, account: StaffAccount) -> None:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from flask import g, session
 from sqlalchemy import select
 
+from crypto.keys import AnyIdentity, parse_identity
 from reporting_portal.db import get_session
 from reporting_portal.models import StaffAccount
 from reporting_portal.sessions import ServerSession
 
+IDENTITY_KEY = "staff_identity"
 SIGNED_IN = "signed_in"
 SIGNING_IN = "signing_in"
 
@@ -45,12 +47,17 @@ def current_viewer() -> StaffViewer:
 def start_staff_session(account: StaffAccount, *, stage: str) -> None:
     """A fresh session, under a new token, for this staff member."""
     server_session = _server_session()
+    # The unwrapped identity survives a new token for the same person only.
+    identity = server_session.get(IDENTITY_KEY) if server_session.get(
+        "staff_id") == account.public_id else None
     server_session.clear()
     server_session.regenerate()
     server_session.set_kind("staff")
     server_session["staff_id"] = account.public_id
     server_session["staff_pk"] = account.id
     server_session["staff_stage"] = stage
+    if isinstance(identity, str):
+        server_session[IDENTITY_KEY] = identity
     g.staff_viewer = StaffViewer(account=account, stage=stage)
 
 
@@ -67,3 +74,22 @@ def _server_session() -> ServerSession:
     if not isinstance(session, ServerSession):
         raise TypeError("the app must use ServerSessionInterface")
     return session
+
+
+def keep_identity(identity: str) -> None:
+    """Hold the unwrapped age identity for this session only.
+
+    It lives in the server-side session, sealed under a key that only this browser's
+    cookie holds: a dump of the database or of the session table opens nothing
+    (DESIGN.md, Staff sessions). Sign-out and time-out delete it.
+    """
+    _server_session()[IDENTITY_KEY] = identity
+
+
+def current_identity() -> AnyIdentity | None:
+    """The signed-in staff member's age identity, or None if they have no keys yet."""
+    if "staff_identity_parsed" not in g:
+        text = session.get(IDENTITY_KEY)
+        g.staff_identity_parsed = parse_identity(text) if isinstance(text, str) else None
+    identity: AnyIdentity | None = g.staff_identity_parsed
+    return identity

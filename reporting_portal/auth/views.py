@@ -24,12 +24,14 @@ from reporting_portal.auth.services import (
     record_sign_out,
     record_signed_in,
     set_password,
+    unlock_identity,
 )
 from reporting_portal.auth.totp import new_totp_secret, provisioning_uri, qr_code_svg
 from reporting_portal.auth.viewer import (
     SIGNED_IN,
     SIGNING_IN,
     current_viewer,
+    keep_identity,
     promote_to_signed_in,
     session_token,
     start_staff_session,
@@ -63,6 +65,10 @@ def sign_in() -> Page:
         else:
             stage = SIGNED_IN if accepted.complete else SIGNING_IN
             start_staff_session(accepted.account, stage=stage)
+            identity = unlock_identity(get_passwords(), accepted.account,
+                                       form.password.data or "")
+            if identity is not None:
+                keep_identity(identity)
             return redirect(url_for("auth.continue_sign_in"))
     return render_template("auth/sign_in.html", form=form, error=error)
 
@@ -120,7 +126,7 @@ def choose_password() -> Page:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password(
+            created = set_password(
                 get_session(),
                 get_passwords(),
                 viewer.account,
@@ -131,6 +137,8 @@ def choose_password() -> Page:
         except WeakPasswordError as weak:
             form.new_password.errors = [str(weak)]
         else:
+            if created is not None:
+                keep_identity(created)
             return redirect(url_for("auth.continue_sign_in"))
     return render_template("auth/new_password.html", form=form)
 
@@ -142,7 +150,7 @@ def change_password() -> Page:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            set_password(
+            created = set_password(
                 get_session(),
                 get_passwords(),
                 viewer.account,
@@ -156,6 +164,8 @@ def change_password() -> Page:
             form.new_password.errors = [str(weak)]
         else:
             promote_to_signed_in(viewer.account)
+            if created is not None:
+                keep_identity(created)
             flash(_("Your password was changed. Other sessions were signed out."), "success")
             return redirect(url_for("staff_home.home"))
     return render_template("auth/change_password.html", form=form)

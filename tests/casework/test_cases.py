@@ -1,0 +1,188 @@
+"""A case handler's work, through the app: only their cases, decrypted, changed, exported."""
+
+import io
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+from sqlalchemy import select
+
+from reporting_portal.models import AuditEvent, Label, Report, Role
+from tests.helpers import csrf_token, https_client
+from tests.intake.helpers import receipt_code_from
+from tests.intake.test_submission import FORM, plaintext_form
+
+pytestmark = pytest.mark.database
+
+EVIDENCE = b"%PDF-1.7 the signed contract"
+
+
+@pytest.fixture
+def case_id(client, db, channel_with_handlers):
+    """A report submitted through the form without JavaScript; returns its reference."""
+    data = plaintext_form(client, q_evidence=[(io.BytesIO(EVIDENCE), "contract.pdf")])
+    client.post(FORM, data=data, content_type="multipart/form-data")
+    code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
+    client.delete_cookie("__Host-session", domain="localhost")
+    client.receipt_code = code
+    return db.scalar(select(Report.public_id))
+
+
+def browser_for(app, sign_in_member, member):
+    other = https_client(app)
+    other.post("/staff/sign-in", data={
+        "csrf_token": csrf_token(other, "/staff/sign-in"), "username": member.username,
+        "password": member.password, "code": member.code(1)})
+    other.get("/staff/sign-in/continue")
+    return other
+
+
+def post(client, path, form_path, **data):
+    return client.post(path, data={"csrf_token": csrf_token(client, form_path), **data})
+
+
+def test_inbox_shows_only_the_handlers_cases(client, case_id, sign_in, channel_with_handlers,
+                                             make_staff):
+    sign_in(channel_with_handlers["hana"])
+    page = client.get("/staff/cases").get_data(as_text=True)
+    assert case_id[:8] in page
+    assert "1 case" in page
+    client.post("/staff/sign-out", data={"csrf_token": csrf_token(client, "/staff/")})
+    outsider = make_staff("zoe", Role.CASE_HANDLER)
+    sign_in(outsider)
+    assert case_id[:8] not in client.get("/staff/cases").get_data(as_text=True)
+    assert client.get(f"/staff/cases/{case_id}").status_code == 404
+    assert client.get("/staff/cases/no-such-case").status_code == 404
+
+
+def test_case_view_decrypts_answers_and_downloads_the_file(client, case_id, sign_in, db,
+                                                           channel_with_handlers):
+    sign_in(channel_with_handlers["hana"])
+    page = client.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    assert "The mayor&#39;s office took a bribe" in page
+    assert "contract.pdf" in page
+    link = re.search(r'href="(/staff/cases/[^"]+/files/[^"]+)"', page).group(1)
+    response = client.get(link.replace("&amp;", "&"))
+    assert response.data == EVIDENCE
+    assert response.headers["Content-Type"] == "application/octet-stream"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="contract.pdf"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    actions = list(db.scalars(select(AuditEvent.action)))
+    assert "case.read" in actions
+    assert "case.file_downloaded" in actions
+
+
+def test_acknowledge_reply_and_note_reach_the_right_people(client, case_id, sign_in, app,
+                                                           channel_with_handlers):
+    code = client.receipt_code
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{case_id}"
+    post(client, f"{path}/acknowledge", path, message="We have your report. Thank you.")
+    post(client, f"{path}/notes", path, text="Check the tender file for PRIVATE-NOTE-7.")
+    post(client, f"{path}/messages", path, text="Who else was at the meeting?")
+    page = client.get(path).get_data(as_text=True)
+    assert "Acknowledged" in page
+    assert "PRIVATE-NOTE-7" in page
+
+    reporter = https_client(app)
+    reporter.post("/followup", data={"csrf_token": csrf_token(reporter, "/followup"),
+                                     "code": code})
+    mailbox = reporter.get("/followup/mailbox").get_data(as_text=True)
+    assert "We have your report. Thank you." in mailbox
+    assert "Who else was at the meeting?" in mailbox
+    assert "PRIVATE-NOTE-7" not in mailbox
+    assert "<strong>Acknowledged</strong>" in mailbox
+
+
+def test_workflow_moves_forward_and_closes_only_with_an_outcome(client, case_id, sign_in, db,
+                                                                channel_with_handlers):
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{case_id}"
+    response = post(client, f"{path}/status", path, status="investigation")
+    assert response.status_code == 302
+    backwards = post(client, f"{path}/status", path, status="assessment")
+    assert "A case moves forward only." in backwards.get_data(as_text=True)
+    no_outcome = post(client, f"{path}/status", path, status="closed")
+    assert "Choose the outcome" in no_outcome.get_data(as_text=True)
+    post(client, f"{path}/status", path, status="closed", outcome="Not substantiated")
+    db.expire_all()
+    report = db.scalar(select(Report))
+    assert (report.status, report.closing_outcome) == ("closed", "Not substantiated")
+    assert report.purge_after is not None
+
+
+def test_priority_and_labels(client, case_id, sign_in, db, channel_with_handlers):
+    db.add_all([Label(name="procurement"), Label(name="urgent-review")])
+    db.commit()
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{case_id}"
+    post(client, f"{path}/priority", path, priority="high")
+    post(client, f"{path}/labels", path, labels=["procurement"])
+    inbox = client.get("/staff/cases?label=procurement&priority=high").get_data(as_text=True)
+    assert case_id[:8] in inbox
+    assert case_id[:8] not in client.get("/staff/cases?label=urgent-review").get_data(
+        as_text=True)
+
+
+def test_adding_a_handler_grants_access_and_removing_takes_it_away(
+    app, client, case_id, sign_in, make_staff, channel_with_handlers
+):
+    zoe = make_staff("zoe", Role.CASE_HANDLER)
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{case_id}"
+    zoe_browser = browser_for(app, sign_in, zoe)
+    assert zoe_browser.get(path).status_code == 404
+    post(client, f"{path}/handlers", path, handler=zoe.public_id)
+    page = zoe_browser.get(path).get_data(as_text=True)
+    assert "took a bribe" in page  # Zoe's own key now opens the content
+    post(client, f"{path}/handlers/{zoe.public_id}/remove", path)
+    assert zoe_browser.get(path).status_code == 404
+
+
+def test_excluded_handler_cannot_be_added(app, client, db, sign_in, channel_with_handlers):
+    omar = channel_with_handlers["omar"]
+    data = plaintext_form(client, exclude=[omar.public_id])
+    client.post(FORM, data=data, content_type="multipart/form-data")
+    reference = db.scalar(select(Report.public_id))
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{reference}"
+    assert "Omar" not in client.get(path).get_data(as_text=True).split("Case handlers")[1]
+    refused = post(client, f"{path}/handlers", path, handler=omar.public_id)
+    assert "cannot be added" in refused.get_data(as_text=True)
+
+
+def test_export_opens_offline_with_the_handlers_identity_file(
+    client, case_id, sign_in, channel_with_handlers, tmp_path
+):
+    sign_in(channel_with_handlers["hana"])
+    wrong = post(client, "/staff/cases/my-identity", "/staff/cases/my-identity",
+                 password="not my password")
+    assert "That password is not right." in wrong.get_data(as_text=True)
+    identity = post(client, "/staff/cases/my-identity", "/staff/cases/my-identity",
+                    password=channel_with_handlers["hana"].password)
+    assert identity.headers["Content-Disposition"].startswith("attachment")
+    identity_file = tmp_path / "identity.txt"
+    identity_file.write_bytes(identity.data)
+    assert b"# public key: age1pq1" in identity.data
+
+    path = f"/staff/cases/{case_id}"
+    export = post(client, f"{path}/export", path)
+    assert export.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(export.data))
+    names = archive.namelist()
+    assert "manifest.json" in names
+    assert not any("identity-" in name for name in names)
+    opened = {}
+    for name in names:
+        if not name.endswith(".age"):
+            continue
+        (tmp_path / "obj.age").write_bytes(archive.read(name))
+        result = subprocess.run(
+            [sys.executable, "-m", "crypto", "-d", "-i", str(identity_file),
+             str(tmp_path / "obj.age")], capture_output=True, check=True)
+        opened[name.split("/")[1].split("-")[0]] = result.stdout
+    assert opened["file"] == EVIDENCE
+    assert b"took a bribe" in opened["content"]
+    assert b"contract" not in archive.read("manifest.json")

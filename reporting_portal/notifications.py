@@ -124,7 +124,8 @@ class Notifier:
                 for notice in batch.notices:
                     try:
                         smtp.send_message(_message(batch.settings, notice))
-                    except smtplib.SMTPException as error:
+                    # ValueError: an address or header the e-mail library refuses to write.
+                    except (smtplib.SMTPException, ValueError) as error:
                         self._logger.warning(
                             "notification e-mail refused: %s", type(error).__name__
                         )

@@ -104,3 +104,7 @@ class QuestionForm(FlaskForm):
     choices = TextAreaField(
         _l("Choices (one per line, for choice fields)"), validators=[Optional(), Length(max=5000)]
     )
+
+
+class LabelForm(FlaskForm):
+    name = StringField(_l("New label"), validators=[InputRequired(), Length(max=64)])

@@ -65,13 +65,13 @@ class AddHandlerForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField(_l("Internal note (case handlers only)"),
+    note = TextAreaField(_l("Internal note (case handlers only)"),
                          validators=[InputRequired(), Length(max=TEXT_MAX)],
                          render_kw={"rows": 4})
 
 
 class ReplyForm(FlaskForm):
-    text = TextAreaField(_l("Message to the reporter"),
+    reply = TextAreaField(_l("Message to the reporter"),
                          validators=[InputRequired(), Length(max=TEXT_MAX)],
                          render_kw={"rows": 4})
 

@@ -259,7 +259,7 @@ def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
     if not form.validate_on_submit():
         return _refused(report, CaseRuleError(_("Write a note of at most 20,000 characters.")))
     try:
-        post_note(get_session(), get_blob_store(), _actor(), report, form.text.data or "")
+        post_note(get_session(), get_blob_store(), _actor(), report, form.note.data or "")
     except CaseRuleError as error:
         return _refused(report, error)
     return _after_change(public_id, _("Note saved. Only case handlers see it."))
@@ -274,7 +274,7 @@ def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
         return _refused(report, CaseRuleError(_("Write a message of at most 20,000 characters.")))
     try:
         reply_to_reporter(get_session(), get_blob_store(), _actor(), report,
-                          form.text.data or "")
+                          form.reply.data or "")
     except CaseRuleError as error:
         return _refused(report, error)
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))

@@ -82,3 +82,20 @@ def test_slug_clash_and_bad_slug_are_refused(admin_client, db):
 def test_channel_pages_are_for_administrators_only(client, make_staff, sign_in, installed):
     sign_in(make_staff("hana", Role.CASE_HANDLER))
     assert client.get("/staff/admin/channels").status_code == 403
+
+
+def test_label_vocabulary_is_managed_by_administrators(admin_client, db):
+    from reporting_portal.models import Label
+
+    token = csrf_token(admin_client, "/staff/admin/labels")
+    admin_client.post("/staff/admin/labels", data={"csrf_token": token, "name": "Procurement"})
+    again = admin_client.post("/staff/admin/labels", data={"csrf_token": token,
+                                                          "name": "procurement"})
+    assert "that label exists already" in again.get_data(as_text=True)
+    [label] = db.scalars(select(Label)).all()
+    assert label.name == "procurement"
+    admin_client.post(f"/staff/admin/labels/{label.id}/delete", data={"csrf_token": token})
+    db.expire_all()
+    assert db.scalars(select(Label)).all() == []
+    actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "label")))
+    assert actions == ["label.created", "label.deleted"]

@@ -80,8 +80,8 @@ def test_acknowledge_reply_and_note_reach_the_right_people(client, case_id, sign
     sign_in(channel_with_handlers["hana"])
     path = f"/staff/cases/{case_id}"
     post(client, f"{path}/acknowledge", path, message="We have your report. Thank you.")
-    post(client, f"{path}/notes", path, text="Check the tender file for PRIVATE-NOTE-7.")
-    post(client, f"{path}/messages", path, text="Who else was at the meeting?")
+    post(client, f"{path}/notes", path, note="Check the tender file for PRIVATE-NOTE-7.")
+    post(client, f"{path}/messages", path, reply="Who else was at the meeting?")
     page = client.get(path).get_data(as_text=True)
     assert "Acknowledged" in page
     assert "PRIVATE-NOTE-7" in page

@@ -9,7 +9,8 @@ from reporting_portal.models import Role
 pytestmark = pytest.mark.database
 
 PUBLIC_PAGES = ["/", "/staff/sign-in", "/healthz", "/no-such-page"]
-STAFF_PAGES = ["/staff/", "/staff/admin/accounts", "/staff/admin/accounts/new",
+STAFF_PAGES = ["/staff/", "/staff/admin/accounts", "/staff/admin/accounts/new", "/staff/cases",
+               "/staff/admin/labels", "/staff/cases/my-identity",
                "/staff/account/password", "/staff/admin/channels", "/staff/admin/channels/new"]
 REPORTER_PAGES = ["/report", "/followup"]
 
@@ -43,7 +44,7 @@ def test_public_pages_carry_every_header(client, path):
 
 @pytest.mark.parametrize("path", STAFF_PAGES)
 def test_staff_pages_carry_every_header(client, make_staff, sign_in, path):
-    sign_in(make_staff("ada", Role.ADMINISTRATOR))
+    sign_in(make_staff("ada", Role.ADMINISTRATOR, Role.CASE_HANDLER))
     response = client.get(path)
     assert response.status_code == 200
     assert_baseline(response)

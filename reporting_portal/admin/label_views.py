@@ -1,0 +1,46 @@
+"""Label vocabulary views."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from reporting_portal.admin import bp
+from reporting_portal.admin.channels import ChannelError
+from reporting_portal.admin.forms import AccountActionForm, LabelForm
+from reporting_portal.admin.labels import add_label, delete_label
+from reporting_portal.admin.views import current_actor
+from reporting_portal.casework.services import list_labels
+from reporting_portal.db import get_session
+from reporting_portal.models import Role
+from reporting_portal.security.access import staff
+
+
+@bp.route("/labels", methods=["GET", "POST"])
+@staff(Role.ADMINISTRATOR)
+def labels() -> str | BaseResponse:
+    form = LabelForm()
+    if form.validate_on_submit():
+        try:
+            add_label(get_session(), current_actor(), form.name.data or "")
+        except ChannelError as error:
+            form.name.errors = [str(error)]
+        else:
+            flash(_("Label added."), "success")
+            return redirect(url_for("admin.labels"))
+    return render_template("admin/labels.html", form=form, labels=list_labels(get_session()),
+                           action_form=AccountActionForm())
+
+
+@bp.route("/labels/<int:label_id>/delete", methods=["POST"])
+@staff(Role.ADMINISTRATOR)
+def remove_label(label_id: int) -> BaseResponse:
+    if AccountActionForm().validate_on_submit():
+        try:
+            delete_label(get_session(), current_actor(), label_id)
+        except ChannelError as error:
+            flash(str(error), "error")
+        else:
+            flash(_("Label deleted."), "success")
+    return redirect(url_for("admin.labels"))

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -65,6 +65,13 @@ class Settings:
     totp_issuer: str
     max_form_bytes: int
     log_level: str
+    smtp_host: str
+    smtp_port: int
+    smtp_from: str
+    smtp_starttls: bool
+    smtp_username: str
+    # A secret: kept out of the settings' repr, so a logged or printed object cannot leak it.
+    smtp_password: str = field(repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -96,7 +103,11 @@ _POSITIVE_INTS = {
     "staff_absolute_hours",
     "reporter_idle_minutes",
     "max_form_bytes",
+    "smtp_port",
 }
+_MAX_PORT = 65535
+_TRUE_WORDS = frozenset({"true", "1", "yes"})
+_FALSE_WORDS = frozenset({"false", "0", "no"})
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
@@ -122,9 +133,24 @@ def _coerce(name: str, raw: object, field_type: str) -> object:
         if name in _POSITIVE_INTS and value <= 0:
             raise SettingsError(f"setting {name!r}: must be greater than zero, got {value}")
         return value
+    if field_type == "bool":
+        return _coerce_bool(name, raw)
     if not isinstance(raw, str):
         raise SettingsError(f"setting {name!r}: expected text, got {raw!r}")
     return raw
+
+
+def _coerce_bool(name: str, raw: object) -> bool:
+    """A TOML boolean, or true/false/1/0/yes/no in any case (environment variables)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | str):
+        word = str(raw).strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise SettingsError(f"setting {name!r}: expected true or false, got {raw!r}")
 
 
 def _resolve_path(value: str) -> Path:
@@ -177,6 +203,8 @@ def _validate(typed: dict[str, Any]) -> Settings:
     typed["log_level"] = typed["log_level"].upper()
     if typed["log_level"] not in _LOG_LEVELS:
         raise SettingsError(f"setting 'log_level': unknown level {typed['log_level']!r}")
+    if typed["smtp_port"] > _MAX_PORT:
+        raise SettingsError(f"setting 'smtp_port': must be at most {_MAX_PORT}")
     if typed["password_min_length"] < _NIST_MIN_PASSWORD_LENGTH:
         raise SettingsError("setting 'password_min_length': must be at least 8")
     if typed["password_max_length"] < max(64, typed["password_min_length"]):

@@ -33,6 +33,7 @@ from reporting_portal.blobstore import LocalBlobStore
 from reporting_portal.db import Database, commit_request_session
 from reporting_portal.errors import init_error_handlers
 from reporting_portal.extensions import babel, csrf, get_blob_store
+from reporting_portal.notifications import init_notifications, send_pending_notifications
 from reporting_portal.objects import blobs_committed, discard_uncommitted_blobs
 from reporting_portal.security.access import init_access_rules
 from reporting_portal.security.headers import init_security_headers
@@ -57,6 +58,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         TESTING=settings.environment == "test",
     )
     app.extensions["settings"] = settings
+    init_notifications(app)
     app.extensions["passwords"] = PasswordService(settings)
     app.extensions["blob_store"] = LocalBlobStore(settings.blob_dir)
     app.extensions["surface"] = surface
@@ -110,6 +112,7 @@ def _commit(response: object) -> object:
     """Commit the request's one transaction at the boundary (STYLE.md 6)."""
     commit_request_session()
     blobs_committed()
+    send_pending_notifications()
     return response
 
 

@@ -74,3 +74,33 @@ def test_settings_are_frozen():
     settings = load_settings(environ={})
     with pytest.raises(AttributeError):
         settings.secret_key = "x"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("true", True), ("TRUE", True), ("Yes", True), ("1", True),
+    ("false", False), ("False", False), ("NO", False), ("0", False),
+])
+def test_boolean_settings_accept_the_usual_words_from_the_environment(raw, expected):
+    settings = load_settings(environ={"REPORTING_PORTAL_SMTP_STARTTLS": raw})
+    assert settings.smtp_starttls is expected
+
+
+def test_boolean_settings_take_toml_booleans_and_refuse_other_values(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_text("smtp_starttls = false\n")
+    assert load_settings(environ={"REPORTING_PORTAL_CONFIG": str(path)}).smtp_starttls is False
+    assert load_settings(environ={}).smtp_starttls is True  # the default
+    for bad in ("maybe", "2", ""):
+        with pytest.raises(SettingsError) as caught:
+            load_settings(environ={"REPORTING_PORTAL_SMTP_STARTTLS": bad})
+        assert "smtp_starttls" in str(caught.value)
+        assert "\n" not in str(caught.value)
+    path.write_text('smtp_starttls = "sometimes"\n')
+    with pytest.raises(SettingsError, match="smtp_starttls"):
+        load_settings(environ={"REPORTING_PORTAL_CONFIG": str(path)})
+
+
+def test_smtp_password_stays_out_of_the_settings_repr():
+    settings = load_settings(environ={"REPORTING_PORTAL_SMTP_PASSWORD": "hunter2-mail"})
+    assert settings.smtp_password == "hunter2-mail"
+    assert "hunter2-mail" not in repr(settings)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder="templates")
 
-from reporting_portal.casework import views  # noqa: E402, F401 -- registers the routes
+from reporting_portal.casework import dashboard_views, views  # noqa: E402, F401 -- routes

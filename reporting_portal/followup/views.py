@@ -30,6 +30,7 @@ from reporting_portal.intake.views import (
     refuse_upload,
 )
 from reporting_portal.models import Report
+from reporting_portal.notifications import notify_new_items
 from reporting_portal.security.access import public, reporter
 from reporting_portal.security.sri import static_integrity
 from reporting_portal.sessions import ServerSession
@@ -133,6 +134,7 @@ def reply() -> BaseResponse | tuple[str, int]:
                 raise RequestEntityTooLarge()
         post_reporter_reply(get_session(), get_blob_store(), report, text=text, files=files,
                             content_upload=content)
+        notify_new_items(get_session(), report)
     except RequestEntityTooLarge:
         refuse_upload()
         drain_request_body()

@@ -158,8 +158,8 @@ def submit_report(
     channel: Channel,
     submission: Submission,
     receipt_params: Argon2Params,
-) -> str:
-    """Store a report and return its receipt code (digits, unformatted): shown once.
+) -> tuple[Report, str]:
+    """Store a report; return it and its receipt code (digits, unformatted): shown once.
 
     Uploaded blobs are already in the store; the caller deletes them if this raises.
     """
@@ -212,7 +212,7 @@ def submit_report(
         db, AuditAction.REPORT_SUBMITTED, actor=None, actor_role=REPORTER,
         object_type=ObjectType.REPORT, object_id=report.public_id,
     )
-    return code
+    return report, code
 
 
 def _content_object(

@@ -38,6 +38,7 @@ from reporting_portal.intake.uploads import (
     UploadLimits,
 )
 from reporting_portal.models import Channel
+from reporting_portal.notifications import notify_new_items
 from reporting_portal.objects import discard_uncommitted_blobs, track_uncommitted_blobs
 from reporting_portal.questionnaire import FieldType, Question, parse_questionnaire
 from reporting_portal.security.access import public
@@ -221,8 +222,9 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
             return _render_form(channel, questions, form,
                                 _("Some answers need your attention. Files you chose must be "
                                   "added again."), 400)
-        code = submit_report(get_session(), get_blob_store(), channel=channel,
-                             submission=submission, receipt_params=receipt_params())
+        report, code = submit_report(get_session(), get_blob_store(), channel=channel,
+                                     submission=submission, receipt_params=receipt_params())
+        notify_new_items(get_session(), report)
     except RequestEntityTooLarge:
         refuse_upload()
         drain_request_body()

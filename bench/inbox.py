@@ -1,0 +1,350 @@
+"""Case handler inbox latency with 100,000 reports.
+
+    .venv/bin/python bench/inbox.py [--reports 100000] [--requests 50] [--json]
+        [--database-url postgresql://...] [--workers N] [--threads N]
+
+Sets up a throwaway installation (temporary instance folder, SQLite unless
+``--database-url`` names an EMPTY database or schema), bulk-inserts ``--reports`` reports
+with SQLAlchemy Core (a realistic spread over two years of statuses, priorities, channels
+and labels, EU Directive deadlines from reporting_portal.deadlines, one reporter content
+object each, most of them marked read), all granted to one case handler, serves the
+combined app with gunicorn (config/gunicorn.conf.py) on a free loopback port, signs the
+handler in (password and TOTP code) and times, one request at a time:
+
+- ``GET /healthz``: a trivial page of the same app, the baseline;
+- ``GET /staff/cases``: the inbox's first page;
+- ``GET /staff/cases?status=investigation&priority=high``: a filtered page;
+- ``GET /staff/cases?page=1500``: a deep page (offset 75,000 at 50 rows a page).
+
+Prints p50/p95/max per page and the ratio of each p95 to the baseline's; the target is
+p95 < 150 ms. Exits 2 with a clear message when the inbox route does not exist yet.
+Nothing is asserted. The temporary folder and gunicorn are removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pyotp
+from sqlalchemy import func, insert, literal, select
+from sqlalchemy.engine import Engine
+from submission_load import (
+    CHANNEL,
+    BenchError,
+    Browser,
+    base_environment,
+    gunicorn,
+    log,
+)
+
+from config.settings import Settings, load_settings
+from crypto.kdf import Argon2Params
+from crypto.keys import generate_identity
+from crypto.keywrap import wrap_with_password
+from reporting_portal.admin.services import Actor, create_account
+from reporting_portal.app import create_app
+from reporting_portal.audit.events import SYSTEM
+from reporting_portal.bootstrap import development_secret_key
+from reporting_portal.db import get_database, new_public_id
+from reporting_portal.deadlines import acknowledgement_due, add_months, feedback_due
+from reporting_portal.extensions import get_passwords
+from reporting_portal.installation import initialise_installation
+from reporting_portal.migrate import upgrade_database
+from reporting_portal.models import (
+    AccessGrant,
+    CaseRead,
+    Channel,
+    Label,
+    Priority,
+    Report,
+    ReportObject,
+    ReportStatus,
+    Role,
+    StaffAccount,
+    report_label,
+)
+
+TARGET_P95_MS = 150.0
+BATCH = 5000
+HANDLER = "inbox-bench"
+EXTRA_CHANNELS = [("procurement", "Procurement"), ("health", "Health services"),
+                  ("customs", "Customs and borders"), ("hr", "Staff misconduct")]
+LABELS = ["needs-translation", "external-referral", "evidence-pending", "media-interest"]
+PAGES = [
+    ("baseline /healthz", "/healthz"),
+    ("inbox first page", "/staff/cases"),
+    ("inbox filtered", "/staff/cases?status=investigation&priority=high"),
+    ("inbox deep page", "/staff/cases?page=1500"),
+]
+# Older reports have moved further through the ISO 37002 stages.
+_RECENT_STATUSES = ([ReportStatus.RECEIVED, ReportStatus.ACKNOWLEDGED], [7, 3])
+_OLDER_STATUSES = (
+    [ReportStatus.RECEIVED, ReportStatus.ACKNOWLEDGED, ReportStatus.ASSESSMENT,
+     ReportStatus.INVESTIGATION, ReportStatus.CLOSED],
+    [3, 7, 12, 18, 60],
+)
+_PRIORITIES = ([Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT], [20, 60, 15, 5])
+_OUTCOMES = ["substantiated", "not_substantiated", "referred", "no_action"]
+
+
+class RouteMissingError(Exception):
+    """The inbox route is not in the app yet."""
+
+
+# --- Installation and seed -------------------------------------------------------------
+
+
+def set_up_installation(env: dict[str, str], reports: int) -> tuple[Settings, str, str]:
+    """Init, one case handler with keys, password and TOTP; return (settings, password, secret)."""
+    settings = load_settings(environ=env)
+    settings = settings.replace(secret_key=development_secret_key(settings.instance_dir))
+    settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    app = create_app(settings)
+    database = get_database(app)
+    upgrade_database(database.engine)
+    actor = Actor(account=None, role=SYSTEM)
+    password = secrets.token_urlsafe(24)
+    totp_secret = pyotp.random_base32(32)
+    try:
+        with app.app_context(), database.session_factory() as db:
+            initialise_installation(db, get_passwords(), actor, admin_username="admin")
+            account = create_account(
+                db, get_passwords(), actor, username=HANDLER, display_name="Inbox Bench",
+                roles=(Role.CASE_HANDLER,),
+            ).account
+            identity = generate_identity(post_quantum=True)
+            account.password_hash = get_passwords().hash(password)
+            account.must_change_password = False
+            account.totp_secret = totp_secret
+            account.totp_enrolled_at = datetime.now(UTC)
+            account.age_recipient = str(identity.recipient)
+            account.wrapped_identity = wrap_with_password(
+                identity.to_string().encode(), password, Argon2Params.staff_key_wrapping())
+            channel = db.scalar(select(Channel).where(Channel.slug == CHANNEL))
+            if channel is None:
+                raise BenchError(f"init made no {CHANNEL!r} channel")
+            channel.handlers.append(account)
+            for slug, name in EXTRA_CHANNELS:
+                db.add(Channel(slug=slug, name=name, handlers=[account]))
+            db.add_all(Label(name=name) for name in LABELS)
+            db.commit()
+        seed_reports(database.engine, settings, count=reports)
+    finally:
+        database.engine.dispose()
+    return settings, password, totp_secret
+
+
+def report_rows(count: int, channel_ids: list[int], recipient: str, today: date,
+                rng: random.Random) -> Iterator[dict[str, Any]]:
+    for _ in range(count):
+        received_on = today - timedelta(days=rng.randrange(730))
+        age = (today - received_on).days
+        statuses, weights = _RECENT_STATUSES if age < 7 else _OLDER_STATUSES
+        status = rng.choices(statuses, weights)[0]
+        acknowledged_on = None
+        if status != ReportStatus.RECEIVED:
+            acknowledged_on = min(received_on + timedelta(days=rng.randint(0, 10)), today)
+        closed_on = outcome = purge_after = None
+        if status == ReportStatus.CLOSED and acknowledged_on is not None:
+            closed_on = min(acknowledged_on + timedelta(days=rng.randint(14, 300)), today)
+            outcome = rng.choice(_OUTCOMES)
+            purge_after = add_months(closed_on, 36)
+        yield {
+            "public_id": new_public_id(),
+            "channel_id": rng.choice(channel_ids),
+            "status": str(status),
+            "priority": str(rng.choices(*_PRIORITIES)[0]),
+            "closing_outcome": outcome,
+            "received_on": received_on,
+            "acknowledged_on": acknowledged_on,
+            "acknowledgement_due": acknowledgement_due(received_on),
+            "feedback_due": feedback_due(received_on, acknowledged_on),
+            "closed_on": closed_on,
+            "purge_after": purge_after,
+            "receipt_lookup": os.urandom(32),
+            "reporter_recipient": recipient,
+            "wrapped_reporter_identity": os.urandom(80),
+        }
+
+
+def batches(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def seed_reports(engine: Engine, settings: Settings, count: int) -> None:
+    """Bulk insert with Core executemany; grants, labels and read markers by INSERT..SELECT."""
+    rng = random.Random(20261128)  # the same spread every run
+    today = datetime.now(UTC).date()
+    recipient = str(generate_identity(post_quantum=True).recipient)
+    started = time.monotonic()
+    with engine.begin() as connection:
+        staff_id = connection.scalar(
+            select(StaffAccount.id).where(StaffAccount.username == HANDLER))
+        channel_ids = list(connection.scalars(select(Channel.id)))
+        for batch in batches(report_rows(count, channel_ids, recipient, today, rng), BATCH):
+            connection.execute(insert(Report), batch)
+        connection.execute(insert(AccessGrant).from_select(
+            ["report_id", "staff_id", "granted_at"],
+            select(Report.id, literal(staff_id), literal(datetime.now(UTC).replace(tzinfo=None))),
+        ))
+        for number, label_id in enumerate(connection.scalars(select(Label.id)), start=3):
+            connection.execute(insert(report_label).from_select(
+                ["report_id", "label_id"],
+                select(Report.id, literal(label_id)).where(Report.id % number == 0),
+            ))
+        report_ids = list(connection.execute(select(Report.id, Report.received_on)))
+        for start in range(0, len(report_ids), BATCH):
+            connection.execute(insert(ReportObject), [
+                {"public_id": new_public_id(), "report_id": report_id, "kind": "content",
+                 "header": os.urandom(600), "blob_name": secrets.token_hex(16),
+                 "payload_size": 2048, "created_on": received_on, "from_reporter": True}
+                for report_id, received_on in report_ids[start:start + BATCH]
+            ])
+        # Four in five reports read up to their newest object; the rest show as unread.
+        connection.execute(insert(CaseRead).from_select(
+            ["report_id", "staff_id", "last_object_id"],
+            select(ReportObject.report_id, literal(staff_id), func.max(ReportObject.id))
+            .where(ReportObject.report_id % 5 != 0)
+            .group_by(ReportObject.report_id),
+        ))
+    log(f"seeded {count} reports in {time.monotonic() - started:.1f} s "
+        f"({'postgresql' if 'postgresql' in settings.database_url else 'sqlite'})")
+
+
+# --- Measuring -------------------------------------------------------------------------
+
+
+def sign_in(browser: Browser, password: str, totp_secret: str) -> None:
+    token = browser.csrf_token("/staff/sign-in")
+    body = urlencode({"csrf_token": token, "username": HANDLER, "password": password,
+                      "code": pyotp.TOTP(totp_secret).now()}).encode()
+    reply = browser.post("/staff/sign-in", body, "application/x-www-form-urlencoded")
+    if reply.status != 302:
+        raise BenchError(f"POST /staff/sign-in: {reply.status}")
+    reply = browser.get("/staff/sign-in/continue")
+    if reply.status != 302 or not reply.location.endswith("/staff/"):
+        raise BenchError(f"sign-in did not complete: {reply.status} -> {reply.location}")
+
+
+def timed_get(browser: Browser, path: str) -> float:
+    started = time.perf_counter()
+    reply = browser.get(path)
+    elapsed = time.perf_counter() - started
+    if reply.status == 404 and path.startswith("/staff/cases"):
+        raise RouteMissingError(path)
+    if reply.status != 200:
+        raise BenchError(f"GET {path}: {reply.status} {reply.location}".strip())
+    return elapsed
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(round(fraction * (len(ordered) - 1)), len(ordered) - 1)]
+
+
+def measure(browser: Browser, requests: int) -> dict[str, dict[str, float]]:
+    for _label, path in PAGES:  # warm every worker's caches and connection pool
+        for _ in range(5):
+            timed_get(browser, path)
+    figures = {}
+    for label, path in PAGES:
+        samples = [timed_get(browser, path) * 1000 for _ in range(requests)]
+        figures[label] = {"path": path, "p50_ms": statistics.median(samples),
+                          "p95_ms": percentile(samples, 0.95), "max_ms": max(samples)}
+    baseline = figures[PAGES[0][0]]["p95_ms"]
+    for row in figures.values():
+        row["p95_ratio"] = row["p95_ms"] / baseline if baseline else float("nan")
+    return figures
+
+
+def table(figures: dict[str, Any]) -> str:
+    lines = [f"{figures['reports']} reports, {figures['database']}, "
+             f"{figures['requests']} requests per page, one at a time",
+             f"{'page':<20} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/base':>9}  target"]
+    for label, row in figures["pages"].items():
+        verdict = "" if label.startswith("baseline") else (
+            "ok" if row["p95_ms"] < TARGET_P95_MS else f"MISSED (< {TARGET_P95_MS:.0f} ms)")
+        lines.append(f"{label:<20} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} "
+                     f"{row['max_ms']:>8.1f} {row['p95_ratio']:>9.1f}  {verdict}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    env = base_environment(workdir / "instance", args.database_url)
+    log(f"setting up an installation with {args.reports} reports ...")
+    _settings, password, totp_secret = set_up_installation(env, args.reports)
+    with gunicorn(env, workdir / "gunicorn.log", workers=args.workers,
+                  threads=args.threads) as server:
+        browser = Browser(server.port)
+        sign_in(browser, password, totp_secret)
+        log(f"timing {len(PAGES)} pages x {args.requests} requests ...")
+        pages = measure(browser, args.requests)
+        problems = server.log_problems()[:10]
+    return {"reports": args.reports, "requests": args.requests,
+            "database": "postgresql" if args.database_url else "sqlite",
+            "pages": pages, "server_log_problems": problems}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: config/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per worker (default: config/gunicorn.conf.py's)")
+    parser.add_argument("--database-url", default=None,
+                        help="an EMPTY database or schema (default: SQLite in the temp folder)")
+    parser.add_argument("--tmpdir", default=None, help="where the temporary instance goes")
+    parser.add_argument("--json", action="store_true",
+                        help="JSON on stdout (the table goes to stderr)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = Path(tempfile.mkdtemp(prefix="inbox-bench-", dir=args.tmpdir))
+    try:
+        figures = run(args, workdir)
+    except RouteMissingError as missing:
+        log(f"the inbox route is not there yet: GET {missing} answered 404. "
+            "Register the casework inbox view (GET /staff/cases) and run again.")
+        return 2
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    summary = table(figures)
+    for problem in figures["server_log_problems"]:
+        summary += f"\nserver log: {problem}"
+    if args.json:
+        print(summary, file=sys.stderr)
+        print(json.dumps(figures, indent=2))
+    else:
+        print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -100,6 +100,7 @@ def init_command(admin_username: str, recovery_identity_file: Path | None) -> No
 def serve_command(host: str, port: int | None) -> None:
     """Serve with the development server. Production: gunicorn -c config/gunicorn.conf.py."""
     port = port or int(os.environ.get("PORT", "5000"))
+    get_database(current_app).refresh_statistics()
     click.echo(f"Serving on http://{host}:{port}  (staff: http://{host}:{port}/staff/)")
     current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 

@@ -13,6 +13,7 @@ from flask import Flask
 from config.logging import configure_logging
 from reporting_portal.app import Surface, create_app
 from reporting_portal.bootstrap import settings_from_environment
+from reporting_portal.db import get_database
 
 _SURFACES: dict[str, Surface] = {
     "app": "combined",
@@ -27,5 +28,6 @@ def __getattr__(name: str) -> Flask:
     settings = settings_from_environment()
     configure_logging(settings.log_level)
     application = create_app(settings, _SURFACES[name])
+    get_database(application).refresh_statistics()
     globals()[name] = application
     return application

@@ -51,6 +51,10 @@ class InboxFilter:
     sort: Sort = Sort.NEWEST
     page: int = 1
 
+    @property
+    def only_status_filter(self) -> bool:
+        return not (self.channel or self.label or self.priority or self.overdue)
+
     @classmethod
     def from_args(cls, args: dict[str, str]) -> InboxFilter:
         """Read filters from a query string; unknown values are ignored, not errors."""
@@ -146,19 +150,23 @@ def _ordered(query: Select[Report], sort: Sort) -> Select[Report]:
 def inbox_page(db: Session, staff_id: int, chosen: InboxFilter, today: date) -> InboxPage:
     """One page of the handler's inbox, with totals for the filter and per status."""
     base = _filtered(staff_id, chosen, today)
-    total = int(db.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    counts = dict(db.execute(
+        select(Report.status, func.count(Report.id))
+        .where(Report.id.in_(select(AccessGrant.report_id)
+                             .where(AccessGrant.staff_id == staff_id)))
+        .group_by(Report.status)
+    ).all())
+    if chosen.only_status_filter:
+        # The per-status counts already answer it: no second pass over the cases.
+        total = sum(counts.values()) if chosen.status is None else counts.get(chosen.status, 0)
+    else:
+        total = int(db.scalar(base.with_only_columns(func.count(Report.id)).order_by(None)) or 0)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(chosen.page, pages)
     reports = list(db.scalars(
         _ordered(base, chosen.sort).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ))
     ids = [report.id for report in reports]
-    counts = dict(db.execute(
-        select(Report.status, func.count())
-        .join(AccessGrant, and_(AccessGrant.report_id == Report.id,
-                                AccessGrant.staff_id == staff_id))
-        .group_by(Report.status)
-    ).all())
     return InboxPage(
         rows=_rows(db, staff_id, reports, ids),
         total=total,

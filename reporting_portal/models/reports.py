@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting_portal.db import Base, new_public_id
@@ -70,6 +80,11 @@ class Label(Base):
 
 class Report(Base):
     __tablename__ = "report"
+    # The inbox sorts by day received and counts by status over a handler's grants.
+    __table_args__ = (
+        Index("ix_report_received_on_id", "received_on", "id"),
+        Index("ix_report_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The case reference shown to staff; random, so it says nothing about volume or order.
@@ -135,12 +150,14 @@ class AccessGrant(Base):
     """A staff member is a recipient of a report's objects."""
 
     __tablename__ = "access_grant"
+    # A handler's cases, found and counted from the index alone.
+    __table_args__ = (Index("ix_access_grant_staff_report", "staff_id", "report_id"),)
 
     report_id: Mapped[int] = mapped_column(
         ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
     )
     staff_id: Mapped[int] = mapped_column(
-        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
     )
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))

@@ -25,10 +25,14 @@ def upgrade() -> None:
     with op.batch_alter_table("report", schema=None) as batch_op:
         batch_op.create_index("ix_report_received_on_id", ["received_on", "id"], unique=False)
         batch_op.create_index("ix_report_status_id", ["status", "id"], unique=False)
+        batch_op.create_index(
+            "ix_report_status_priority", ["status", "priority", "received_on"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("report", schema=None) as batch_op:
+        batch_op.drop_index("ix_report_status_priority")
         batch_op.drop_index("ix_report_status_id")
         batch_op.drop_index("ix_report_received_on_id")
 

@@ -84,6 +84,7 @@ class Report(Base):
     __table_args__ = (
         Index("ix_report_received_on_id", "received_on", "id"),
         Index("ix_report_status_id", "status", "id"),
+        Index("ix_report_status_priority", "status", "priority", "received_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

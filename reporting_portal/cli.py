@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from config.logging import configure_logging
 from config.settings import SettingsError
@@ -102,7 +103,10 @@ def serve_command(host: str, port: int | None) -> None:
     port = port or int(os.environ.get("PORT", "5000"))
     get_database(current_app).refresh_statistics()
     click.echo(f"Serving on http://{host}:{port}  (staff: http://{host}:{port}/staff/)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Werkzeug directly: Flask ignores app.run() inside its own command line. Its request
+    # log is silenced by config.logging, as a reporter's address must never be logged.
+    run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]
+               use_reloader=False, use_debugger=False, threaded=True)
 
 
 @main.command("create-user")

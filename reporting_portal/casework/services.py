@@ -190,7 +190,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
     ):
         timeline.append(TimelineEntry(when=event.occurred_at.date(), kind="event",
                                       author=_actor_name(db, event.actor_id, event.actor_role),
-                                      text=_TIMELINE_ACTIONS[event.action]))
+                                      text=_TIMELINE_ACTIONS[AuditAction(event.action)]))
     timeline.sort(key=lambda entry: entry.when)
     _mark_read(db, actor.account, report, objects)
     _event(db, actor, AuditAction.CASE_READ, report)
@@ -206,15 +206,15 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
 
 
 _TIMELINE_ACTIONS = {
-    "report.submitted": "Report received",
-    "case.status_changed": "Status changed",
-    "case.acknowledged": "Acknowledged",
-    "case.priority_changed": "Priority changed",
-    "case.labels_changed": "Labels changed",
-    "case.handler_added": "Case handler added",
-    "case.handler_removed": "Case handler removed",
-    "case.closed": "Closed",
-    "case.exported": "Exported",
+    AuditAction.REPORT_SUBMITTED: "Report received",
+    AuditAction.CASE_STATUS_CHANGED: "Status changed",
+    AuditAction.CASE_ACKNOWLEDGED: "Acknowledged",
+    AuditAction.CASE_PRIORITY_CHANGED: "Priority changed",
+    AuditAction.CASE_LABELS_CHANGED: "Labels changed",
+    AuditAction.CASE_HANDLER_ADDED: "Case handler added",
+    AuditAction.CASE_HANDLER_REMOVED: "Case handler removed",
+    AuditAction.CASE_CLOSED: "Closed",
+    AuditAction.CASE_EXPORTED: "Exported",
 }
 
 

@@ -16,12 +16,11 @@ from reporting_portal.followup.services import (
     ReceiptNotRecognisedError,
     ReceiptTypoError,
     find_report,
-    message_recipients,
     open_mailbox,
     post_reporter_reply,
     read_mailbox,
 )
-from reporting_portal.intake.services import SubmissionRefusedError
+from reporting_portal.intake.services import SubmissionRefusedError, get_installation
 from reporting_portal.intake.uploads import UploadError
 from reporting_portal.intake.views import (
     drain_request_body,
@@ -31,6 +30,7 @@ from reporting_portal.intake.views import (
 )
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
+from reporting_portal.objects import case_recipients
 from reporting_portal.security.access import public, reporter
 from reporting_portal.security.sri import static_integrity
 from reporting_portal.sessions import ServerSession
@@ -81,14 +81,17 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
                     sent: bool = False) -> tuple[str, int]:
     db = get_session()
     mailbox = read_mailbox(db, get_blob_store(), report, str(session["reporter_identity"]))
-    recipients = message_recipients(db, report)
-    # The browser encrypts a reply to the same people the server would: the case's
-    # handlers, the recovery key and the reporter (listed as one more "handler").
+    installation = get_installation(db)
+    handler_keys = [key for key in case_recipients(db, report, installation)
+                    if key != installation.recovery_recipient]
+    # The browser encrypts a reply to the same people the server would
+    # (message_recipients): the case's handlers, the recovery key and the reporter,
+    # who is listed as one more "handler" so the script needs no special case.
     recipients_json = {
-        "handlers": [{"id": f"r{index}", "recipient": key}
-                     for index, key in enumerate(recipients[:-2])]
-        + [{"id": "reporter", "recipient": recipients[-1]}],
-        "recovery": recipients[-2],
+        "handlers": [{"id": f"h{index}", "recipient": key}
+                     for index, key in enumerate(handler_keys)]
+        + [{"id": "reporter", "recipient": report.reporter_recipient}],
+        "recovery": installation.recovery_recipient,
         "custodians": [],
         "field_ids": REPLY_FIELDS,
         "max_bytes": get_settings().submission_max_bytes,

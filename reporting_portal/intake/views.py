@@ -34,6 +34,7 @@ from reporting_portal.intake.uploads import (
     MultipartReader,
     ParsedUpload,
     Sink,
+    SinkFactory,
     UploadError,
     UploadLimits,
 )
@@ -127,7 +128,7 @@ def _check_csrf_first(name: str, value: str) -> None:
         raise CSRFError() from None
 
 
-def _sink_factory(file_questions: set[str]):  # type: ignore[no-untyped-def]
+def _sink_factory(file_questions: set[str]) -> SinkFactory:
     def open_sink(name: str, filename: str, content_type: str, writer: BlobWriter) -> Sink | None:
         if name in ENCRYPTED_PARTS:
             return AgeFileSink(writer, field_name=name)

@@ -20,6 +20,7 @@ from reporting_portal import (
     admin,
     auth,
     casework,
+    custody,
     followup,
     health,
     intake,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(staff_home.bp)
         app.register_blueprint(admin.bp)
         app.register_blueprint(casework.bp)
+        app.register_blueprint(custody.bp)
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)

@@ -50,6 +50,10 @@ class AuditAction(StrEnum):
     CASE_NOTE_WRITTEN = "case.note_written"
     CASE_EXPORTED = "case.exported"
     IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"
+    IDENTITY_ACCESS_REQUESTED = "identity.access_requested"
+    IDENTITY_ACCESS_APPROVED = "identity.access_approved"
+    IDENTITY_ACCESS_DENIED = "identity.access_denied"
+    IDENTITY_VIEWED = "identity.viewed"
     LABEL_CREATED = "label.created"
     LABEL_DELETED = "label.deleted"
 

@@ -135,7 +135,6 @@ class CaseView:
     report: Report
     answers: list[Answer]
     files: list[CaseFile]
-    has_identity: bool
     timeline: list[TimelineEntry]
     handlers: list[StaffAccount]
     excluded_ids: set[int]
@@ -200,8 +199,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
     ))
     excluded = set(db.scalars(
         select(ReportExclusion.staff_id).where(ReportExclusion.report_id == report.id)))
-    has_identity = any(obj.kind == ObjectKind.IDENTITY for obj in objects)
-    return CaseView(report=report, answers=answers, files=files, has_identity=has_identity,
+    return CaseView(report=report, answers=answers, files=files,
                     timeline=timeline, handlers=handlers, excluded_ids=excluded)
 
 
@@ -215,6 +213,9 @@ _TIMELINE_ACTIONS = {
     AuditAction.CASE_HANDLER_REMOVED: "Case handler removed",
     AuditAction.CASE_CLOSED: "Closed",
     AuditAction.CASE_EXPORTED: "Exported",
+    AuditAction.IDENTITY_ACCESS_REQUESTED: "Identity access requested",
+    AuditAction.IDENTITY_ACCESS_APPROVED: "Identity access approved",
+    AuditAction.IDENTITY_ACCESS_DENIED: "Identity access denied",
 }
 
 

@@ -52,6 +52,14 @@ from reporting_portal.casework.services import (
     set_priority,
     set_status,
 )
+from reporting_portal.custody.forms import IdentityRequestForm
+from reporting_portal.custody.services import (
+    IdentityRuleError,
+    ReporterIdentity,
+    access_for,
+    read_identity,
+    request_access,
+)
 from reporting_portal.db import get_session
 from reporting_portal.extensions import get_blob_store
 from reporting_portal.models import Channel, Priority, Report, ReportStatus, Role
@@ -87,7 +95,9 @@ def inbox() -> str:
     )
 
 
-def _render_case(report: Report, status: int = 200) -> tuple[str, int]:
+def _render_case(report: Report, status: int = 200, *,
+                 identity: ReporterIdentity | None = None,
+                 identity_form: IdentityRequestForm | None = None) -> tuple[str, int]:
     db = get_session()
     try:
         view = read_case(db, get_blob_store(), _actor(), report)
@@ -107,6 +117,8 @@ def _render_case(report: Report, status: int = 200) -> tuple[str, int]:
         note_form=NoteForm(), reply_form=ReplyForm(),
         acknowledge_form=AcknowledgeForm(message=DEFAULT_ACKNOWLEDGEMENT),
         outcomes=CLOSING_OUTCOMES, next_statuses=_next_statuses(report),
+        identity_access=access_for(db, _actor(), report), identity=identity,
+        identity_form=identity_form or IdentityRequestForm(),
     )
     return page, status
 
@@ -278,6 +290,34 @@ def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
     except CaseRuleError as error:
         return _refused(report, error)
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
+
+
+@bp.route("/<public_id>/identity-requests", methods=["POST"])
+@staff(HANDLER)
+def request_identity(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = IdentityRequestForm()
+    if not form.validate_on_submit():
+        return _render_case(report, 400, identity_form=form)
+    try:
+        request_access(get_session(), _actor(), report, form.justification.data or "")
+    except IdentityRuleError as error:
+        return _refused(report, error)
+    return _after_change(public_id, _("Request sent. An identity custodian will decide it."))
+
+
+@bp.route("/<public_id>/identity")
+@staff(HANDLER)
+def show_identity(public_id: str) -> tuple[str, int]:
+    """The case view with the reporter's identity shown: for approved requests only."""
+    report = _case(public_id)
+    try:
+        identity = read_identity(get_session(), get_blob_store(), _actor(), report)
+    except IdentityRuleError:
+        abort(403)
+    except NoKeysError:
+        return render_template("casework/no_keys.html"), 409
+    return _render_case(report, identity=identity)
 
 
 @bp.route("/<public_id>/export", methods=["POST"])

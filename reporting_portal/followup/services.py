@@ -36,6 +36,8 @@ from reporting_portal.intake.services import (
 )
 from reporting_portal.intake.uploads import StoredUpload
 from reporting_portal.models import (
+    IdentityAccessRequest,
+    IdentityRequestStatus,
     ObjectKind,
     RateLimitHit,
     Report,
@@ -90,6 +92,9 @@ class Mailbox:
     acknowledgement_due: date
     feedback_due: date
     messages: tuple[Message, ...]
+    # Days on which a custodian let a case handler see the reporter's identity
+    # (EU Directive 2019/1937 art. 16(3)), when the channel tells reporters.
+    identity_disclosed_on: tuple[date, ...] = ()
 
 
 def _spend_budget(db: Session, per_minute: int) -> None:
@@ -169,7 +174,20 @@ def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: s
         acknowledgement_due=acknowledgement_due(report.received_on),
         feedback_due=feedback_due(report.received_on, report.acknowledged_on),
         messages=tuple(messages),
+        identity_disclosed_on=_identity_disclosures(db, report),
     )
+
+
+def _identity_disclosures(db: Session, report: Report) -> tuple[date, ...]:
+    if not report.channel.notify_identity_disclosure:
+        return ()
+    decided = db.scalars(
+        select(IdentityAccessRequest.decided_at)
+        .where(IdentityAccessRequest.report_id == report.id,
+               IdentityAccessRequest.status == IdentityRequestStatus.APPROVED)
+        .order_by(IdentityAccessRequest.decided_at)
+    )
+    return tuple(moment.date() for moment in decided if moment is not None)
 
 
 def message_recipients(db: Session, report: Report) -> list[str]:

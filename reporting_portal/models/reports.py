@@ -211,3 +211,7 @@ class IdentityAccessRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship()
+    requester: Mapped[StaffAccount] = relationship(foreign_keys=[requester_id])
+    decided_by: Mapped[StaffAccount | None] = relationship(foreign_keys=[decided_by_id])

@@ -1,0 +1,71 @@
+"""Custodian views: the requests waiting, and one request's decision."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from reporting_portal.auth.viewer import current_identity, current_viewer
+from reporting_portal.casework.services import Actor, NoKeysError
+from reporting_portal.custody import bp
+from reporting_portal.custody.forms import DecisionForm
+from reporting_portal.custody.services import (
+    IdentityRuleError,
+    RequestNotFoundError,
+    approve,
+    deny,
+    find_request,
+    pending_requests,
+    recent_decisions,
+)
+from reporting_portal.db import get_session
+from reporting_portal.models import IdentityAccessRequest, IdentityRequestStatus, Role
+from reporting_portal.security.access import staff
+
+CUSTODIAN = Role.IDENTITY_CUSTODIAN
+
+
+def _actor() -> Actor:
+    return Actor(account=current_viewer().account, identity=current_identity())
+
+
+def _request(public_id: str) -> IdentityAccessRequest:
+    try:
+        return find_request(get_session(), public_id)
+    except RequestNotFoundError:
+        abort(404)
+
+
+@bp.route("")
+@staff(CUSTODIAN)
+def requests() -> str:
+    db = get_session()
+    return render_template("custody/requests.html", pending=pending_requests(db),
+                           decided=recent_decisions(db), me=current_viewer().account)
+
+
+@bp.route("/<request_id>", methods=["GET", "POST"])
+@staff(CUSTODIAN)
+def decide(request_id: str) -> str | tuple[str, int] | BaseResponse:
+    access_request = _request(request_id)
+    form = DecisionForm()
+    status = 200
+    if access_request.status == IdentityRequestStatus.PENDING and form.validate_on_submit():
+        decision = approve if form.decision.data == "approve" else deny
+        try:
+            decision(get_session(), _actor(), access_request, form.reason.data or "")
+        except (IdentityRuleError, NoKeysError) as error:
+            message = str(error) or _("Sign in again: your key is not unlocked.")
+            flash(message, "error")
+            status = 400
+        else:
+            flash(_("Approved. The case handler can now see the identity.")
+                  if form.decision.data == "approve"
+                  else _("Denied. Nothing was disclosed."), "success")
+            return redirect(url_for("custody.requests"))
+    elif form.is_submitted():
+        status = 400
+    own = access_request.requester_id == current_viewer().account.id
+    return render_template("custody/decide.html", access_request=access_request, form=form,
+                           own=own), status

@@ -83,3 +83,15 @@ class ReceiptCodeTypo(ReceiptCodeError):
     Safe to tell the reporter: the check digit is public arithmetic and says nothing
     about whether a report exists.
     """
+
+
+class ProofError(AgeError):
+    """A Merkle inclusion or consistency proof (or a stored compact range) does not verify.
+
+    Raised for a wrong length, an index or size out of range, or a hash mismatch: the log
+    cannot show what was claimed, and the reason does not matter to the caller.
+    """
+
+
+class CheckpointError(AgeError):
+    """A checkpoint, signed note or note key is malformed, or no trusted signature verifies."""

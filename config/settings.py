@@ -42,6 +42,8 @@ class Settings:
     instance_dir: Path
     database_url: str
     blob_dir: Path
+    # Signs the audit log's tree heads; outside the database on purpose.
+    audit_key_file: Path
     organisation_name: str
     password_min_length: int
     password_max_length: int
@@ -217,6 +219,10 @@ def _validate(typed: dict[str, Any]) -> Settings:
     typed["instance_dir"] = instance_dir
     typed["blob_dir"] = (
         _resolve_path(typed["blob_dir"]) if typed["blob_dir"] else instance_dir / "blobs"
+    )
+    typed["audit_key_file"] = (
+        _resolve_path(typed["audit_key_file"]) if typed["audit_key_file"]
+        else instance_dir / "audit-signing.key"
     )
     if not typed["database_url"]:
         typed["database_url"] = f"sqlite:///{instance_dir / 'reporting-portal.db'}"

@@ -27,6 +27,7 @@ from reporting_portal import (
     reporter,
     staff_home,
 )
+from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
 from reporting_portal.auth.forms import SignOutForm
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.auth.viewer import load_staff_viewer
@@ -63,7 +64,9 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app.extensions["passwords"] = PasswordService(settings)
     app.extensions["blob_store"] = LocalBlobStore(settings.blob_dir)
     app.extensions["surface"] = surface
-    Database(settings.database_url).init_app(app)
+    database = Database(settings.database_url)
+    install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))
+    database.init_app(app)
     app.session_interface = ServerSessionInterface(
         staff_idle=timedelta(minutes=settings.staff_idle_minutes),
         staff_absolute=timedelta(hours=settings.staff_absolute_hours),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
+import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -15,15 +18,21 @@ from werkzeug.serving import run_simple
 
 from config.logging import configure_logging
 from config.settings import SettingsError
+from crypto.checkpoint import MAX_NOTE_BYTES
 from reporting_portal.admin.services import AccountError, Actor, create_account
 from reporting_portal.app import create_app
-from reporting_portal.audit.events import SYSTEM
+from reporting_portal.audit.events import SYSTEM, AuditAction, record_event
+from reporting_portal.audit.log import AuditLogError, TreeHeadSigner
+from reporting_portal.audit.proofs import latest_head, verifier_key
+from reporting_portal.audit.verify import verify_log
 from reporting_portal.bootstrap import settings_from_environment
 from reporting_portal.db import get_database
-from reporting_portal.extensions import get_passwords, get_settings
-from reporting_portal.installation import initialise_installation, write_secret_file
+from reporting_portal.extensions import get_blob_store, get_passwords, get_settings
+from reporting_portal.installation import initialise_installation
 from reporting_portal.migrate import upgrade_database
 from reporting_portal.models import Role
+from reporting_portal.retention import delete_blobs, purge_expired_reports
+from reporting_portal.secret_files import write_secret_file
 
 CLI_ACTOR = Actor(account=None, role=SYSTEM)
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -36,6 +45,8 @@ def _closing_database(command: Command) -> Command:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except AuditLogError as error:
+            raise click.ClickException(str(error)) from None
         finally:
             get_database(current_app).engine.dispose()
 
@@ -155,3 +166,72 @@ def db_upgrade_command() -> None:
     """Apply every Alembic revision up to the newest."""
     upgrade_database(get_database(current_app).engine)
     click.echo("Database schema is up to date.")
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident access log."""
+
+
+@audit_group.command("verify")
+@click.option("--head", "head_file", type=click.File("r", encoding="utf-8"),
+              help="A signed tree head saved earlier: check the log only grew since.")
+@click.option("--key", "given_key", default=None,
+              help="The log's verifier key as you recorded it (default: the one recorded "
+                   "at init).")
+@_closing_database
+def audit_verify_command(head_file: TextIO | None, given_key: str | None) -> None:
+    """Recompute the log from its events and check every signed head. Exit 1 if altered."""
+    saved = head_file.read(MAX_NOTE_BYTES + 1) if head_file is not None else None
+    with get_database(current_app).session_factory() as db:
+        try:
+            recorded_key = verifier_key(db)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+        key = given_key or recorded_key
+        result = verify_log(db, key, saved)
+    signer = TreeHeadSigner(get_settings().audit_key_file)
+    if given_key is None and signer.key_file.exists() and signer.verifier_key() != key:
+        raise click.ClickException(
+            "the verifier key recorded in the database is not the signing key's: one of "
+            "them was replaced. Verify with --key and the key you recorded.")
+    problem = result.first_problem
+    if problem is not None:
+        click.echo(f"NOT INTACT: first bad entry {problem.leaf_index}: {problem.message}",
+                   err=True)
+        for other in sorted(result.problems)[1:]:
+            click.echo(f"  also: entry {other.leaf_index}: {other.message}", err=True)
+        sys.exit(1)
+    root = base64.b64encode(result.root_hash).decode("ascii")
+    click.echo(f"Intact: {result.tree_size} entries, root {root}, "
+               f"{result.heads_checked} signed head(s) checked.")
+    if result.saved_head is not None:
+        click.echo(f"The log only grew since the saved head of size {result.saved_head.size}.")
+
+
+@audit_group.command("head")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="Where to save the signed tree head.")
+@_closing_database
+def audit_head_command(output: Path) -> None:
+    """Save the current signed tree head (keep it off the server; verify against it later)."""
+    with get_database(current_app).session_factory() as db:
+        head = latest_head(db)
+        if head is None:
+            raise click.ClickException("the log is empty: no tree head yet")
+        record_event(db, AuditAction.AUDIT_HEAD_DOWNLOADED, actor=None, actor_role=SYSTEM)
+        db.commit()
+    output.write_text(head.checkpoint, encoding="utf-8")
+    click.echo(f"Saved the signed head of size {head.tree_size} to {output}.")
+
+
+@main.command("purge")
+@_closing_database
+def purge_command() -> None:
+    """Delete closed reports whose retention period has ended (run daily)."""
+    store = get_blob_store()
+    with get_database(current_app).session_factory() as db:
+        purged = purge_expired_reports(db, datetime.now(UTC).date())
+        db.commit()
+    delete_blobs(store, purged.blob_names)
+    click.echo(f"Purged {len(purged.report_ids)} report(s).")

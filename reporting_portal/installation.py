@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +12,7 @@ from crypto.keys import generate_identity
 from crypto.receipt import new_installation_salt
 from reporting_portal.admin.services import Actor, NewAccount, create_account
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
+from reporting_portal.audit.log import ensure_signing_key
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.models import Channel, Installation, Role, StaffAccount, StaffRole
 from reporting_portal.questionnaire import default_corruption_questionnaire
@@ -45,6 +44,7 @@ def initialise_installation(
             recovery_recipient=str(identity.recipient),
             receipt_salt=new_installation_salt(),
             created_on=datetime.now(UTC).date(),
+            audit_verifier_key=ensure_signing_key(db),
         )
         db.add(installation)
         db.flush()  # the id names the installation in the audit event
@@ -94,10 +94,3 @@ def create_default_channel(db: Session, actor: Actor) -> Channel:
     record_event(db, AuditAction.CHANNEL_CREATED, actor=actor.account, actor_role=actor.role,
                  object_type=ObjectType.CHANNEL, object_id=channel.public_id)
     return channel
-
-
-def write_secret_file(path: Path, content: str) -> None:
-    """Write a new file readable by its owner only; never overwrite an existing one."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(content)

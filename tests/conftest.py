@@ -28,6 +28,7 @@ from crypto.keywrap import wrap_with_password
 from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import Surface, create_app
 from reporting_portal.audit.events import SYSTEM
+from reporting_portal.audit.log import create_signing_key
 from reporting_portal.db import get_database
 from reporting_portal.extensions import get_passwords
 from reporting_portal.migrate import upgrade_database
@@ -97,6 +98,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 def build_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app = create_app(settings, surface)
     upgrade_database(get_database(app).engine)
+    if not settings.audit_key_file.exists():
+        # As `init` would: the audit log signs a tree head at every commit.
+        create_signing_key(settings.audit_key_file, "reporting-portal.test/audit")
     return app
 
 

@@ -73,13 +73,21 @@ def test_init_can_write_the_recovery_identity_to_a_private_file(cli_env, databas
     assert target.stat().st_mode & 0o077 == 0
 
 
-def test_create_user_prints_a_one_time_password(cli_env, database_url):
+def test_create_user_needs_init_first(cli_env):
     run("db", "upgrade")
+    result = run("create-user", "--username", "hana", "--role", "case_handler")
+    assert result.exit_code != 0
+    assert "signing key" in result.output
+    assert "reporting-portal init" in result.output
+
+
+def test_create_user_prints_a_one_time_password(cli_env, database_url):
+    run("init")
     result = run("create-user", "--username", "hana", "--role", "case_handler",
                  "--role", "identity_custodian")
     assert result.exit_code == 0, result.output
     assert "One-time password (shown once)" in result.output
-    account = query(database_url, select(StaffAccount))[0]
+    [account] = query(database_url, select(StaffAccount).where(StaffAccount.username == "hana"))
     assert account.role_set == {Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN}
     duplicate = run("create-user", "--username", "hana", "--role", "auditor")
     assert duplicate.exit_code != 0

@@ -8,8 +8,10 @@
 -- reporting_portal        the application (both gunicorn services and day-to-day CLI
 --                         commands such as create-user): reads and writes rows, cannot
 --                         create, alter or drop anything.
--- Note: a later release will revoke UPDATE and DELETE on the audit table (audit_event)
--- from the application role, so that it can only append to the access log.
+-- The access log (audit_event, audit_tree_node, audit_tree_head) is append-only: the
+-- migration that creates its Merkle tables revokes UPDATE, DELETE and TRUNCATE on them
+-- from every role but the owner, and triggers refuse them even to the owner. The last
+-- lines below repeat the revocation for a database migrated before this file changed.
 
 \set ON_ERROR_STOP on
 
@@ -40,3 +42,12 @@ ALTER DEFAULT PRIVILEGES FOR ROLE reporting_portal_owner IN SCHEMA public
 -- repair privileges if migrations were ever run by another role).
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO reporting_portal;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO reporting_portal;
+
+-- The application may only append to the access log and read it.
+DO $$
+BEGIN
+    IF to_regclass('public.audit_event') IS NOT NULL THEN
+        REVOKE UPDATE, DELETE, TRUNCATE ON audit_event, audit_tree_node, audit_tree_head
+            FROM reporting_portal;
+    END IF;
+END $$;

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from reporting_portal.audit.log import queue_event
 from reporting_portal.models import AuditEvent, Role, StaffAccount
 
 
@@ -56,6 +57,12 @@ class AuditAction(StrEnum):
     IDENTITY_VIEWED = "identity.viewed"
     LABEL_CREATED = "label.created"
     LABEL_DELETED = "label.deleted"
+    REPORT_PURGED = "report.purged"
+    AUDIT_LOG_VIEWED = "audit.log_viewed"
+    AUDIT_PROOF_VIEWED = "audit.proof_viewed"
+    AUDIT_HEAD_DOWNLOADED = "audit.head_downloaded"
+    AUDIT_HEAD_CHECKED = "audit.head_checked"
+    AUDIT_EXPORTED = "audit.exported"
 
 
 class Outcome(StrEnum):
@@ -91,10 +98,15 @@ def record_event(
     object_type: ObjectType | None = None,
     object_id: str | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction, so it lands exactly when the act does."""
-    now = datetime.now(UTC)
+    """Append one event in the caller's transaction, so it lands exactly when the act does.
+
+    The event joins the Merkle log when the transaction commits (audit.log); if the
+    transaction rolls back, so does the event.
+    """
+    # Seconds are precise enough for an access log, and what the canonical encoding keeps.
+    now = datetime.now(UTC).replace(microsecond=0)
     if actor_role == REPORTER:
-        now = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        now = now.replace(hour=0, minute=0, second=0)
     event = AuditEvent(
         occurred_at=now,
         actor_id=actor.public_id if actor is not None else None,
@@ -104,7 +116,7 @@ def record_event(
         object_id=object_id,
         outcome=str(outcome),
     )
-    db.add(event)
+    queue_event(db, event)
     return event
 
 

@@ -1,5 +1,6 @@
 """The data model. Importing this package registers every table on ``Base.metadata``."""
 
+from reporting_portal.models.audit import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
 from reporting_portal.models.channels import Channel, channel_handler
 from reporting_portal.models.reports import (
     AccessGrant,
@@ -16,11 +17,14 @@ from reporting_portal.models.reports import (
     report_label,
 )
 from reporting_portal.models.staff import Role, SignInFailure, StaffAccount, StaffRole
-from reporting_portal.models.system import AuditEvent, Installation, RateLimitHit, StoredSession
+from reporting_portal.models.system import Installation, RateLimitHit, StoredSession
 
 __all__ = [
     "AccessGrant",
     "AuditEvent",
+    "AuditLogState",
+    "AuditTreeHead",
+    "AuditTreeNode",
     "CaseRead",
     "Channel",
     "IdentityAccessRequest",

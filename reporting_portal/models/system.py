@@ -1,10 +1,10 @@
-"""Installation-wide values, audit events and server-side sessions."""
+"""Installation-wide values, rate limits and server-side sessions."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting_portal.db import Base
@@ -22,24 +22,10 @@ class Installation(Base):
     # Argon2id salt for receipt-code lookups, the same for every report by necessity.
     receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_on: Mapped[date] = mapped_column(Date)
-
-
-class AuditEvent(Base):
-    """Who did what to which object, and how it ended. Never content, never an address."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
-    # The staff member's public id, kept as text so events outlive the account.
-    actor_id: Mapped[str | None] = mapped_column(String(32), index=True)
-    actor_role: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    object_type: Mapped[str | None] = mapped_column(String(32))
-    object_id: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(String(16))
+    # The public half of the key that signs the audit log's tree heads (its name is the
+    # log's origin), shown to auditors. The secret half is a file outside the database,
+    # so whoever holds only the database cannot sign a rewritten log.
+    audit_verifier_key: Mapped[str | None] = mapped_column(Text)
 
 
 class RateLimitHit(Base):

@@ -1,0 +1,289 @@
+"""Every act in the access log's scope, done through the app, logs exactly its own event.
+
+Each test prepares what the act needs (sign-ins, CSRF tokens, a submitted case), reads
+the log, does the one act through the test client, and reads the log again after the
+request's transaction committed. The new events must be exactly the expected ones: a
+missing event hides an act from the auditor, and an extra or wrong one misleads them
+(DESIGN.md, Access log). Events are compared on what they say, never on row ids.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NamedTuple
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from reporting_portal.db import get_database
+from reporting_portal.extensions import get_blob_store
+from reporting_portal.models import AuditEvent, Channel, Label, Report, Role, StaffAccount
+from reporting_portal.retention import delete_blobs, purge_expired_reports
+from tests.custody.test_identity_access import JUSTIFICATION, REASON, signed_in, the_request
+from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token
+from tests.intake.test_submission import FORM, plaintext_form
+
+pytestmark = pytest.mark.database
+
+HANDLER, CUSTODIAN, ADMIN = "case_handler", "identity_custodian", "administrator"
+EVIDENCE = b"%PDF-1.7 the tender file"
+
+
+class Event(NamedTuple):
+    action: str
+    actor_id: str | None
+    actor_role: str
+    object_type: str | None
+    object_id: str | None
+    outcome: str = "success"
+
+
+def logged(app: Flask) -> list[Event]:
+    """The whole log, in order, read in a session of its own (so after any commit)."""
+    with get_database(app).session_factory() as session:
+        return [Event(e.action, e.actor_id, e.actor_role, e.object_type, e.object_id, e.outcome)
+                for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+@contextmanager
+def new_events(app: Flask) -> Iterator[list[Event]]:
+    """The events the block adds; the log before it must be left as it was."""
+    added: list[Event] = []
+    before = logged(app)
+    yield added
+    after = logged(app)
+    assert after[:len(before)] == before, "the log only grows"
+    added.extend(after[len(before):])
+
+
+class Browser:
+    """A signed-in staff member's browser, holding a CSRF token fetched beforehand.
+
+    The token comes from the staff home page, which logs nothing, so fetching it never
+    adds an event to the act under test.
+    """
+
+    def __init__(self, app: Flask, member: StaffMember, step: int = 0) -> None:
+        self.member = member
+        self.client: FlaskClient = signed_in(app, member, step)
+        self.token = csrf_token(self.client, "/staff/")
+
+    def post(self, path: str, **data: object):
+        return self.client.post(path, data={"csrf_token": self.token, **data})
+
+
+@pytest.fixture
+def case_id(client, db, channel_with_handlers) -> str:
+    """A report with a file and an identity, submitted without JavaScript."""
+    data = plaintext_form(client, identity_name="Ada Whistle", identity_contact="ada@example.org",
+                          q_evidence=[(io.BytesIO(EVIDENCE), "tender.pdf")])
+    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    client.delete_cookie("__Host-session", domain="localhost")
+    return db.scalar(select(Report.public_id))
+
+
+@pytest.fixture
+def hana(app, channel_with_handlers) -> Browser:
+    return Browser(app, channel_with_handlers["hana"])
+
+
+@pytest.fixture
+def cleo(app, channel_with_handlers) -> Browser:
+    return Browser(app, channel_with_handlers["cleo"])
+
+
+@pytest.fixture
+def ada(app, make_staff) -> Browser:
+    return Browser(app, make_staff("ada", Role.ADMINISTRATOR))
+
+
+def case_event(action: str, member: StaffMember, case_id: str, role: str = HANDLER) -> Event:
+    return Event(action, member.public_id, role, "report", case_id)
+
+
+# --- signing in ---------------------------------------------------------------------------
+
+
+def test_sign_in(app, client, channel_with_handlers):
+    hana = channel_with_handlers["hana"]
+    token = csrf_token(client, "/staff/sign-in")
+    with new_events(app) as added:
+        response = client.post("/staff/sign-in", data={
+            "csrf_token": token, "username": hana.username, "password": hana.password,
+            "code": hana.code()})
+        assert response.status_code == 302
+        assert client.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
+    assert added == [Event("staff.sign_in", hana.public_id, HANDLER, "account", hana.public_id)]
+
+
+@pytest.mark.parametrize("wrong", ["password", "code", "account name"])
+def test_failed_sign_in(app, client, channel_with_handlers, wrong):
+    hana = channel_with_handlers["hana"]
+    typed = {"username": hana.username, "password": hana.password, "code": hana.code()}
+    typed |= {"password": {"password": "not the password"},
+              "code": {"code": "000000" if typed["code"] != "000000" else "111111"},
+              "account name": {"username": "nobody-here"}}[wrong]
+    token = csrf_token(client, "/staff/sign-in")
+    with new_events(app) as added:
+        response = client.post("/staff/sign-in", data={"csrf_token": token, **typed})
+        assert "Sign-in failed" in response.get_data(as_text=True)
+    # An unknown name is named by nothing: the log must not hold what someone typed.
+    named = (None, None) if wrong == "account name" else ("account", hana.public_id)
+    assert added == [Event("staff.sign_in_failed", None, "anonymous", *named, "failure")]
+
+
+def test_password_change(app, hana):
+    with new_events(app) as added:
+        response = hana.post("/staff/account/password", current_password=STRONG_PASSWORD,
+                             new_password="lighthouse keeper orchard violin",
+                             confirm_password="lighthouse keeper orchard violin")
+        assert response.status_code == 302
+    assert added == [Event("staff.password_changed", hana.member.public_id, HANDLER,
+                           "account", hana.member.public_id)]
+
+
+# --- casework -----------------------------------------------------------------------------
+
+
+def test_reading_a_case(app, case_id, hana):
+    with new_events(app) as added:
+        assert "The mayor&#39;s office" in hana.client.get(f"/staff/cases/{case_id}").get_data(
+            as_text=True)
+    assert added == [case_event("case.read", hana.member, case_id)]
+
+
+def test_downloading_a_file(app, case_id, hana):
+    page = hana.client.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    link = re.search(r'href="(/staff/cases/[^"]+/files/([^"/?]+)[^"]*)"', page)
+    with new_events(app) as added:
+        assert hana.client.get(link.group(1).replace("&amp;", "&")).data == EVIDENCE
+    assert added == [Event("case.file_downloaded", hana.member.public_id, HANDLER, "file",
+                           link.group(2))]
+
+
+def test_writing_a_note(app, case_id, hana):
+    with new_events(app) as added:
+        assert hana.post(f"/staff/cases/{case_id}/notes", note="Ask for the minutes."
+                         ).status_code == 302
+    assert added == [case_event("case.note_written", hana.member, case_id)]
+
+
+def test_status_change_and_closing(app, case_id, hana):
+    path = f"/staff/cases/{case_id}/status"
+    with new_events(app) as moved:
+        assert hana.post(path, status="investigation").status_code == 302
+    with new_events(app) as closed:
+        assert hana.post(path, status="closed", outcome="Not substantiated").status_code == 302
+    assert moved == [case_event("case.status_changed", hana.member, case_id)]
+    assert closed == [case_event("case.closed", hana.member, case_id)]
+
+
+def test_adding_and_removing_a_handler(app, case_id, hana, make_staff):
+    zoe = make_staff("zoe", Role.CASE_HANDLER)
+    with new_events(app) as added:
+        assert hana.post(f"/staff/cases/{case_id}/handlers", handler=zoe.public_id
+                         ).status_code == 302
+    with new_events(app) as removed:
+        assert hana.post(f"/staff/cases/{case_id}/handlers/{zoe.public_id}/remove"
+                         ).status_code == 302
+    assert added == [case_event("case.handler_added", hana.member, case_id)]
+    assert removed == [case_event("case.handler_removed", hana.member, case_id)]
+
+
+def test_export(app, case_id, hana):
+    with new_events(app) as added:
+        response = hana.post(f"/staff/cases/{case_id}/export")
+        assert response.headers["Content-Type"] == "application/zip"
+        assert response.data.startswith(b"PK")
+    assert added == [case_event("case.exported", hana.member, case_id)]
+
+
+# --- the reporter's identity --------------------------------------------------------------
+
+
+def test_identity_request_approval_and_viewing(app, db, case_id, hana, cleo):
+    with new_events(app) as requested:
+        assert hana.post(f"/staff/cases/{case_id}/identity-requests",
+                         justification=JUSTIFICATION).status_code == 302
+    decision_path = f"/staff/identity-requests/{the_request(db).public_id}"
+    with new_events(app) as approved:
+        assert cleo.post(decision_path, decision="approve", reason=REASON).status_code == 302
+    with new_events(app) as viewed:
+        assert "Ada Whistle" in hana.client.get(f"/staff/cases/{case_id}/identity").get_data(
+            as_text=True)
+    assert requested == [case_event("identity.access_requested", hana.member, case_id)]
+    assert approved == [case_event("identity.access_approved", cleo.member, case_id, CUSTODIAN)]
+    # The identity is shown on the case page, so the case is read too.
+    assert viewed == [case_event("identity.viewed", hana.member, case_id),
+                      case_event("case.read", hana.member, case_id)]
+
+
+def test_identity_denial(app, db, case_id, hana, cleo):
+    hana.post(f"/staff/cases/{case_id}/identity-requests", justification=JUSTIFICATION)
+    decision_path = f"/staff/identity-requests/{the_request(db).public_id}"
+    with new_events(app) as denied:
+        assert cleo.post(decision_path, decision="deny", reason=REASON).status_code == 302
+    assert denied == [case_event("identity.access_denied", cleo.member, case_id, CUSTODIAN)]
+
+
+# --- administration -----------------------------------------------------------------------
+
+
+def test_account_creation(app, db, ada):
+    with new_events(app) as added:
+        response = ada.post("/staff/admin/accounts/new", username="bea.lopez",
+                            display_name="Bea Lopez", roles=["case_handler"])
+        assert 'id="one-time-password"' in response.get_data(as_text=True)
+    bea = db.scalar(select(StaffAccount.public_id).where(StaffAccount.username == "bea.lopez"))
+    assert added == [Event("account.created", ada.member.public_id, ADMIN, "account", bea)]
+
+
+@pytest.mark.parametrize(("action", "event"), [
+    ("deactivate", "account.deactivated"), ("reset-two-factor", "account.totp_reset")])
+def test_account_actions(app, ada, make_staff, action, event):
+    vic = make_staff("vic", Role.CASE_HANDLER)
+    with new_events(app) as added:
+        assert ada.post(f"/staff/admin/accounts/{vic.public_id}/{action}").status_code == 302
+    assert added == [Event(event, ada.member.public_id, ADMIN, "account", vic.public_id)]
+
+
+def test_channel_change(app, db, ada, channel_with_handlers):
+    channel = db.scalar(select(Channel).where(Channel.slug == "corruption"))
+    handlers = [channel_with_handlers[name].public_id for name in ("hana", "omar")]
+    with new_events(app) as added:
+        response = ada.post(f"/staff/admin/channels/{channel.public_id}",
+                            name="Report corruption", slug="corruption",
+                            description="Tell us.", retention_days="730",
+                            notify_identity_disclosure="y", is_active="y", handlers=handlers)
+        assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Channel, channel.id).retention_days == 730
+    assert added == [Event("channel.changed", ada.member.public_id, ADMIN, "channel",
+                           channel.public_id)]
+
+
+def test_label_creation(app, db, ada):
+    with new_events(app) as added:
+        assert ada.post("/staff/admin/labels", name="procurement").status_code == 302
+    label_id = db.scalar(select(Label.id).where(Label.name == "procurement"))
+    assert added == [Event("label.created", ada.member.public_id, ADMIN, "label", str(label_id))]
+
+
+# --- retention ----------------------------------------------------------------------------
+
+
+def test_purge(app, db, case_id, hana):
+    hana.post(f"/staff/cases/{case_id}/status", status="closed", outcome="Not substantiated")
+    purge_day = db.scalar(select(Report.purge_after))
+    with new_events(app) as added, app.app_context():
+        with get_database(app).session_factory() as session:
+            purged = purge_expired_reports(session, purge_day)
+            session.commit()
+        delete_blobs(get_blob_store(), purged.blob_names)
+    assert purged.report_ids == (case_id,)
+    assert added == [Event("report.purged", None, "system", "report", case_id)]

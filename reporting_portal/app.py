@@ -27,6 +27,7 @@ from reporting_portal import (
     reporter,
     staff_home,
 )
+from reporting_portal.audit import views as audit_views
 from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
 from reporting_portal.auth.forms import SignOutForm
 from reporting_portal.auth.passwords import PasswordService
@@ -90,6 +91,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(admin.bp)
         app.register_blueprint(casework.bp)
         app.register_blueprint(custody.bp)
+        app.register_blueprint(audit_views.bp)
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)

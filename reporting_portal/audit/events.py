@@ -78,6 +78,7 @@ class ObjectType(StrEnum):
     FILE = "file"
     LABEL = "label"
     CHANNEL = "channel"
+    AUDIT_EVENT = "audit_event"
 
 
 # Roles for actors without a staff account.

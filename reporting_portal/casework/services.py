@@ -263,6 +263,27 @@ def find_file(db: Session, report: Report, public_id: str) -> ReportObject:
     return obj
 
 
+def download_name(db: Session, store: BlobStore, actor: Actor, obj: ReportObject) -> str:
+    """The name the reporter gave a file, read from its encrypted parent document.
+
+    Worked out here rather than carried in the download link: a file name is report
+    content, and a URL ends up in proxy logs and browser history.
+    """
+    if obj.parent_id is None:
+        return obj.public_id
+    parent = db.get(ReportObject, obj.parent_id)
+    if parent is None:
+        return obj.public_id
+    siblings = list(db.scalars(select(ReportObject).where(ReportObject.parent_id == parent.id)
+                               .order_by(ReportObject.id)))
+    try:
+        document = read_small_json(store, parent, [actor.require_identity()])
+    except (AgeError, ValueError):
+        return obj.public_id
+    named = {f.object.id: f.name for f in _files_of(document, siblings)}
+    return named.get(obj.id, obj.public_id)
+
+
 def record_download(db: Session, actor: Actor, report: Report, obj: ReportObject) -> None:
     record_event(db, AuditAction.FILE_DOWNLOADED, actor=actor.account, actor_role=actor.role,
                  object_type=ObjectType.FILE, object_id=obj.public_id)

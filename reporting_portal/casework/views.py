@@ -40,6 +40,7 @@ from reporting_portal.casework.services import (
     acknowledge,
     add_handler,
     assignable_handlers,
+    download_name,
     find_file,
     list_labels,
     open_case,
@@ -157,15 +158,14 @@ def download(public_id: str, file_id: str) -> BaseResponse:
         obj = find_file(db, report, file_id)
     except CaseNotFoundError:
         abort(404)
-    view_name = request.args.get("name", "")
     try:
         chunks = read_object(get_blob_store(), obj, [identity])
     except AgeError:
         abort(404)
+    name = download_name(db, get_blob_store(), _actor(), obj)
     record_download(db, _actor(), report, obj)
     response = BaseResponse(stream_with_context(chunks), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{safe_filename(view_name or obj.public_id)}"')
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(name)}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

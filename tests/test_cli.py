@@ -99,3 +99,19 @@ def test_a_bad_setting_stops_with_one_line(cli_env, monkeypatch):
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code != 0
     assert "staff_idle_minutes" in result.output
+
+
+def test_purge_runs_and_reports(cli_env):
+    run("init")
+    result = run("purge")
+    assert result.exit_code == 0, result.output
+    assert "Purged 0 report(s)." in result.output
+
+
+def test_audit_head_and_verify_from_the_command_line(cli_env, tmp_path):
+    run("init")
+    saved = tmp_path / "head.txt"
+    assert run("audit", "head", "-o", str(saved)).exit_code == 0
+    result = run("audit", "verify", "--head", str(saved))
+    assert result.exit_code == 0, result.output
+    assert "Intact:" in result.output

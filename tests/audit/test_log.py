@@ -6,6 +6,8 @@ append-only triggers, then edit, delete, reorder or insert rows directly in SQL.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
@@ -20,7 +22,9 @@ from reporting_portal.audit.proofs import (
     check_saved_head,
     inclusion_proof_for,
     latest_head,
+    verifier_key,
 )
+from reporting_portal.audit.verify import verify_log
 from reporting_portal.cli import main
 from reporting_portal.db import get_database
 from reporting_portal.models import AuditEvent, AuditTreeHead
@@ -231,3 +235,22 @@ def test_every_event_has_an_inclusion_proof_under_the_latest_head(logged):
             assert len(proof.hashes) <= head.tree_size.bit_length()
             document = proof.as_document()
             assert document["checkpoint"] == head.checkpoint
+
+
+def test_concurrent_commits_get_distinct_gapless_positions(app, logged):
+    """Many workers appending at once: one position each, none skipped, log intact."""
+    before = len(events(logged))
+
+    def append(number):
+        with logged() as db:
+            record_event(db, AuditAction.CASE_READ, actor=None, actor_role=SYSTEM,
+                         object_type=ObjectType.REPORT, object_id=f"parallel-{number}")
+            db.commit()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(append, range(40)))
+    after = events(logged)
+    assert [e.leaf_index for e in after] == list(range(before + 40))
+    with logged() as db:
+        assert verify_log(db, verifier_key(db)).intact
+        assert latest_head(db).tree_size == before + 40

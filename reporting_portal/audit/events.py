@@ -23,6 +23,8 @@ class AuditAction(StrEnum):
     STAFF_SIGN_IN_FAILED = "staff.sign_in_failed"
     STAFF_SIGN_IN_THROTTLED = "staff.sign_in_throttled"
     STAFF_SIGN_OUT = "staff.sign_out"
+    # A signed-in staff member sent to a page their roles do not open.
+    STAFF_ACCESS_DENIED = "staff.access_denied"
     TOTP_ENROLLED = "staff.totp_enrolled"
     PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105  # nosec B105 -- an event tag, not a secret
     ACCOUNT_CREATED = "account.created"

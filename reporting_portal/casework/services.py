@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from crypto import AgeError, add_recipients, rewrite_recipients
 from crypto.keys import AnyIdentity
-from reporting_portal.audit.events import AuditAction, ObjectType, primary_role, record_event
+from reporting_portal.audit.events import (
+    AuditAction,
+    ObjectType,
+    Outcome,
+    primary_role,
+    record_event,
+)
 from reporting_portal.blobstore import BlobStore
 from reporting_portal.deadlines import feedback_due
 from reporting_portal.followup.services import post_message
@@ -105,6 +111,18 @@ def open_case(db: Session, account: StaffAccount, public_id: str) -> Report:
     if report is None or not account.is_active or not account.has_role(Role.CASE_HANDLER):
         raise CaseNotFoundError(public_id)
     return report
+
+
+def record_refused_open(db: Session, account: StaffAccount, public_id: str) -> None:
+    """A handler asked for a case they hold no grant for: denied, and kept in the log.
+
+    The object is named only if such a report exists (the handler's answer is the same
+    404 either way), so arbitrary text from a URL never enters the log.
+    """
+    exists = db.scalar(select(Report.id).where(Report.public_id == public_id)) is not None
+    record_event(db, AuditAction.CASE_READ, actor=account, actor_role=primary_role(account),
+                 outcome=Outcome.DENIED, object_type=ObjectType.REPORT,
+                 object_id=public_id if exists else None)
 
 
 @dataclass(frozen=True)

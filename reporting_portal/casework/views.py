@@ -47,6 +47,7 @@ from reporting_portal.casework.services import (
     post_note,
     read_case,
     record_download,
+    record_refused_open,
     remove_handler,
     reply_to_reporter,
     set_labels,
@@ -78,6 +79,7 @@ def _case(public_id: str) -> Report:
     try:
         return open_case(get_session(), current_viewer().account, public_id)
     except CaseNotFoundError:
+        record_refused_open(get_session(), current_viewer().account, public_id)
         abort(404)  # the same answer as for a case that does not exist
 
 

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from reporting_portal.audit.events import AuditAction, Outcome, primary_role, record_event
+from reporting_portal.db import get_session
 from reporting_portal.models import Role
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -112,6 +114,9 @@ def _check_staff(rule: AccessRule) -> BaseResponse | None:
     if viewer.stage != "signed_in":
         return redirect(url_for("auth.continue_sign_in"))
     if rule.roles and not (rule.roles & viewer.account.role_set):
+        # Kept: a member of staff probing beyond their role is what auditors look for.
+        record_event(get_session(), AuditAction.STAFF_ACCESS_DENIED, actor=viewer.account,
+                     actor_role=primary_role(viewer.account), outcome=Outcome.DENIED)
         abort(403)
     return None
 

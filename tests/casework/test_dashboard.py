@@ -154,14 +154,17 @@ def test_dashboard_with_no_cases_says_so(client, make_staff, sign_in):
 
 
 @pytest.mark.database
-def test_dashboard_is_for_case_handlers_and_leaves_no_audit_event(
+def test_dashboard_is_for_case_handlers_and_a_refusal_is_logged(
     client, db, make_staff, sign_in
 ):
     assert client.get(DASHBOARD).headers["Location"] == "/staff/sign-in"
     sign_in(make_staff("aida", Role.AUDITOR))
     before = db.scalars(select(AuditEvent.action)).all()
     assert client.get(DASHBOARD).status_code == 403
-    assert db.scalars(select(AuditEvent.action)).all() == before
+    db.expire_all()
+    after = db.scalars(select(AuditEvent).order_by(AuditEvent.leaf_index)).all()
+    assert [(e.action, e.outcome) for e in after[len(before):]] == [
+        ("staff.access_denied", "denied")]
 
 
 @pytest.mark.database

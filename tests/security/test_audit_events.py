@@ -287,3 +287,20 @@ def test_purge(app, db, case_id, hana):
         delete_blobs(get_blob_store(), purged.blob_names)
     assert purged.report_ids == (case_id,)
     assert added == [Event("report.purged", None, "system", "report", case_id)]
+
+
+def test_a_case_opened_without_a_grant_is_logged_as_denied(app, case_id, make_staff):
+    outsider = Browser(app, make_staff("zoe", Role.CASE_HANDLER))
+    who = (outsider.member.public_id, HANDLER)
+    with new_events(app) as added:
+        assert outsider.client.get(f"/staff/cases/{case_id}").status_code == 404
+        assert outsider.client.get("/staff/cases/no-such-case").status_code == 404
+    assert added == [Event("case.read", *who, "report", case_id, "denied"),
+                     Event("case.read", *who, "report", None, "denied")]
+
+
+def test_a_page_beyond_ones_role_is_logged_as_denied(app, hana):
+    with new_events(app) as added:
+        assert hana.client.get("/staff/admin/accounts").status_code == 403
+    assert added == [Event("staff.access_denied", hana.member.public_id, HANDLER, None, None,
+                           "denied")]

@@ -57,6 +57,7 @@ class AuditAction(StrEnum):
     IDENTITY_ACCESS_APPROVED = "identity.access_approved"
     IDENTITY_ACCESS_DENIED = "identity.access_denied"
     IDENTITY_VIEWED = "identity.viewed"
+    IDENTITY_RESEALED = "identity.resealed"
     LABEL_CREATED = "label.created"
     LABEL_DELETED = "label.deleted"
     REPORT_PURGED = "report.purged"

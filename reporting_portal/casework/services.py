@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -144,7 +145,7 @@ class TimelineEntry:
     when: date
     kind: str  # "message", "reporter message", "note", "event"
     author: str
-    text: str
+    text: str  # a message's text, or an event's (translated) description
     files: tuple[CaseFile, ...] = ()
 
 
@@ -207,7 +208,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
     ):
         timeline.append(TimelineEntry(when=event.occurred_at.date(), kind="event",
                                       author=_actor_name(db, event.actor_id, event.actor_role),
-                                      text=_TIMELINE_ACTIONS[AuditAction(event.action)]))
+                                      text=str(_TIMELINE_ACTIONS[AuditAction(event.action)])))
     timeline.sort(key=lambda entry: entry.when)
     _mark_read(db, actor.account, report, objects)
     _event(db, actor, AuditAction.CASE_READ, report)
@@ -222,18 +223,18 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
 
 
 _TIMELINE_ACTIONS = {
-    AuditAction.REPORT_SUBMITTED: "Report received",
-    AuditAction.CASE_STATUS_CHANGED: "Status changed",
-    AuditAction.CASE_ACKNOWLEDGED: "Acknowledged",
-    AuditAction.CASE_PRIORITY_CHANGED: "Priority changed",
-    AuditAction.CASE_LABELS_CHANGED: "Labels changed",
-    AuditAction.CASE_HANDLER_ADDED: "Case handler added",
-    AuditAction.CASE_HANDLER_REMOVED: "Case handler removed",
-    AuditAction.CASE_CLOSED: "Closed",
-    AuditAction.CASE_EXPORTED: "Exported",
-    AuditAction.IDENTITY_ACCESS_REQUESTED: "Identity access requested",
-    AuditAction.IDENTITY_ACCESS_APPROVED: "Identity access approved",
-    AuditAction.IDENTITY_ACCESS_DENIED: "Identity access denied",
+    AuditAction.REPORT_SUBMITTED: _l("Report received"),
+    AuditAction.CASE_STATUS_CHANGED: _l("Status changed"),
+    AuditAction.CASE_ACKNOWLEDGED: _l("Acknowledged"),
+    AuditAction.CASE_PRIORITY_CHANGED: _l("Priority changed"),
+    AuditAction.CASE_LABELS_CHANGED: _l("Labels changed"),
+    AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
+    AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
+    AuditAction.CASE_CLOSED: _l("Closed"),
+    AuditAction.CASE_EXPORTED: _l("Exported"),
+    AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
+    AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
+    AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
 }
 
 

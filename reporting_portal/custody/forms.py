@@ -53,3 +53,7 @@ class DecisionForm(FlaskForm):
         validators=_bounds(REASON_MIN, REASON_MAX),
         filters=[_stripped],
     )
+
+
+class CustodyActionForm(FlaskForm):
+    """A POST with a CSRF token (re-sealing identities)."""

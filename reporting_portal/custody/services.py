@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from crypto import NoMatchError, add_recipients
+from crypto import NoMatchError, add_recipients, rewrite_recipients
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.blobstore import BlobStore
 from reporting_portal.casework.services import Actor
+from reporting_portal.intake.services import custodian_recipients, get_installation
 from reporting_portal.models import (
     AccessGrant,
     IdentityAccessRequest,
@@ -215,13 +216,59 @@ def _decide(request: IdentityAccessRequest, actor: Actor, status: IdentityReques
     request.decision_reason = reason
 
 
+@dataclass(frozen=True)
+class Reseal:
+    updated: int
+    unopened: int
+    withdrawn: int
+
+
+def reseal_identities(db: Session, actor: Actor) -> Reseal:
+    """Make every identity this custodian can open readable by exactly the right people.
+
+    Those are: today's custodians (so one appointed after a report can decide its
+    requests), the recovery key, and the handlers whose approved request still stands
+    because they are still on the case. A handler who left a case is taken off its
+    identity here, and their approval is withdrawn. Identities the custodian's key does
+    not open are left for another custodian. One audit event per identity re-sealed.
+    """
+    if not actor.account.has_role(Role.IDENTITY_CUSTODIAN):
+        raise IdentityRuleError("Only an identity custodian re-seals identities.")
+    custodian_identity = actor.require_identity()
+    base = [*custodian_recipients(db), get_installation(db).recovery_recipient]
+    updated = unopened = withdrawn = 0
+    for obj in db.scalars(select(ReportObject).where(ReportObject.kind == ObjectKind.IDENTITY)
+                          .options(joinedload(ReportObject.report))):
+        approved = list(db.scalars(select(IdentityAccessRequest).where(
+            IdentityAccessRequest.report_id == obj.report_id,
+            IdentityAccessRequest.status == IdentityRequestStatus.APPROVED)))
+        keeping = [r for r in approved if _requester_still_on_case(db, r)]
+        wanted = [*base, *(r.requester.age_recipient or "" for r in keeping)]
+        try:
+            obj.header = rewrite_recipients(obj.header, [custodian_identity],
+                                            [recipient_from(key) for key in dict.fromkeys(wanted)])
+        except NoMatchError:
+            unopened += 1
+            continue
+        for request in approved:
+            if request not in keeping:
+                request.status = IdentityRequestStatus.WITHDRAWN
+                withdrawn += 1
+        updated += 1
+        _event(db, actor, AuditAction.IDENTITY_RESEALED, obj.report)
+    return Reseal(updated=updated, unopened=unopened, withdrawn=withdrawn)
+
+
 def read_identity(db: Session, store: BlobStore, actor: Actor, report: Report) -> ReporterIdentity:
     """Decrypt the identity for a handler whose request was approved. An audit event."""
     access = access_for(db, actor, report)
     obj = identity_object(db, report)
     if access.approved is None or obj is None:
         raise IdentityRuleError("You have no approved request for this identity.")
-    document = read_small_json(store, obj, [actor.require_identity()])
+    try:
+        document = read_small_json(store, obj, [actor.require_identity()])
+    except NoMatchError:
+        raise IdentityRuleError("Your access to this identity was withdrawn.") from None
     _event(db, actor, AuditAction.IDENTITY_VIEWED, report)
     return ReporterIdentity(name=str(document.get("name", "")),
                             contact=str(document.get("contact", "")))

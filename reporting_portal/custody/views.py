@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from reporting_portal.auth.viewer import current_identity, current_viewer
 from reporting_portal.casework.services import Actor, NoKeysError
 from reporting_portal.custody import bp
-from reporting_portal.custody.forms import DecisionForm
+from reporting_portal.custody.forms import CustodyActionForm, DecisionForm
 from reporting_portal.custody.services import (
     IdentityRuleError,
     RequestNotFoundError,
@@ -18,6 +18,7 @@ from reporting_portal.custody.services import (
     find_request,
     pending_requests,
     recent_decisions,
+    reseal_identities,
 )
 from reporting_portal.db import get_session
 from reporting_portal.models import IdentityAccessRequest, IdentityRequestStatus, Role
@@ -42,7 +43,29 @@ def _request(public_id: str) -> IdentityAccessRequest:
 def requests() -> str:
     db = get_session()
     return render_template("custody/requests.html", pending=pending_requests(db),
-                           decided=recent_decisions(db), me=current_viewer().account)
+                           decided=recent_decisions(db), me=current_viewer().account,
+                           action_form=CustodyActionForm())
+
+
+@bp.route("/reseal", methods=["POST"])
+@staff(CUSTODIAN)
+def reseal() -> BaseResponse:
+    if not CustodyActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = reseal_identities(get_session(), _actor())
+    except NoKeysError:
+        flash(_("Sign in again: your key is not unlocked."), "error")
+        return redirect(url_for("custody.requests"))
+    message = _("Updated %(count)d identities.", count=result.updated)
+    if result.withdrawn:
+        message += " " + _("%(count)d approvals were withdrawn from handlers no longer on "
+                           "their case.", count=result.withdrawn)
+    if result.unopened:
+        message += " " + _("%(count)d identities were given before you became a custodian; "
+                           "another custodian must update them.", count=result.unopened)
+    flash(message, "success")
+    return redirect(url_for("custody.requests"))
 
 
 @bp.route("/<request_id>", methods=["GET", "POST"])

@@ -184,7 +184,9 @@ def _identity_disclosures(db: Session, report: Report) -> tuple[date, ...]:
     decided = db.scalars(
         select(IdentityAccessRequest.decided_at)
         .where(IdentityAccessRequest.report_id == report.id,
-               IdentityAccessRequest.status == IdentityRequestStatus.APPROVED)
+               # A withdrawn approval was a disclosure all the same.
+               IdentityAccessRequest.status.in_([IdentityRequestStatus.APPROVED,
+                                                 IdentityRequestStatus.WITHDRAWN]))
         .order_by(IdentityAccessRequest.decided_at)
     )
     return tuple(moment.date() for moment in decided if moment is not None)

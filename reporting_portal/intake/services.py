@@ -111,7 +111,8 @@ def find_open_channel(db: Session, slug: str) -> Channel:
     return channel
 
 
-def channel_recipients(db: Session, channel: Channel) -> ChannelRecipients:
+def custodian_recipients(db: Session) -> tuple[str, ...]:
+    """The active identity custodians' recipients (those who have chosen a password)."""
     custodians = db.scalars(
         select(StaffAccount.age_recipient)
         .join(StaffRole)
@@ -122,10 +123,14 @@ def channel_recipients(db: Session, channel: Channel) -> ChannelRecipients:
         )
         .order_by(StaffAccount.id)
     ).all()
+    return tuple(key for key in custodians if key)
+
+
+def channel_recipients(db: Session, channel: Channel) -> ChannelRecipients:
     return ChannelRecipients(
         handlers=ready_handlers(channel),
         recovery=get_installation(db).recovery_recipient,
-        custodians=tuple(key for key in custodians if key),
+        custodians=custodian_recipients(db),
     )
 
 

@@ -59,6 +59,9 @@ class IdentityRequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     DENIED = "denied"
+    # Approved once, then taken back when the identity was re-sealed without the handler
+    # (they had left the case).
+    WITHDRAWN = "withdrawn"
 
 
 report_label = Table(

@@ -261,3 +261,42 @@ def test_a_custodian_who_joined_later_is_told_to_leave_it_to_another(
     assert response.status_code == 400
     assert "Another custodian must decide" in response.get_data(as_text=True)
     assert the_request(db).status == "pending"
+
+
+def reseal(browser):
+    return browser.post("/staff/identity-requests/reseal", data={
+        "csrf_token": csrf_token(browser, "/staff/identity-requests")})
+
+
+def test_resealing_lets_a_later_custodian_decide(app, db, settings, case_id,
+                                                channel_with_handlers, make_staff):
+    nina = make_staff("nina", Role.IDENTITY_CUSTODIAN)
+    assert not opens(settings, db, nina.identity)
+    response = reseal(signed_in(app, channel_with_handlers["cleo"]))
+    assert response.status_code == 302
+    assert opens(settings, db, nina.identity)
+    assert opens(settings, db, channel_with_handlers["cleo"].identity)
+    assert not opens(settings, db, channel_with_handlers["hana"].identity)
+    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+    assert decide(signed_in(app, nina), the_request(db).public_id, "approve").status_code == 302
+    assert opens(settings, db, channel_with_handlers["hana"].identity)
+    assert actions(db, "identity.resealed") == [
+        ("identity.resealed", channel_with_handlers["cleo"].public_id, "success")]
+
+
+def test_resealing_takes_the_identity_from_a_handler_who_left_the_case(
+        app, client, db, settings, case_id, channel_with_handlers):
+    hana, omar, cleo = (channel_with_handlers[n] for n in ("hana", "omar", "cleo"))
+    ask(signed_in(app, hana), case_id)
+    decide(signed_in(app, cleo), the_request(db).public_id, "approve")
+    assert opens(settings, db, hana.identity)
+    omar_browser = signed_in(app, omar)
+    omar_browser.post(f"/staff/cases/{case_id}/handlers/{hana.public_id}/remove", data={
+        "csrf_token": csrf_token(omar_browser, f"/staff/cases/{case_id}")})
+    assert opens(settings, db, hana.identity)  # the app no longer shows it; the key still could
+    reseal(signed_in(app, cleo, 1))
+    assert not opens(settings, db, hana.identity)
+    assert opens(settings, db, cleo.identity)
+    assert the_request(db).status == "withdrawn"
+    open_mailbox(client, client.receipt_code)
+    assert 'id="identity-disclosed"' in client.get("/followup/mailbox").get_data(as_text=True)

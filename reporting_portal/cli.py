@@ -87,9 +87,14 @@ def init_command(admin_username: str, recovery_identity_file: Path | None) -> No
             db, get_passwords(), CLI_ACTOR, admin_username=admin_username
         )
         db.commit()
-    if result.recovery_identity is None and result.admin is None:
+    if result.recovery_identity is None and result.admin is None \
+            and result.audit_verifier_key is None:
         click.echo("Already initialised: nothing to do.")
         return
+    if result.audit_verifier_key is not None:
+        click.echo(f"\nACCESS LOG - tree heads are signed with {settings.audit_key_file}")
+        click.echo("(back it up apart from the database). Auditors record this verifier key:")
+        click.echo(f"  {result.audit_verifier_key}")
     if result.recovery_identity is not None:
         click.echo("\nRECOVERY IDENTITY - every report is also encrypted to it.")
         if recovery_identity_file is not None:

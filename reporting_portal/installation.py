@@ -24,6 +24,8 @@ class InitResult:
 
     recovery_identity: str | None
     admin: NewAccount | None
+    # The access log's verifier key, when this run recorded it: for the auditors.
+    audit_verifier_key: str | None = None
 
 
 def get_installation(db: Session) -> Installation | None:
@@ -35,7 +37,16 @@ def initialise_installation(
 ) -> InitResult:
     """Create what is missing; leave what exists. Safe to run on every start."""
     recovery_identity: str | None = None
-    if get_installation(db) is None:
+    verifier_key: str | None = None
+    existing = get_installation(db)
+    if existing is not None and existing.audit_verifier_key is None:
+        # Installed before the access log was signed (migration 0005): its key now, and
+        # an event, whose commit signs the first head over the events numbered then.
+        existing.audit_verifier_key = verifier_key = ensure_signing_key(db)
+        record_event(db, AuditAction.AUDIT_KEY_CREATED, actor=actor.account,
+                     actor_role=actor.role, object_type=ObjectType.INSTALLATION,
+                     object_id=str(existing.id))
+    if existing is None:
         # Post-quantum hybrid: reports kept for years must outlast a future quantum
         # computer (harvest now, decrypt later). The secret half leaves with the operator.
         identity = generate_identity(post_quantum=True)
@@ -46,6 +57,7 @@ def initialise_installation(
             created_on=datetime.now(UTC).date(),
             audit_verifier_key=ensure_signing_key(db),
         )
+        verifier_key = installation.audit_verifier_key
         db.add(installation)
         db.flush()  # the id names the installation in the audit event
         record_event(
@@ -74,7 +86,8 @@ def initialise_installation(
         )
     if db.scalar(select(Channel.id).limit(1)) is None:
         create_default_channel(db, actor)
-    return InitResult(recovery_identity=recovery_identity, admin=admin)
+    return InitResult(recovery_identity=recovery_identity, admin=admin,
+                      audit_verifier_key=verifier_key)
 
 
 def create_default_channel(db: Session, actor: Actor) -> Channel:

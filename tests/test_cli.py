@@ -4,7 +4,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from crypto.keys import parse_identity
@@ -51,6 +51,10 @@ def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url)
     assert installation.recovery_recipient == str(parse_identity(identity).recipient)
     assert identity not in str(installation.__dict__)
     assert (cli_env / "instance" / "blobs").is_dir()
+    key_file = cli_env / "instance" / "audit-signing.key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert f"  {installation.audit_verifier_key}\n" in first.output
+    assert key_file.read_text().startswith("PRIVATE+KEY+reporting-portal/audit/")
     admin = query(database_url, select(StaffAccount))[0]
     assert admin.has_role(Role.ADMINISTRATOR)
     assert admin.must_change_password
@@ -115,3 +119,16 @@ def test_audit_head_and_verify_from_the_command_line(cli_env, tmp_path):
     result = run("audit", "verify", "--head", str(saved))
     assert result.exit_code == 0, result.output
     assert "Intact:" in result.output
+
+
+def test_init_signs_the_log_of_an_installation_made_before_it_was_signed(cli_env,
+                                                                         database_url):
+    run("init")
+    engine = create_engine(database_url)
+    with engine.begin() as connection:  # as migration 0005 leaves an older installation
+        connection.execute(text("UPDATE installation SET audit_verifier_key = NULL"))
+    engine.dispose()
+    (cli_env / "instance" / "audit-signing.key").unlink()
+    again = run("init")
+    assert "Auditors record this verifier key" in again.output
+    assert run("audit", "verify").exit_code == 0

@@ -61,6 +61,7 @@ class AuditAction(StrEnum):
     LABEL_CREATED = "label.created"
     LABEL_DELETED = "label.deleted"
     REPORT_PURGED = "report.purged"
+    AUDIT_KEY_CREATED = "audit.signing_key_created"
     AUDIT_LOG_VIEWED = "audit.log_viewed"
     AUDIT_PROOF_VIEWED = "audit.proof_viewed"
     AUDIT_HEAD_DOWNLOADED = "audit.head_downloaded"

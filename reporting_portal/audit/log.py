@@ -48,16 +48,22 @@ def event_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def canonical_event(entry: AuditEvent) -> bytes:
-    """The bytes a leaf hash covers: every field, in a fixed order, as compact JSON.
+def encode_event(leaf_index: int, time_text: str, fields: tuple[str | None, ...]) -> bytes:
+    """The bytes a leaf hash covers: the tag, the position, the time, then ``fields``
+    (actor id, actor role, action, object type, object id, outcome), as compact JSON.
 
     The leaf index is part of it, so moving an event to another position changes its
     hash. JSON of strings, integers and nulls has one form with these options.
     """
-    fields = [ENCODING_TAG, entry.leaf_index, event_time(entry.occurred_at), entry.actor_id,
-              entry.actor_role, entry.action, entry.object_type, entry.object_id,
-              entry.outcome]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return json.dumps([ENCODING_TAG, leaf_index, time_text, *fields],
+                      separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def canonical_event(entry: AuditEvent) -> bytes:
+    """An event's encoding (see :func:`encode_event`)."""
+    return encode_event(entry.leaf_index, event_time(entry.occurred_at),
+                        (entry.actor_id, entry.actor_role, entry.action, entry.object_type,
+                         entry.object_id, entry.outcome))
 
 
 def event_leaf_hash(entry: AuditEvent) -> bytes:

@@ -11,7 +11,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from crypto.checkpoint import Checkpoint, open_checkpoint
@@ -62,9 +62,13 @@ def stored_nodes(db: Session) -> NodeFetcher:
             ):
                 found[(0, index)] = digest
         if inner:
+            # Pairs spelled out: SQLite plans a row-value IN as a full scan of the table,
+            # and these few dozen primary-key lookups as index seeks.
+            wanted = or_(*(and_(AuditTreeNode.level == level, AuditTreeNode.index == index)
+                           for level, index in inner))
             for level, index, digest in db.execute(
                 select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash)
-                .where(tuple_(AuditTreeNode.level, AuditTreeNode.index).in_(inner))
+                .where(wanted)
             ):
                 found[(level, index)] = digest
         return found

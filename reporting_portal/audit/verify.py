@@ -2,10 +2,13 @@
 
 The tree is rebuilt from the events alone, in memory, and then compared with what the
 database claims: each event's recorded leaf hash, the numbering (no gaps, nothing past
-the last signed head), every signed tree head (binary search for the first that no
-longer matches: heads are signed as the log grows, so once an entry is altered every
-later head disagrees), every stored subtree, and, if the auditor kept one, an earlier
-head (RFC 9162 consistency). The report names the first entry that does not match.
+the last signed head), the latest signed tree head and, when it fails, the earlier
+heads by binary search for the first that no longer matches (heads are signed as the
+log grows, so once an entry is altered every later head disagrees: the first failing
+head brackets it), every stored subtree, and, if the auditor kept one, an earlier head
+(RFC 9162 consistency). The report names the first entry that does not match. Older
+heads are not each re-checked when the latest holds: at a million heads that would cost
+a minute, and the latest head's signature already covers every entry.
 
 What this cannot see: someone holding both the database and the signing key can rewrite
 the log and re-sign every head. Only a head saved outside the server catches that,
@@ -15,16 +18,20 @@ which is why auditors download heads.
 from __future__ import annotations
 
 import bisect
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crypto.checkpoint import Checkpoint, open_checkpoint
 from crypto.errors import CheckpointError, ProofError
-from crypto.merkle import MerkleTree, verify_consistency
-from reporting_portal.audit.log import event_leaf_hash
-from reporting_portal.models import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
+from crypto.merkle import MerkleTree, leaf_hash, verify_consistency
+from reporting_portal.audit.log import encode_event
+from reporting_portal.models import AuditLogState, AuditTreeHead
 
 _BATCH = 20_000
 
@@ -57,7 +64,8 @@ class Verification:
 def verify_log(db: Session, verifier_key: str, saved_head: str | None = None) -> Verification:
     """Recompute the log and check it against its own records and, optionally, a saved head."""
     result = Verification()
-    tree = _rebuild(db, result)
+    with _collector_paused():
+        tree = _rebuild(db, result)
     result.tree_size, result.root_hash = tree.size, tree.root()
     _check_heads(db, tree, verifier_key, result)
     if result.intact:
@@ -69,24 +77,47 @@ def verify_log(db: Session, verifier_key: str, saved_head: str | None = None) ->
     return result
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # The rebuild makes millions of small objects, none of them in a cycle; the cyclic
+    # garbage collector would walk them again and again (an eighth of the time at 1M).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def stored_time_text(value: str | datetime) -> str:
+    """The canonical time of a stored event, straight from the database's own value.
+
+    SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" and PostgreSQL a naive datetime, both UTC;
+    formatting them directly costs a tenth of a typed column's parsing at a million rows.
+    """
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _rebuild(db: Session, result: Verification) -> MerkleTree:
     tree = MerkleTree()
-    columns = (AuditEvent.leaf_index, AuditEvent.leaf_hash, AuditEvent.occurred_at,
-               AuditEvent.actor_id, AuditEvent.actor_role, AuditEvent.action,
-               AuditEvent.object_type, AuditEvent.object_id, AuditEvent.outcome)
-    rows = db.execute(select(*columns).order_by(AuditEvent.leaf_index)
-                      .execution_options(yield_per=_BATCH))
-    for row in rows:
-        if row.leaf_index != tree.size:
+    # Raw rows: this loop runs once per event, so every microsecond counts a second at 1M.
+    rows = db.connection().execution_options(yield_per=_BATCH).exec_driver_sql(
+        "SELECT leaf_index, leaf_hash, occurred_at, actor_id, actor_role, action, "
+        "object_type, object_id, outcome FROM audit_event ORDER BY leaf_index")
+    for index, stored_hash, occurred_at, *fields in rows:
+        if index != tree.size:
             result.problems.append(Problem(tree.size, (
-                f"entries {tree.size} to {row.leaf_index - 1} are missing: deleted"
-                if row.leaf_index > tree.size else
-                f"entry {row.leaf_index} appears more than once: inserted")))
-        recomputed = event_leaf_hash(row)  # type: ignore[arg-type]  # a Row has the fields
-        if recomputed != row.leaf_hash:
-            result.problems.append(Problem(row.leaf_index, (
-                f"entry {row.leaf_index} ({row.action}) does not match the hash recorded "
-                "when it was written: changed or moved afterwards")))
+                f"entries {tree.size} to {index - 1} are missing: deleted"
+                if index > tree.size else f"entry {index} appears more than once: inserted")))
+        recomputed = leaf_hash(encode_event(index, stored_time_text(occurred_at),
+                                            tuple(fields)))
+        if recomputed != bytes(stored_hash):
+            result.problems.append(Problem(index, (
+                f"entry {index} ({fields[2]}) does not match the hash recorded when it was "
+                "written: changed or moved afterwards")))
         tree.append(recomputed)
     state_size = db.scalar(select(AuditLogState.tree_size)) or 0
     if tree.size > state_size:
@@ -145,12 +176,12 @@ def _check_heads(db: Session, tree: MerkleTree, verifier_key: str,
 
 
 def _check_nodes(db: Session, tree: MerkleTree, result: Verification) -> None:
-    rows = db.execute(select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash)
-                      .execution_options(yield_per=_BATCH))
+    rows = db.connection().execution_options(yield_per=_BATCH).exec_driver_sql(
+        'SELECT level, "index", hash FROM audit_tree_node')
     with rows:  # closes the server-side cursor when the loop stops early
         for level, index, digest in rows:
             first_leaf, end = index << level, (index + 1) << level
-            if end > tree.size or tree.perfect_node(level, index) != digest:
+            if end > tree.size or tree.perfect_node(level, index) != bytes(digest):
                 result.problems.append(Problem(first_leaf, (
                     f"the stored subtree over entries {first_leaf} to {end - 1} does not "
                     "match them: proofs for those entries would be wrong")))

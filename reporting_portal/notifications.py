@@ -1,4 +1,7 @@
-"""E-mail to case handlers: "you have N new items", and nothing else.
+"""E-mail to staff: "you have N new items", and nothing else.
+
+Case handlers hear of unread reporter activity on their cases; identity custodians of
+identity requests waiting for a decision.
 
 A handler's mailbox is far less protected than this portal (other people's servers,
 phones, forwarding rules), so a notice names no report, channel, reporter or content
@@ -9,8 +12,9 @@ announce itself) and is sent by one daemon thread per application, so a slow or 
 mail server never holds up a reporter's request.
 
 Wiring: ``init_notifications(app)`` in the factory; ``notify_new_items(db, report)``
-where a report or a reporter's message is stored; ``send_pending_notifications()`` right
-after the request's commit succeeded.
+where a report or a reporter's message is stored; ``notify_custodians(db)`` where a
+handler asks for an identity; ``send_pending_notifications()`` right after the request's
+commit succeeded.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from reporting_portal.extensions import get_settings
 from reporting_portal.models import (
     AccessGrant,
     CaseRead,
+    IdentityAccessRequest,
+    IdentityRequestStatus,
     ObjectKind,
     Report,
     ReportObject,
@@ -236,6 +242,27 @@ def notify_new_items(db: Session, report: Report) -> None:
         if email and counts.get(staff_id, 0) > 0:
             # Keyed by address: a later call in the same request has the fresher count.
             pending[email] = counts[staff_id]
+
+
+def notify_custodians(db: Session) -> None:
+    """Note a notice for each active identity custodian with an address: the number of
+    identity requests waiting (no case, no handler, no reason in the mail)."""
+    if not get_settings().smtp_host:
+        return
+    db.flush()  # the new request must be counted
+    waiting = db.scalar(select(func.count()).select_from(IdentityAccessRequest).where(
+        IdentityAccessRequest.status == IdentityRequestStatus.PENDING)) or 0
+    if not waiting:
+        return
+    addresses = db.scalars(
+        select(StaffAccount.email).join(StaffRole, StaffRole.staff_id == StaffAccount.id)
+        .where(StaffRole.role == Role.IDENTITY_CUSTODIAN, StaffAccount.is_active.is_(True),
+               StaffAccount.email.is_not(None), StaffAccount.email != "")
+    )
+    pending: dict[str, int] = g.setdefault(_PENDING, {})
+    for address in addresses:
+        if address:
+            pending[address] = waiting
 
 
 def send_pending_notifications() -> None:

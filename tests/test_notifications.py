@@ -220,3 +220,24 @@ def test_an_unreachable_mail_server_is_logged_without_the_address(
     [record] = [r for r in caplog.records if "notification" in r.getMessage()]
     assert record.getMessage() == "notification e-mail not sent: ConnectionRefusedError"
     assert "hana@example.org" not in caplog.text
+
+
+def test_custodians_hear_of_a_waiting_identity_request_and_nothing_else(
+    notifying_app, client, db, smtp_server, channel_with_handlers
+):
+    from tests.custody.test_identity_access import JUSTIFICATION, ask, signed_in
+
+    port, collector = smtp_server
+    client.post(FORM, data=plaintext_form(client, identity_name="Ada"),
+                content_type="multipart/form-data")
+    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    give_addresses(db, ["hana", "cleo"])
+    case_id = db.scalar(select(Report.public_id))
+    assert ask(signed_in(notifying_app, channel_with_handlers["hana"]), case_id).status_code == 302
+    assert wait_for_notifications(notifying_app, timeout=10)
+    mails = received(collector)
+    assert sorted(mails) == ["cleo@example.org"]
+    text = mails["cleo@example.org"].get_content()
+    assert "1 new item" in text
+    for leak in (case_id, JUSTIFICATION[:30], "Hana", "identity"):
+        assert leak not in text

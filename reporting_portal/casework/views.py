@@ -65,6 +65,7 @@ from reporting_portal.custody.services import (
 from reporting_portal.db import get_session
 from reporting_portal.extensions import get_blob_store
 from reporting_portal.models import Channel, Priority, Report, ReportStatus, Role
+from reporting_portal.notifications import notify_custodians
 from reporting_portal.objects import read_object
 from reporting_portal.security.access import staff
 
@@ -305,6 +306,7 @@ def request_identity(public_id: str) -> BaseResponse | tuple[str, int]:
         request_access(get_session(), _actor(), report, form.justification.data or "")
     except IdentityRuleError as error:
         return _refused(report, error)
+    notify_custodians(get_session())
     return _after_change(public_id, _("Request sent. An identity custodian will decide it."))
 
 

@@ -14,7 +14,7 @@ from crypto import AgeError
 from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.keywrap import unwrap_with_password
-from reporting_portal.audit.events import AuditAction, ObjectType, record_event
+from reporting_portal.audit.events import AuditAction, ObjectType, Outcome, record_event
 from reporting_portal.auth.viewer import current_identity, current_viewer
 from reporting_portal.casework import bp
 from reporting_portal.casework.export import export_objects, stream_export
@@ -179,7 +179,17 @@ def _after_change(public_id: str, message: str) -> BaseResponse:
     return redirect(url_for("casework.case", public_id=public_id))
 
 
-def _refused(report: Report, error: Exception) -> tuple[str, int]:
+def _record_failed(report: Report, attempted: AuditAction) -> None:
+    """A refused change is still an event: the auditor sees what was tried."""
+    actor = _actor()
+    record_event(get_session(), attempted, actor=actor.account, actor_role=actor.role,
+                 outcome=Outcome.FAILURE, object_type=ObjectType.REPORT,
+                 object_id=report.public_id)
+
+
+def _refused(report: Report, error: Exception, attempted: AuditAction) -> tuple[str, int]:
+    """Explain the refusal on the case page, and log the attempt with outcome failure."""
+    _record_failed(report, attempted)
     flash(str(error), "error")
     return _render_case(report, 400)
 
@@ -190,11 +200,12 @@ def acknowledge_case(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     form = AcknowledgeForm()
     if not form.validate_on_submit():
-        return _refused(report, CaseRuleError(_("The message is too long.")))
+        return _refused(report, CaseRuleError(_("The message is too long.")),
+                        AuditAction.CASE_ACKNOWLEDGED)
     try:
         acknowledge(get_session(), get_blob_store(), _actor(), report, form.message.data or "")
     except CaseRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_ACKNOWLEDGED)
     return _after_change(public_id, _("Acknowledged. The reporter sees your message."))
 
 
@@ -209,7 +220,7 @@ def change_status(public_id: str) -> BaseResponse | tuple[str, int]:
         set_status(get_session(), _actor(), report, form.status.data or "",
                    outcome=form.outcome.data or None)
     except CaseRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_STATUS_CHANGED)
     return _after_change(public_id, _("Status changed."))
 
 
@@ -223,7 +234,7 @@ def change_priority(public_id: str) -> BaseResponse | tuple[str, int]:
     try:
         set_priority(get_session(), _actor(), report, form.priority.data or "")
     except CaseRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_PRIORITY_CHANGED)
     return _after_change(public_id, _("Priority changed."))
 
 
@@ -246,7 +257,7 @@ def add_case_handler(public_id: str) -> BaseResponse | tuple[str, int]:
     try:
         add_handler(get_session(), _actor(), report, request.form.get("handler", ""))
     except (CaseRuleError, NoKeysError) as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_HANDLER_ADDED)
     return _after_change(public_id, _("Case handler added. They can now open this case."))
 
 
@@ -259,7 +270,7 @@ def remove_case_handler(public_id: str, handler_id: str) -> BaseResponse | tuple
     try:
         remove_handler(get_session(), _actor(), report, handler_id)
     except (CaseRuleError, NoKeysError) as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_HANDLER_REMOVED)
     if handler_id == current_viewer().account.public_id:
         flash(_("You are no longer on this case."), "success")
         return redirect(url_for("casework.inbox"))
@@ -272,11 +283,12 @@ def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     form = NoteForm()
     if not form.validate_on_submit():
-        return _refused(report, CaseRuleError(_("Write a note of at most 20,000 characters.")))
+        return _refused(report, CaseRuleError(_("Write a note of at most 20,000 characters.")),
+                        AuditAction.CASE_NOTE_WRITTEN)
     try:
         post_note(get_session(), get_blob_store(), _actor(), report, form.note.data or "")
     except CaseRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.CASE_NOTE_WRITTEN)
     return _after_change(public_id, _("Note saved. Only case handlers see it."))
 
 
@@ -286,12 +298,14 @@ def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     form = ReplyForm()
     if not form.validate_on_submit():
-        return _refused(report, CaseRuleError(_("Write a message of at most 20,000 characters.")))
+        return _refused(report,
+                        CaseRuleError(_("Write a message of at most 20,000 characters.")),
+                        AuditAction.HANDLER_MESSAGE_SENT)
     try:
         reply_to_reporter(get_session(), get_blob_store(), _actor(), report,
                           form.reply.data or "")
     except CaseRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.HANDLER_MESSAGE_SENT)
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
 
 
@@ -301,11 +315,12 @@ def request_identity(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     form = IdentityRequestForm()
     if not form.validate_on_submit():
+        _record_failed(report, AuditAction.IDENTITY_ACCESS_REQUESTED)
         return _render_case(report, 400, identity_form=form)
     try:
         request_access(get_session(), _actor(), report, form.justification.data or "")
     except IdentityRuleError as error:
-        return _refused(report, error)
+        return _refused(report, error, AuditAction.IDENTITY_ACCESS_REQUESTED)
     notify_custodians(get_session())
     return _after_change(public_id, _("Request sent. An identity custodian will decide it."))
 

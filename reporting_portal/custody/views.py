@@ -6,6 +6,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from reporting_portal.audit.events import (
+    AuditAction,
+    ObjectType,
+    Outcome,
+    primary_role,
+    record_event,
+)
 from reporting_portal.auth.viewer import current_identity, current_viewer
 from reporting_portal.casework.services import Actor, NoKeysError
 from reporting_portal.custody import bp
@@ -36,6 +43,15 @@ def _request(public_id: str) -> IdentityAccessRequest:
         return find_request(get_session(), public_id)
     except RequestNotFoundError:
         abort(404)
+
+
+def _record_refused(access_request: IdentityAccessRequest, approving: bool) -> None:
+    account = current_viewer().account
+    record_event(get_session(),
+                 AuditAction.IDENTITY_ACCESS_APPROVED if approving
+                 else AuditAction.IDENTITY_ACCESS_DENIED,
+                 actor=account, actor_role=primary_role(account), outcome=Outcome.FAILURE,
+                 object_type=ObjectType.REPORT, object_id=access_request.report.public_id)
 
 
 @bp.route("")
@@ -82,6 +98,9 @@ def decide(request_id: str) -> str | tuple[str, int] | BaseResponse:
             message = str(error) or _("Sign in again: your key is not unlocked.")
             flash(message, "error")
             status = 400
+            # Refused decisions are kept too: a custodian deciding their own request is
+            # exactly what an auditor must be able to find.
+            _record_refused(access_request, form.decision.data == "approve")
         else:
             flash(_("Approved. The case handler can now see the identity.")
                   if form.decision.data == "approve"

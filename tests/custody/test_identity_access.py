@@ -207,6 +207,8 @@ def test_a_handler_who_is_a_custodian_cannot_approve_their_own_request(
     assert "cannot decide your own request" in response.get_data(as_text=True)
     assert the_request(db).status == "pending"
     assert identity_object(db).header == header_before
+    assert actions(db, "identity.access_approved") == [
+        ("identity.access_approved", vera.public_id, "failure")]
     assert decide(signed_in(app, channel_with_handlers["cleo"]), request_id,
                   "approve").status_code == 302
     assert opens(settings, db, vera.identity)
@@ -221,7 +223,9 @@ def test_a_justification_is_required_and_bounded(app, db, case_id, channel_with_
             as_text=True)
     assert ask(hana_browser, case_id, "x" * 4001).status_code == 400
     assert db.scalars(select(IdentityAccessRequest)).all() == []
-    assert actions(db, "identity.access_requested") == []
+    hana = channel_with_handlers["hana"].public_id
+    assert actions(db, "identity.access_requested") == [
+        ("identity.access_requested", hana, "failure")] * 4  # each attempt, refused
 
 
 def test_a_decision_needs_a_reason(app, db, case_id, channel_with_handlers):

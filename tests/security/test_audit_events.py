@@ -304,3 +304,14 @@ def test_a_page_beyond_ones_role_is_logged_as_denied(app, hana):
         assert hana.client.get("/staff/admin/accounts").status_code == 403
     assert added == [Event("staff.access_denied", hana.member.public_id, HANDLER, None, None,
                            "denied")]
+
+
+def test_a_refused_change_is_logged_as_failed(app, case_id, hana):
+    path = f"/staff/cases/{case_id}/status"
+    hana.post(path, status="investigation")
+    with new_events(app) as added:
+        assert hana.post(path, status="assessment").status_code == 400  # backwards
+    # The attempt, then the case page that explains the refusal (itself a read).
+    assert added == [case_event("case.status_changed", hana.member, case_id)._replace(
+                         outcome="failure"),
+                     case_event("case.read", hana.member, case_id)]

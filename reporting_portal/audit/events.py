@@ -50,6 +50,8 @@ class AuditAction(StrEnum):
     CASE_LABELS_CHANGED = "case.labels_changed"
     CASE_HANDLER_ADDED = "case.handler_added"
     CASE_HANDLER_REMOVED = "case.handler_removed"
+    CASE_ACCESS_GRANTED = "account.case_access_granted"
+    CASE_ACCESS_REVOKED = "account.case_access_revoked"
     CASE_NOTE_WRITTEN = "case.note_written"
     CASE_EXPORTED = "case.exported"
     IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"

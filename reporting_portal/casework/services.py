@@ -103,6 +103,13 @@ def _event(db: Session, actor: Actor, action: AuditAction, report: Report) -> No
                  object_type=ObjectType.REPORT, object_id=report.public_id)
 
 
+def _account_event(db: Session, actor: Actor, action: AuditAction, account_id: str) -> None:
+    # The second half of an assignment: an event names one object, so whose access
+    # changed is its own event, right after the case's.
+    record_event(db, action, actor=actor.account, actor_role=actor.role,
+                 object_type=ObjectType.ACCOUNT, object_id=account_id)
+
+
 def open_case(db: Session, account: StaffAccount, public_id: str) -> Report:
     """The case, if this handler holds a grant for it."""
     report = db.scalar(
@@ -399,6 +406,7 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
                        granted_by_id=actor.account.id))
     _event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
+    _account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 
 
 def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
@@ -422,6 +430,7 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
         wanted = keys + ([report.reporter_recipient] if obj.kind == ObjectKind.MESSAGE else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     _event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
+    _account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
 
 
 def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:

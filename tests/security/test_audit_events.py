@@ -191,8 +191,13 @@ def test_adding_and_removing_a_handler(app, case_id, hana, make_staff):
     with new_events(app) as removed:
         assert hana.post(f"/staff/cases/{case_id}/handlers/{zoe.public_id}/remove"
                          ).status_code == 302
-    assert added == [case_event("case.handler_added", hana.member, case_id)]
-    assert removed == [case_event("case.handler_removed", hana.member, case_id)]
+    zoe_account = ("account", zoe.public_id)
+    assert added == [case_event("case.handler_added", hana.member, case_id),
+                     Event("account.case_access_granted", hana.member.public_id, HANDLER,
+                           *zoe_account)]
+    assert removed == [case_event("case.handler_removed", hana.member, case_id),
+                       Event("account.case_access_revoked", hana.member.public_id, HANDLER,
+                             *zoe_account)]
 
 
 def test_export(app, case_id, hana):

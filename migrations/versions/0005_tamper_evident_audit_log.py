@@ -31,6 +31,12 @@ depends_on: str | Sequence[str] | None = None
 
 APPEND_ONLY_TABLES = ("audit_event", "audit_tree_node", "audit_tree_head")
 MESSAGE = "the audit log is append-only"
+FILTER_INDEXES = {
+    "ix_audit_event_action_leaf": "action",
+    "ix_audit_event_actor_leaf": "actor_id",
+    "ix_audit_event_role_leaf": "actor_role",
+    "ix_audit_event_object_leaf": "object_id",
+}
 
 
 def upgrade() -> None:
@@ -63,7 +69,11 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.alter_column("leaf_index", existing_type=sa.BigInteger(), nullable=False)
         batch_op.alter_column("leaf_hash", existing_type=sa.LargeBinary(length=32), nullable=False)
-        batch_op.create_index(batch_op.f("ix_audit_event_object_id"), ["object_id"], unique=False)
+        # The auditor's filters, each with the leaf index: pages come off the index.
+        batch_op.drop_index("ix_audit_event_action")
+        batch_op.drop_index("ix_audit_event_actor_id")
+        for name, column in FILTER_INDEXES.items():
+            batch_op.create_index(name, [column, "leaf_index"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_audit_event_occurred_at"), ["occurred_at"], unique=False
         )
@@ -168,7 +178,10 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_audit_event_leaf_index"), type_="unique")
         batch_op.drop_index(batch_op.f("ix_audit_event_occurred_at"))
-        batch_op.drop_index(batch_op.f("ix_audit_event_object_id"))
+        for name in FILTER_INDEXES:
+            batch_op.drop_index(name)
+        batch_op.create_index("ix_audit_event_action", ["action"], unique=False)
+        batch_op.create_index("ix_audit_event_actor_id", ["actor_id"], unique=False)
         batch_op.drop_column("leaf_hash")
         batch_op.drop_column("leaf_index")
 

@@ -130,7 +130,10 @@ def install_audit_log(factory: sessionmaker[Session], signer: TreeHeadSigner) ->
 
 
 def _drop_queue(db: Session, _previous_transaction: object) -> None:
-    db.info.pop(_QUEUE, None)
+    # Only when the whole transaction is gone; the app uses no savepoints, and one rolled
+    # back inside a transaction that goes on would keep its events queued.
+    if not db.in_transaction():
+        db.info.pop(_QUEUE, None)
 
 
 def append_queued_events(db: Session) -> None:

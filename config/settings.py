@@ -72,6 +72,7 @@ class Settings:
     smtp_from: str
     smtp_starttls: bool
     smtp_username: str
+    notification_window_minutes: int
     # A secret: kept out of the settings' repr, so a logged or printed object cannot leak it.
     smtp_password: str = field(repr=False)
 
@@ -107,6 +108,8 @@ _POSITIVE_INTS = {
     "max_form_bytes",
     "smtp_port",
 }
+# Zero is allowed here (notices sent at once), so it is not among the positive ints.
+_NON_NEGATIVE_INTS = {"notification_window_minutes"}
 _MAX_PORT = 65535
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _FALSE_WORDS = frozenset({"false", "0", "no"})
@@ -134,6 +137,8 @@ def _coerce(name: str, raw: object, field_type: str) -> object:
             raise SettingsError(f"setting {name!r}: expected a whole number, got {raw!r}") from None
         if name in _POSITIVE_INTS and value <= 0:
             raise SettingsError(f"setting {name!r}: must be greater than zero, got {value}")
+        if name in _NON_NEGATIVE_INTS and value < 0:
+            raise SettingsError(f"setting {name!r}: must not be negative, got {value}")
         return value
     if field_type == "bool":
         return _coerce_bool(name, raw)

@@ -24,6 +24,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -70,20 +71,75 @@ class _Batch:
     notices: tuple[Notice, ...]
 
 
-class Notifier:
-    """A queue of batches and the one daemon thread, started on first use, that sends them."""
+def next_window_start(now: float, window_minutes: int) -> float:
+    """The next boundary of the fixed windows (on the clock, not after the event)."""
+    window = window_minutes * 60
+    return (now // window + 1) * window
 
-    def __init__(self, app: Flask) -> None:
+
+class Notifier:
+    """A queue of batches and the one daemon thread, started on first use, that sends them.
+
+    With a window (``notification_window_minutes``), notices are held until the next
+    boundary and released together, the newest count per address: the mail then says
+    only that something happened in the window before it, never the minute a reporter
+    acted. Held notices live in memory; a worker that exits loses them (the items stay
+    unread in the portal, which is where they are read anyway).
+    """
+
+    def __init__(self, app: Flask, clock: Callable[[], float] = time.time) -> None:
         self._logger = app.logger
+        self._clock = clock
         self._queue: queue.Queue[_Batch | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._held: dict[str, Notice] = {}
+        self._held_settings: Settings | None = None
+        self._releaser: threading.Thread | None = None
+        self._wake = threading.Event()
 
     def enqueue(self, settings: Settings, notices: tuple[Notice, ...]) -> None:
         if not notices:
             return
+        if settings.notification_window_minutes > 0:
+            self._hold(settings, notices)
+            return
         self._ensure_worker()
         self._queue.put(_Batch(settings, notices))
+
+    def _hold(self, settings: Settings, notices: tuple[Notice, ...]) -> None:
+        with self._lock:
+            for notice in notices:
+                self._held[notice.to] = notice
+            self._held_settings = settings
+            if self._releaser is None or not self._releaser.is_alive():
+                self._wake.clear()
+                self._releaser = threading.Thread(
+                    target=self._release_at_boundaries, name="reporting-portal-notice-window",
+                    daemon=True)
+                self._releaser.start()
+
+    def _release_at_boundaries(self) -> None:
+        while True:
+            with self._lock:
+                settings = self._held_settings
+            if settings is None:
+                return
+            delay = next_window_start(self._clock(), settings.notification_window_minutes) \
+                - self._clock()
+            stopping = self._wake.wait(max(delay, 0))
+            self.release_held()
+            if stopping:
+                return
+
+    def release_held(self) -> None:
+        """Queue every held notice now (at a window boundary, or when stopping)."""
+        with self._lock:
+            held, settings = tuple(self._held.values()), self._held_settings
+            self._held.clear()
+        if held and settings is not None:
+            self._ensure_worker()
+            self._queue.put(_Batch(settings, held))
 
     def wait(self, timeout: float) -> bool:
         """Block until every queued batch was handled; False if ``timeout`` ran out first."""
@@ -97,7 +153,13 @@ class Notifier:
         return True
 
     def stop(self, timeout: float) -> None:
-        """Finish what is queued, then end the worker thread (tests; orderly shutdown)."""
+        """Send what is held and queued, then end the threads (tests; orderly shutdown)."""
+        with self._lock:
+            releaser = self._releaser
+        if releaser is not None and releaser.is_alive():
+            self._wake.set()
+            releaser.join(timeout)
+        self.release_held()
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:

@@ -92,6 +92,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         identity_wrap_memory_kib=19456,
         receipt_kdf_time_cost=2,
         receipt_kdf_memory_kib=19456,
+        notification_window_minutes=0,  # at once; tests of the window set their own
     )
 
 

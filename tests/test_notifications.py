@@ -6,6 +6,7 @@ import email
 import email.policy
 import logging
 import socket
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -15,7 +16,9 @@ from sqlalchemy import func, select
 from reporting_portal.db import get_session
 from reporting_portal.models import CaseRead, Channel, Report, ReportObject, StaffAccount
 from reporting_portal.notifications import (
+    Notifier,
     init_notifications,
+    next_window_start,
     notify_new_items,
     send_pending_notifications,
     stop_notifications,
@@ -241,3 +244,46 @@ def test_custodians_hear_of_a_waiting_identity_request_and_nothing_else(
     assert "1 new item" in text
     for leak in (case_id, JUSTIFICATION[:30], "Hana", "identity"):
         assert leak not in text
+
+
+def test_windows_are_fixed_on_the_clock():
+    assert next_window_start(3600 * 5 + 1, 60) == 3600 * 6
+    assert next_window_start(3600 * 6, 60) == 3600 * 7  # a boundary: the next one
+    assert next_window_start(3600 * 6 - 1, 15) == 3600 * 6
+
+
+def test_notices_wait_for_the_window_and_go_out_together_with_the_newest_count(
+    notifying_app, client, db, smtp_server, channel_with_handlers
+):
+    port, collector = smtp_server
+    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+             notification_window_minutes=60)
+    give_addresses(db, ["hana"])
+    submit(client)
+    submit(client)
+    assert wait_for_notifications(notifying_app, timeout=1)
+    assert collector.messages == []  # held until the top of the hour, not sent at once
+    notifying_app.extensions["notifier"].release_held()  # what the boundary does
+    assert wait_for_notifications(notifying_app, timeout=10)
+    mails = received(collector)
+    assert sorted(mails) == ["hana@example.org"]  # one mail for both reports
+    assert "You have 2 new items" in mails["hana@example.org"].get_content()
+
+
+def test_the_boundary_releases_held_notices_by_itself(app, client, db, smtp_server,
+                                                     channel_with_handlers):
+    port, collector = smtp_server
+    # A clock always a fifth of a second before a boundary: the window closes at once.
+    app.extensions["notifier"] = Notifier(
+        app, clock=lambda: (time.time() // 3600 + 1) * 3600 - 0.2)
+    try:
+        use_smtp(app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
+                 notification_window_minutes=60)
+        give_addresses(db, ["hana"])
+        submit(client)
+        deadline = time.monotonic() + 10
+        while not collector.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [recipients for recipients, _ in collector.messages] == [["hana@example.org"]]
+    finally:
+        stop_notifications(app)

@@ -28,6 +28,7 @@ EXPORT_LIMIT = 100_000
 # Actors without an account are filtered by their role word.
 ROLE_ACTORS = (REPORTER, SYSTEM, ANONYMOUS)
 _MAX_TEXT = 64
+MAX_LEAF_INDEX = 2**63 - 1
 
 
 def _date(value: str | None) -> date | None:
@@ -86,7 +87,7 @@ class EventFilter:
         if self.since:
             query = query.where(AuditEvent.occurred_at >= datetime.combine(self.since, time(),
                                                                            UTC))
-        if self.until:
+        if self.until and self.until < date.max:  # the last day has no day after it
             end = datetime.combine(self.until + timedelta(days=1), time(), UTC)
             query = query.where(AuditEvent.occurred_at < end)
         return query
@@ -103,7 +104,8 @@ def event_page(db: Session, chosen: EventFilter, before: int | None) -> EventPag
     """Newest first, paged by leaf index (a keyset, so page 1,000 costs what page 1 does)."""
     query = chosen.apply(select(AuditEvent))
     if before is not None:
-        query = query.where(AuditEvent.leaf_index < before)
+        # From the URL: kept within a BIGINT, which both databases refuse to exceed.
+        query = query.where(AuditEvent.leaf_index < min(before, MAX_LEAF_INDEX))
     rows = list(db.scalars(query.order_by(AuditEvent.leaf_index.desc()).limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]

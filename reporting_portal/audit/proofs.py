@@ -107,9 +107,12 @@ class InclusionProof:
 
 def inclusion_proof_for(db: Session, leaf_index: int) -> InclusionProof:
     """Prove the event at ``leaf_index`` is in the log under the latest signed head."""
-    event = db.scalar(select(AuditEvent).where(AuditEvent.leaf_index == leaf_index))
     head = latest_head(db)
-    if event is None or head is None or leaf_index >= head.tree_size:
+    # Checked before the query: an index from a URL may not even fit the column.
+    if head is None or not 0 <= leaf_index < head.tree_size:
+        raise EventNotFoundError(leaf_index)
+    event = db.scalar(select(AuditEvent).where(AuditEvent.leaf_index == leaf_index))
+    if event is None:
         raise EventNotFoundError(leaf_index)
     hashes = inclusion_proof(leaf_index, head.tree_size, stored_nodes(db))
     verify_inclusion(event_leaf_hash(event), leaf_index, head.tree_size, hashes, head.root_hash)

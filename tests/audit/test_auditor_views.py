@@ -154,3 +154,12 @@ def test_export_holds_the_filtered_events_and_the_signed_head(app, db, case_id,
     assert CONTENT_MARKER not in everything
     assert "prosecutor" not in everything  # the justification stays with the custodians
     assert "audit.exported" in new_actions(db, 0)
+
+
+def test_out_of_range_numbers_and_dates_are_refused_cleanly(app, auditor):
+    browser = signed_in(app, auditor)
+    huge = "9" * 30  # beyond any BIGINT
+    assert browser.get(f"/staff/audit/events/{huge}").status_code == 404
+    assert "staff.sign_in" in events_table(browser, f"?before={huge}")
+    assert "No events match." in events_table(browser, "?before=-5")
+    assert "staff.sign_in" in events_table(browser, "?until=9999-12-31")

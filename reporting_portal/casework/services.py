@@ -98,8 +98,10 @@ class Actor:
         return self.identity
 
 
-def _event(db: Session, actor: Actor, action: AuditAction, report: Report) -> None:
-    record_event(db, action, actor=actor.account, actor_role=actor.role,
+def record_case_event(db: Session, actor: Actor, action: AuditAction, report: Report, *,
+                      outcome: Outcome = Outcome.SUCCESS) -> None:
+    """An audit event by a member of staff about a case (casework and custody alike)."""
+    record_event(db, action, actor=actor.account, actor_role=actor.role, outcome=outcome,
                  object_type=ObjectType.REPORT, object_id=report.public_id)
 
 
@@ -218,7 +220,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
                                       text=str(_TIMELINE_ACTIONS[AuditAction(event.action)])))
     timeline.sort(key=lambda entry: entry.when)
     _mark_read(db, actor.account, report, objects)
-    _event(db, actor, AuditAction.CASE_READ, report)
+    record_case_event(db, actor, AuditAction.CASE_READ, report)
     handlers = list(db.scalars(
         select(StaffAccount).join(AccessGrant, AccessGrant.staff_id == StaffAccount.id)
         .where(AccessGrant.report_id == report.id).order_by(StaffAccount.display_name)
@@ -338,7 +340,7 @@ def set_status(db: Session, actor: Actor, report: Report, status: str, *,
         report.acknowledged_on = today
         report.feedback_due = feedback_due(report.received_on, today)
     report.status = status
-    _event(db, actor,
+    record_case_event(db, actor,
            AuditAction.CASE_CLOSED if status == ReportStatus.CLOSED
            else AuditAction.CASE_STATUS_CHANGED, report)
 
@@ -353,20 +355,20 @@ def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, tex
     report.feedback_due = feedback_due(report.received_on, today)
     post_message(db, store, report, text=text.strip() or DEFAULT_ACKNOWLEDGEMENT,
                  author=actor.account)
-    _event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
+    record_case_event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
 
 
 def set_priority(db: Session, actor: Actor, report: Report, priority: str) -> None:
     if priority not in set(Priority):
         raise CaseRuleError("Unknown priority.")
     report.priority = priority
-    _event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
+    record_case_event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
 
 
 def set_labels(db: Session, actor: Actor, report: Report, names: list[str]) -> None:
     labels = list(db.scalars(select(Label).where(Label.name.in_(names))))
     report.labels = labels
-    _event(db, actor, AuditAction.CASE_LABELS_CHANGED, report)
+    record_case_event(db, actor, AuditAction.CASE_LABELS_CHANGED, report)
 
 
 def list_labels(db: Session) -> list[Label]:
@@ -405,7 +407,7 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
         obj.header = add_recipients(obj.header, [identity], new_recipient)
     db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
                        granted_by_id=actor.account.id))
-    _event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
+    record_case_event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
     _account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 
 
@@ -429,7 +431,7 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
     for obj in _case_objects(db, report):
         wanted = keys + ([report.reporter_recipient] if obj.kind == ObjectKind.MESSAGE else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
-    _event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
+    record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
     _account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
 
 
@@ -446,7 +448,7 @@ def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text:
         blob_name=blob_name, payload_size=size, today=datetime.now(UTC).date(),
         from_reporter=False, author=actor.account,
     ))
-    _event(db, actor, AuditAction.CASE_NOTE_WRITTEN, report)
+    record_case_event(db, actor, AuditAction.CASE_NOTE_WRITTEN, report)
 
 
 def reply_to_reporter(db: Session, store: BlobStore, actor: Actor, report: Report,

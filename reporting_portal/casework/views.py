@@ -46,6 +46,7 @@ from reporting_portal.casework.services import (
     open_case,
     post_note,
     read_case,
+    record_case_event,
     record_download,
     record_refused_open,
     remove_handler,
@@ -181,10 +182,7 @@ def _after_change(public_id: str, message: str) -> BaseResponse:
 
 def _record_failed(report: Report, attempted: AuditAction) -> None:
     """A refused change is still an event: the auditor sees what was tried."""
-    actor = _actor()
-    record_event(get_session(), attempted, actor=actor.account, actor_role=actor.role,
-                 outcome=Outcome.FAILURE, object_type=ObjectType.REPORT,
-                 object_id=report.public_id)
+    record_case_event(get_session(), _actor(), attempted, report, outcome=Outcome.FAILURE)
 
 
 def _refused(report: Report, error: Exception, attempted: AuditAction) -> tuple[str, int]:
@@ -348,8 +346,7 @@ def export_case(public_id: str) -> BaseResponse:
     db = get_session()
     objects = export_objects(db, report, include_identity=False)
     actor = _actor()
-    record_event(db, AuditAction.CASE_EXPORTED, actor=actor.account, actor_role=actor.role,
-                 object_type=ObjectType.REPORT, object_id=report.public_id)
+    record_case_event(db, actor, AuditAction.CASE_EXPORTED, report)
     response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects)),
                             mimetype="application/zip")
     response.headers["Content-Disposition"] = (

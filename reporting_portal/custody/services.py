@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from crypto import NoMatchError, add_recipients, rewrite_recipients
-from reporting_portal.audit.events import AuditAction, ObjectType, record_event
+from reporting_portal.audit.events import AuditAction
 from reporting_portal.blobstore import BlobStore
-from reporting_portal.casework.services import Actor
+from reporting_portal.casework.services import Actor, record_case_event
 from reporting_portal.intake.services import custodian_recipients, get_installation
 from reporting_portal.models import (
     AccessGrant,
@@ -80,11 +80,6 @@ def identity_object(db: Session, report: Report) -> ReportObject | None:
         ReportObject.report_id == report.id, ReportObject.kind == ObjectKind.IDENTITY))
 
 
-def _event(db: Session, actor: Actor, action: AuditAction, report: Report) -> None:
-    record_event(db, action, actor=actor.account, actor_role=actor.role,
-                 object_type=ObjectType.REPORT, object_id=report.public_id)
-
-
 def access_for(db: Session, actor: Actor, report: Report) -> IdentityAccess:
     """The handler's requests for this case's identity, newest deciding."""
     if identity_object(db, report) is None:
@@ -121,7 +116,7 @@ def request_access(db: Session, actor: Actor, report: Report,
         raise IdentityRuleError("Set your password first: your key is made with it.")
     request = IdentityAccessRequest(report=report, requester=actor.account, justification=text)
     db.add(request)
-    _event(db, actor, AuditAction.IDENTITY_ACCESS_REQUESTED, report)
+    record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_REQUESTED, report)
     return request
 
 
@@ -198,14 +193,14 @@ def approve(db: Session, actor: Actor, request: IdentityAccessRequest, reason: s
             "Your key does not open this identity: it was given before you became a "
             "custodian. Another custodian must decide this request.") from None
     _decide(request, actor, IdentityRequestStatus.APPROVED, text)
-    _event(db, actor, AuditAction.IDENTITY_ACCESS_APPROVED, request.report)
+    record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_APPROVED, request.report)
 
 
 def deny(db: Session, actor: Actor, request: IdentityAccessRequest, reason: str) -> None:
     """Refuse the request: the identity object is not touched."""
     text = _check_decider(actor, request, reason)
     _decide(request, actor, IdentityRequestStatus.DENIED, text)
-    _event(db, actor, AuditAction.IDENTITY_ACCESS_DENIED, request.report)
+    record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_DENIED, request.report)
 
 
 def _decide(request: IdentityAccessRequest, actor: Actor, status: IdentityRequestStatus,
@@ -255,7 +250,7 @@ def reseal_identities(db: Session, actor: Actor) -> Reseal:
                 request.status = IdentityRequestStatus.WITHDRAWN
                 withdrawn += 1
         updated += 1
-        _event(db, actor, AuditAction.IDENTITY_RESEALED, obj.report)
+        record_case_event(db, actor, AuditAction.IDENTITY_RESEALED, obj.report)
     return Reseal(updated=updated, unopened=unopened, withdrawn=withdrawn)
 
 
@@ -269,7 +264,7 @@ def read_identity(db: Session, store: BlobStore, actor: Actor, report: Report) -
         document = read_small_json(store, obj, [actor.require_identity()])
     except NoMatchError:
         raise IdentityRuleError("Your access to this identity was withdrawn.") from None
-    _event(db, actor, AuditAction.IDENTITY_VIEWED, report)
+    record_case_event(db, actor, AuditAction.IDENTITY_VIEWED, report)
     return ReporterIdentity(name=str(document.get("name", "")),
                             contact=str(document.get("contact", "")))
 

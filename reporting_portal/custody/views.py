@@ -6,15 +6,9 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from reporting_portal.audit.events import (
-    AuditAction,
-    ObjectType,
-    Outcome,
-    primary_role,
-    record_event,
-)
+from reporting_portal.audit.events import AuditAction, Outcome
 from reporting_portal.auth.viewer import current_identity, current_viewer
-from reporting_portal.casework.services import Actor, NoKeysError
+from reporting_portal.casework.services import Actor, NoKeysError, record_case_event
 from reporting_portal.custody import bp
 from reporting_portal.custody.forms import CustodyActionForm, DecisionForm
 from reporting_portal.custody.services import (
@@ -46,12 +40,10 @@ def _request(public_id: str) -> IdentityAccessRequest:
 
 
 def _record_refused(access_request: IdentityAccessRequest, approving: bool) -> None:
-    account = current_viewer().account
-    record_event(get_session(),
-                 AuditAction.IDENTITY_ACCESS_APPROVED if approving
-                 else AuditAction.IDENTITY_ACCESS_DENIED,
-                 actor=account, actor_role=primary_role(account), outcome=Outcome.FAILURE,
-                 object_type=ObjectType.REPORT, object_id=access_request.report.public_id)
+    attempted = (AuditAction.IDENTITY_ACCESS_APPROVED if approving
+                 else AuditAction.IDENTITY_ACCESS_DENIED)
+    record_case_event(get_session(), _actor(), attempted, access_request.report,
+                      outcome=Outcome.FAILURE)
 
 
 @bp.route("")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import event, update
@@ -94,6 +95,11 @@ class TreeHeadSigner:
     def verifier_key(self) -> str:
         return verifier_key_for(self.signer_key())
 
+    @cached_property
+    def origin(self) -> str:
+        """The log's name in every checkpoint: the key is named after the log."""
+        return parse_signer_key(self.signer_key()).name
+
 
 def create_signing_key(key_file: Path, origin: str) -> str:
     """Write a new signing key (owner-only file); return its verifier key for auditors."""
@@ -156,10 +162,9 @@ def append_queued_events(db: Session) -> None:
         for level, index, node in compact.append(entry.leaf_hash):
             db.add(AuditTreeNode(level=level, index=index, hash=node))
     root = compact.root()
-    origin = parse_signer_key(signer_key).name  # the key is named after the log
     db.add(AuditTreeHead(
         tree_size=new_size, root_hash=root, signed_at=datetime.now(UTC),
-        checkpoint=sign_checkpoint(Checkpoint(origin, new_size, root), signer_key),
+        checkpoint=sign_checkpoint(Checkpoint(signer.origin, new_size, root), signer_key),
     ))
     db.execute(update(AuditLogState).where(AuditLogState.id == STATE_ROW)
                .values(compact_range=compact.to_bytes()))

@@ -36,7 +36,6 @@ from reporting_portal.models import Role, StaffAccount
 from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token, https_client
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -45,6 +45,7 @@ from reporting_portal.auth.viewer import current_viewer
 from reporting_portal.db import get_session
 from reporting_portal.models import AuditTreeHead, Role
 from reporting_portal.security.access import staff
+from reporting_portal.security.headers import as_download
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit", template_folder="templates")
 AUDITOR = Role.AUDITOR
@@ -95,9 +96,7 @@ def event(leaf_index: int) -> str | BaseResponse:
     if request.args.get("format") == "json":
         response = BaseResponse(json.dumps(proof.as_document(), indent=1),
                                 mimetype="application/json")
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="audit-proof-{leaf_index}.json"')
-        return response
+        return as_download(response, f"audit-proof-{leaf_index}.json")
     return render_template("audit/event.html", proof=proof,
                            hashes=[base64.b64encode(h).decode("ascii") for h in proof.hashes],
                            names=actor_names(db, [proof.event]))
@@ -109,9 +108,7 @@ def download_head() -> BaseResponse:
     head = _head()
     _record(AuditAction.AUDIT_HEAD_DOWNLOADED)
     response = BaseResponse(head.checkpoint, mimetype="text/plain")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="audit-head-{head.tree_size}.txt"')
-    return response
+    return as_download(response, f"audit-head-{head.tree_size}.txt")
 
 
 @bp.route("/check-head", methods=["GET", "POST"])
@@ -155,5 +152,4 @@ def export() -> BaseResponse:
             head=head, chosen=chosen, limit=EXPORT_LIMIT))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     response = BaseResponse(buffer.getvalue(), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.zip"'
-    return response
+    return as_download(response, f"audit-{stamp}.zip")

@@ -69,6 +69,7 @@ from reporting_portal.models import Channel, Priority, Report, ReportStatus, Rol
 from reporting_portal.notifications import notify_custodians
 from reporting_portal.objects import read_object
 from reporting_portal.security.access import staff
+from reporting_portal.security.headers import as_download
 
 HANDLER = Role.CASE_HANDLER
 
@@ -169,10 +170,7 @@ def download(public_id: str, file_id: str) -> BaseResponse:
     name = download_name(db, get_blob_store(), _actor(), obj)
     record_download(db, _actor(), report, obj)
     response = BaseResponse(stream_with_context(chunks), mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = f'attachment; filename="{safe_filename(name)}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return as_download(response, safe_filename(name))
 
 
 def _after_change(public_id: str, message: str) -> BaseResponse:
@@ -349,9 +347,7 @@ def export_case(public_id: str) -> BaseResponse:
     record_case_event(db, actor, AuditAction.CASE_EXPORTED, report)
     response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects)),
                             mimetype="application/zip")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="case-{safe_filename(report.public_id)}.zip"')
-    return response
+    return as_download(response, f"case-{safe_filename(report.public_id)}.zip")
 
 
 @bp.route("/my-identity", methods=["GET", "POST"])
@@ -374,8 +370,6 @@ def identity_file() -> str | BaseResponse:
             body = (f"# created: {created}\n# public key: {identity.recipient}\n"
                     f"{identity.to_string()}\n")
             response = BaseResponse(body, mimetype="application/octet-stream")
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="identity-{safe_filename(account.username)}.txt"')
-            return response
+            return as_download(response, f"identity-{safe_filename(account.username)}.txt")
     return render_template("casework/identity_file.html", form=form,
                            has_keys=account.wrapped_identity is not None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, Response, g, request
+from werkzeug.wrappers import Response as BaseResponse
 
 # Every powerful feature off: a reporting page needs none of them.
 _PERMISSIONS_POLICY = ", ".join(
@@ -41,6 +42,9 @@ _PERMISSIONS_POLICY = ", ".join(
 )
 
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
+# A downloaded file (a reporter's evidence above all) must never run as a page of this
+# origin, even if a browser ignores Content-Disposition: no script, no style, no frame.
+DOWNLOAD_CSP = "sandbox; default-src 'none'"
 
 
 def csp_nonce() -> str:
@@ -68,9 +72,23 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
+def as_download(response: BaseResponse, filename: str) -> BaseResponse:
+    """Mark ``response`` as a file to save, never to render: attachment, nosniff and the
+    sandbox policy, which :func:`apply_security_headers` then leaves in place.
+
+    ``filename`` must already be safe for a header (see ``casework.views.safe_filename``).
+    """
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
+
+
 def apply_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    if "Content-Security-Policy" not in headers:
+        # A response that set its own policy (a download's sandbox) keeps it.
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

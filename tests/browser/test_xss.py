@@ -45,7 +45,10 @@ def test_payloads_in_every_reporter_field_and_file_name_stay_text(
     page.goto(f"{live_server}/staff/cases")
     page.locator("table.inbox a").first.click()
     expect(page.get_by_text("<script>alert('xss-1')</script>", exact=False).first).to_be_visible()
-    page.wait_for_timeout(500)
+    # Every image, frame and script the page asked for has loaded or failed by now, so an
+    # injected handler (onerror, onload) would already have run and opened its dialog.
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("document.readyState === 'complete'")
     screenshot("case-xss")
     assert dialogs == []
     assert page.locator("main script").count() == 0

@@ -16,8 +16,23 @@ def test_every_route_has_an_access_rule(make_app, surface):
     assert missing == []
 
 
+REPORTER_BLUEPRINTS = {"reporter", "intake", "followup"}
+STAFF_BLUEPRINTS = {"auth", "staff_home", "admin", "casework", "custody", "audit"}
+
+
+def blueprints_of(app):
+    """The blueprint of every endpoint (``None`` for the app's own, such as ``static``)."""
+    return {rule.endpoint.rpartition(".")[0] or None for rule in app.url_map.iter_rules()}
+
+
+def test_the_combined_app_has_both_zones(make_app):
+    # Guards the two tests below: they mean something only if these names are right.
+    assert REPORTER_BLUEPRINTS | STAFF_BLUEPRINTS <= blueprints_of(make_app("combined"))
+
+
 def test_reporter_surface_has_no_staff_route(make_app):
     app = make_app("reporter")
+    assert blueprints_of(app) & STAFF_BLUEPRINTS == set()
     staff_routes = [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/staff")]
     assert staff_routes == []
     assert app.test_client().get("/staff/sign-in").status_code == 404
@@ -25,7 +40,13 @@ def test_reporter_surface_has_no_staff_route(make_app):
 
 def test_staff_surface_has_no_reporter_pages(make_app):
     app = make_app("staff")
-    assert "reporter.landing" not in app.view_functions
+    assert blueprints_of(app) & REPORTER_BLUEPRINTS == set()
+    reporter_routes = [r.rule for r in app.url_map.iter_rules()
+                       if r.rule.startswith(("/report", "/followup"))]
+    assert reporter_routes == []
+    client = app.test_client()
+    assert client.get("/report/corruption").status_code == 404
+    assert client.get("/followup").status_code == 404
 
 
 def test_a_route_without_a_rule_is_refused(app, client):

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
 from reporting_portal.models import Role
 
@@ -85,20 +86,35 @@ def test_landing_page_sets_no_cookie(client):
     assert "Set-Cookie" not in response.headers
 
 
-def test_error_pages_reveal_nothing(client):
-    response = client.get("/staff/admin/accounts/../../etc/passwd")
-    body = client.get("/no-such-page").get_data(as_text=True)
-    assert response.status_code in (302, 404)
-    assert "There is nothing at this address." in body
-    for leak in ("Traceback", "werkzeug", "Werkzeug", "sqlalchemy", "/work/"):
+ERROR_PROBES = {
+    "/no-such-page": 404,
+    "/report/no-such-channel": 404,
+    "/static/../../etc/passwd": 404,
+    "/static/js/no-such-file.js": 404,
+    "/healthz?x=%ff%fe": 200,
+}
+
+
+@pytest.mark.parametrize(("path", "status"), sorted(ERROR_PROBES.items()))
+def test_error_pages_reveal_nothing(client, installed, path, status):
+    response = client.get(path)
+    body = response.get_data(as_text=True)
+    assert response.status_code == status
+    if status == 404:
+        assert "There is nothing at this address." in body
+    for leak in ("Traceback", "werkzeug", "Werkzeug", "sqlalchemy", "/work/", "etc/passwd"):
         assert leak not in body
 
 
-def test_unexpected_error_shows_generic_page_and_rolls_back(app, client):
+def test_unexpected_error_shows_generic_page_and_rolls_back(app, client, db):
+    from reporting_portal.db import get_session
+    from reporting_portal.models import Label
     from reporting_portal.security.access import public
 
     @public
     def explode():
+        get_session().add(Label(name="half-way"))
+        get_session().flush()  # written to the database, inside the request's transaction
         raise RuntimeError("secret detail /etc/shadow")
 
     app.add_url_rule("/explode", "explode", explode)
@@ -108,3 +124,39 @@ def test_unexpected_error_shows_generic_page_and_rolls_back(app, client):
     assert "Something went wrong on our side" in body
     assert "secret detail" not in body
     assert "RuntimeError" not in body
+    assert db.scalars(select(Label.name)).all() == []
+
+
+def test_a_response_that_sets_its_own_policy_keeps_it(app, client):
+    from flask import Response
+
+    from reporting_portal.security.access import public
+    from reporting_portal.security.headers import DOWNLOAD_CSP, as_download
+
+    @public
+    def download():
+        return as_download(Response(b"<script>alert(1)</script>", mimetype="text/html"),
+                           "evidence.html")
+
+    app.add_url_rule("/a-download", "a_download", download)
+    response = client.get("/a-download")
+    assert response.headers["Content-Security-Policy"] == DOWNLOAD_CSP
+    assert response.headers["Content-Disposition"] == 'attachment; filename="evidence.html"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"  # the rest still applies
+
+
+def assert_download(response, filename_start):
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(
+        f'attachment; filename="{filename_start}')
+    assert response.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_auditors_downloads_keep_their_sandbox(client, installed, make_staff, sign_in):
+    sign_in(make_staff("aude", Role.AUDITOR))
+    assert_download(client.get("/staff/audit/head"), "audit-head-")
+    assert_download(client.get("/staff/audit/events/0?format=json"), "audit-proof-0.json")
+    assert_download(client.get("/staff/audit/export"), "audit-")

@@ -1,5 +1,6 @@
 """No client address, user agent, query string or request content reaches a log line."""
 
+import io
 import logging
 
 import pytest
@@ -17,20 +18,28 @@ FORM_MARKER = "form-marker-55c1"
 
 
 @pytest.fixture
-def captured_lines(app):
+def captured_lines():
+    """The lines the production configuration writes, as an operator's log would hold them.
+
+    ``configure_logging`` is what the command line and gunicorn call. Its handlers are
+    kept as it installs them (formatter, levels, silenced request logs); only their stream
+    is pointed at a buffer, so the test reads what that configuration really emits.
+    """
     configure_logging("DEBUG")
-    records = []
+    buffer = io.StringIO()
+    handlers = [handler for handler in _all_handlers()
+                if isinstance(handler, logging.StreamHandler)]
+    assert handlers, "configure_logging installed no handler"
+    for handler in handlers:
+        handler.setStream(buffer)
+    yield lambda: buffer.getvalue().splitlines()
+    configure_logging("INFO")
 
-    class Keep(logging.Handler):
-        def emit(self, record):
-            records.append(record)
 
-    handler = Keep()
-    logging.getLogger().addHandler(handler)
-    app.logger.addHandler(handler)
-    yield lambda: [AllowListFormatter().format(r) for r in records]
-    logging.getLogger().removeHandler(handler)
-    app.logger.removeHandler(handler)
+def _all_handlers():
+    loggers = [logging.getLogger(), *(logging.getLogger(name)
+                                      for name in logging.root.manager.loggerDict)]
+    return [handler for logger in loggers for handler in logger.handlers]
 
 
 def test_scenarios_leave_no_client_data_in_logs(app, client, make_staff, captured_lines):
@@ -68,3 +77,11 @@ def test_formatter_redacts_unsafe_arguments_and_newlines():
     assert "ok_name" in line
     assert "203.0.113.9 <b>" not in line
     assert "\n" not in line
+
+
+def test_configuration_routes_every_logger_through_the_allow_list(captured_lines):
+    logging.getLogger("reporting_portal.anything").warning("user %s", "203.0.113.9 <b>")
+    logging.getLogger("werkzeug").warning('203.0.113.9 - - "GET /?q=1 HTTP/1.1" 200')
+    lines = captured_lines()
+    assert len(lines) == 1
+    assert lines[0].endswith("WARNING reporting_portal.anything: user [redacted]")

@@ -38,9 +38,12 @@ class Settings:
     """Every knob of the application. Built only by :func:`load_settings` or tests."""
 
     environment: Environment
-    secret_key: str
+    # Secrets are kept out of the settings' repr, so a logged or printed object cannot leak
+    # them; tests/test_settings.py walks the fields to hold every secret to that.
+    secret_key: str = field(repr=False)
     instance_dir: Path
-    database_url: str
+    # May carry the database password (postgresql://user:password@host/...).
+    database_url: str = field(repr=False)
     blob_dir: Path
     # Signs the audit log's tree heads; outside the database on purpose.
     audit_key_file: Path
@@ -73,7 +76,6 @@ class Settings:
     smtp_starttls: bool
     smtp_username: str
     notification_window_minutes: int
-    # A secret: kept out of the settings' repr, so a logged or printed object cannot leak it.
     smtp_password: str = field(repr=False)
 
     @property

@@ -104,3 +104,27 @@ def test_smtp_password_stays_out_of_the_settings_repr():
     settings = load_settings(environ={"REPORTING_PORTAL_SMTP_PASSWORD": "hunter2-mail"})
     assert settings.smtp_password == "hunter2-mail"
     assert "hunter2-mail" not in repr(settings)
+
+
+# What a setting's name says about it: these words mean it holds or may carry a secret.
+SECRET_WORDS = ("secret", "password", "token", "_url")
+
+
+def test_every_secret_setting_stays_out_of_the_repr():
+    import dataclasses
+
+    from config.settings import Settings
+
+    secret_fields = [f for f in dataclasses.fields(Settings)
+                     if any(word in f.name for word in SECRET_WORDS)
+                     and not f.name.startswith("password_")]  # password_min_length etc.
+    assert {f.name for f in secret_fields} >= {"secret_key", "smtp_password", "database_url"}
+    assert [f.name for f in secret_fields if f.repr] == []
+    settings = load_settings(
+        environ={"DATABASE_URL": "postgresql://portal:db-pass-0c1f@db.example/portal"},
+        secret_key="key-marker-" + "x" * 40, smtp_password="mail-marker-77",
+    )
+    shown = repr(settings)
+    for marker in ("key-marker-", "mail-marker-77", "db-pass-0c1f"):
+        assert marker not in shown
+    assert "staff_idle_minutes=30" in shown  # the rest is still there to read

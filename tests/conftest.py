@@ -153,13 +153,14 @@ def make_staff(app: Flask) -> Callable[..., StaffMember]:
             account.must_change_password = False
             account.totp_secret = pyotp.random_base32(32)
             account.totp_enrolled_at = datetime.now(UTC)
+            # A key of the test's own, wrapped under the test password; or none, as for an
+            # account made before keys came with the account.
             identity = generate_identity(post_quantum=True) if with_keys else None
-            if identity is not None:
-                account.age_recipient = str(identity.recipient)
-                account.wrapped_identity = wrap_with_password(
-                    identity.to_string().encode(), STRONG_PASSWORD,
-                    Argon2Params.insecure_for_tests(),
-                )
+            account.age_recipient = str(identity.recipient) if identity is not None else None
+            account.wrapped_identity = wrap_with_password(
+                identity.to_string().encode(), STRONG_PASSWORD,
+                Argon2Params.insecure_for_tests(),
+            ) if identity is not None else None
             session.commit()
             return StaffMember(
                 username=username,

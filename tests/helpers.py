@@ -48,3 +48,42 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def hidden_fields(client: FlaskClient, path: str) -> dict[str, str]:
+    """Every hidden input of the page at ``path`` (CSRF and one-time tokens), as a browser
+    would send them back."""
+    page = client.get(path).get_data(as_text=True)
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        if 'type="hidden"' not in tag:
+            continue
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name is not None:
+            fields[name.group(1)] = value.group(1) if value is not None else ""
+    return fields
+
+
+def first_sign_in(client: FlaskClient, username: str, one_time_password: str,
+                  new_password: str) -> str:
+    """A new staff member's first sign-in: one-time password, authenticator, own password.
+
+    Returns the TOTP secret they enrolled.
+    """
+    client.post("/staff/sign-in", data={
+        "csrf_token": csrf_token(client, "/staff/sign-in"), "username": username,
+        "password": one_time_password, "code": ""})
+    enrol = client.get("/staff/sign-in/two-factor").get_data(as_text=True)
+    match = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enrol)
+    assert match, "no authenticator secret on the enrolment page"
+    secret = match.group(1)
+    client.post("/staff/sign-in/two-factor", data={
+        "csrf_token": csrf_token(client, "/staff/sign-in/two-factor"),
+        "code": pyotp.TOTP(secret).now()})
+    done = client.post("/staff/sign-in/new-password", data={
+        "csrf_token": csrf_token(client, "/staff/sign-in/new-password"),
+        "new_password": new_password, "confirm_password": new_password})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    assert client.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
+    return secret

@@ -3,6 +3,10 @@
 Administrators create accounts and reset second factors; they never learn a working
 password: a new account gets a one-time password that must be replaced at first
 sign-in (ASVS 6.4.6), after the person has enrolled their own authenticator.
+
+The account's age identity is made at once, wrapped under the one-time password (DESIGN.md,
+Key hierarchy), so an administrator can assign a case handler to a channel before that
+person has signed in; choosing a password re-wraps it (auth.services.set_password).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crypto.keys import generate_identity
+from crypto.keywrap import wrap_with_password
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.auth.services import USERNAME_PATTERN, normalise_username
@@ -64,6 +70,8 @@ def create_account(
     if db.scalar(select(StaffAccount.id).where(StaffAccount.username == username)) is not None:
         raise AccountError("that account name is taken")
     one_time_password = secrets.token_urlsafe(_ONE_TIME_PASSWORD_BYTES)
+    # Post-quantum hybrid, like every new staff key: reports outlive today's cryptography.
+    identity = generate_identity(post_quantum=True)
     account = StaffAccount(
         username=username,
         display_name=display_name.strip() or username,
@@ -71,6 +79,9 @@ def create_account(
         password_hash=passwords.hash(one_time_password),
         must_change_password=True,
         roles=[StaffRole(role=str(role)) for role in role_set],
+        age_recipient=str(identity.recipient),
+        wrapped_identity=wrap_with_password(identity.to_string().encode("ascii"),
+                                            one_time_password, passwords.identity_wrap_params),
     )
     db.add(account)
     db.flush()  # the public id is needed for the audit event

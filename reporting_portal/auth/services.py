@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from crypto.keys import generate_identity
+from crypto.keys import generate_identity, parse_identity
 from crypto.keywrap import (
     needs_rewrap,
     rewrap_with_password,
@@ -192,14 +192,16 @@ def set_password(
     new_password: str,
     current_password: str | None,
     keep_session_token: bytes | None,
+    unlocked_identity: str | None = None,
 ) -> str | None:
     """Change a password (the first one replaces the administrator's one-time password).
 
-    The first password the person chooses also creates their age identity (hybrid,
-    post-quantum), wrapped under it: it is made only now, so no one who saw the one-time
-    password can ever unwrap it. Later changes re-wrap the same identity; nothing else
-    changes. Every other session of the account ends (ASVS 7.4.3). Returns the new
-    identity's secret string when one was made, for the session to hold.
+    The age identity is re-wrapped under the new password; nothing else changes. A change
+    asks for ``current_password``. The first choice, made right after signing in with the
+    one-time password, passes the identity that sign-in unwrapped (``unlocked_identity``,
+    held in the sealed session) instead. An account made before identities came with the
+    account gets one now. Every other session of the account ends (ASVS 7.4.3). Returns
+    the new identity's secret string when one was made, for the session to hold.
     """
     if current_password is not None and not passwords.verify(
         account.password_hash, current_password
@@ -215,12 +217,16 @@ def set_password(
         account.wrapped_identity = wrap_with_password(
             identity.to_string().encode("ascii"), new_password, params
         )
-    elif current_password is None:
-        raise CurrentPasswordError  # an existing identity needs the old password to re-wrap
-    else:
+    elif current_password is not None:
         account.wrapped_identity = rewrap_with_password(
             account.wrapped_identity, current_password, new_password, params
         )
+    elif account.must_change_password and _is_accounts_identity(account, unlocked_identity):
+        account.wrapped_identity = wrap_with_password(
+            (unlocked_identity or "").encode("ascii"), new_password, params
+        )
+    else:
+        raise CurrentPasswordError  # an existing identity needs the old password to re-wrap
     account.password_hash = passwords.hash(new_password)
     account.must_change_password = False
     end_staff_sessions(db, account.id, keep_token=keep_session_token)
@@ -233,6 +239,13 @@ def set_password(
         object_id=account.public_id,
     )
     return created
+
+
+def _is_accounts_identity(account: StaffAccount, identity_text: str | None) -> bool:
+    """Whether ``identity_text`` is the secret half of the account's recipient."""
+    if identity_text is None or account.age_recipient is None:
+        return False
+    return str(parse_identity(identity_text).recipient) == account.age_recipient
 
 
 def unlock_identity(passwords: PasswordService, account: StaffAccount, password: str) -> str | None:

@@ -28,6 +28,7 @@ from reporting_portal.auth.services import (
 )
 from reporting_portal.auth.totp import new_totp_secret, provisioning_uri, qr_code_svg
 from reporting_portal.auth.viewer import (
+    IDENTITY_KEY,
     SIGNED_IN,
     SIGNING_IN,
     current_viewer,
@@ -133,6 +134,7 @@ def choose_password() -> Page:
                 new_password=form.new_password.data or "",
                 current_password=None,
                 keep_session_token=session_token(),
+                unlocked_identity=session.get(IDENTITY_KEY),
             )
         except WeakPasswordError as weak:
             form.new_password.errors = [str(weak)]

@@ -8,6 +8,7 @@ reader's identity.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -18,7 +19,16 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import FileKey, PayloadEncryptor, open_parts, parse_recipient, seal_header
+from crypto import (
+    FileKey,
+    NoMatchError,
+    PayloadEncryptor,
+    decrypt,
+    encrypt,
+    open_parts,
+    parse_recipient,
+    seal_header,
+)
 from crypto.keys import AnyIdentity, AnyRecipient
 from reporting_portal.blobstore import BlobStore
 from reporting_portal.models import (
@@ -147,3 +157,29 @@ def discard_uncommitted_blobs(store: BlobStore) -> None:
     for names in g.pop("uncommitted_blobs", []):
         for name in names:
             store.delete(name)
+
+
+# A sealed text is a short note (a justification, a reason) kept whole in a column.
+MAX_SEALED_TEXT_BYTES = 64 * 1024
+
+
+def seal_text(text: str, recipients: Sequence[str]) -> bytes:
+    """A short text as one complete age file for ``recipients`` (duplicates dropped).
+
+    For notes of a few kilobytes that belong to a row rather than to a report's objects:
+    header and payload stay together in the database, and are never plaintext there.
+    """
+    sealed = io.BytesIO()
+    encrypt(io.BytesIO(text.encode("utf-8")), sealed,
+            [recipient_from(key) for key in dict.fromkeys(recipients)])
+    return sealed.getvalue()
+
+
+def open_text(sealed: bytes, identities: Iterable[AnyIdentity]) -> str | None:
+    """The text of :func:`seal_text`, or ``None`` when none of ``identities`` opens it."""
+    plaintext = io.BytesIO()
+    try:
+        decrypt(io.BytesIO(sealed[:MAX_SEALED_TEXT_BYTES]), plaintext, identities)
+    except NoMatchError:
+        return None
+    return plaintext.getvalue().decode("utf-8")

@@ -42,7 +42,7 @@ def test_schema_at_head_equals_the_models(engine):
     assert differences == []
 
 
-def seed(connection):
+def seed(connection, *, with_event=True):
     now = datetime.now(UTC).replace(tzinfo=None)
     connection.execute(text(
         "INSERT INTO staff_account (public_id, username, display_name, password_hash, "
@@ -52,9 +52,10 @@ def seed(connection):
         "INSERT INTO channel (public_id, slug, name, description, questionnaire, "
         "retention_days, notify_identity_disclosure, is_active, created_at) "
         "VALUES ('c1', 'bribery', 'Bribery', '', '[]', 1095, true, true, :now)"), {"now": now})
-    connection.execute(text(
-        "INSERT INTO audit_event (occurred_at, actor_role, action, outcome) "
-        "VALUES (:now, 'system', 'installation.initialised', 'success')"), {"now": now})
+    if with_event:
+        connection.execute(text(
+            "INSERT INTO audit_event (occurred_at, actor_role, action, outcome) "
+            "VALUES (:now, 'system', 'installation.initialised', 'success')"), {"now": now})
     channel_id = connection.execute(text("SELECT id FROM channel")).scalar()
     connection.execute(text(
         "INSERT INTO report (public_id, channel_id, status, priority, received_on, "
@@ -88,3 +89,37 @@ def test_every_revision_upgrades_and_downgrades_with_data(engine, database_url):
     downgrade_database(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade_database(engine)
+
+
+def test_0007_seals_the_custody_texts_already_stored(engine, database_url):
+    import io
+
+    from crypto import decrypt, generate_identity
+
+    steps = revisions(database_url)
+    upgrade_database(engine, steps[steps.index("0007") - 1])
+    recovery, hana = generate_identity(post_quantum=True), generate_identity(post_quantum=True)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        seed(connection, with_event=False)  # 0005 changed the event's columns
+        connection.execute(text("UPDATE installation SET recovery_recipient = :key"),
+                           {"key": str(recovery.recipient)})
+        connection.execute(text("UPDATE staff_account SET age_recipient = :key"),
+                           {"key": str(hana.recipient)})
+        connection.execute(text(
+            "INSERT INTO identity_access_request (public_id, report_id, requester_id, "
+            "justification, status, requested_at, decision_reason) VALUES ('q1', "
+            "(SELECT id FROM report), (SELECT id FROM staff_account), 'plain marker 31f0', "
+            "'denied', :now, 'reason marker 31f1')"), {"now": now})
+    upgrade_database(engine)
+    with engine.connect() as connection:
+        sealed, reason = connection.execute(text(
+            "SELECT sealed_justification, sealed_decision_reason "
+            "FROM identity_access_request")).one()
+        columns = {c["name"] for c in inspect(connection).get_columns("identity_access_request")}
+    assert "justification" not in columns
+    assert b"marker" not in bytes(sealed) + bytes(reason)
+    for reader in (hana, recovery):
+        opened = io.BytesIO()
+        decrypt(io.BytesIO(bytes(sealed)), opened, [reader])
+        assert opened.getvalue() == b"plain marker 31f0"

@@ -9,7 +9,9 @@ payload is touched. A denial changes nothing but the request's status. Every ste
 every time a handler looks at the identity, is an audit event.
 
 Being a custodian opens no report: custodians are never recipients of a report's content,
-and the pages here show a request's metadata and justification, never the report.
+and the pages here show a request's metadata and justification, never the report. The
+justification and the reason often quote the case, so both are sealed (age) for the
+custodians, the requester and the recovery key, never stored as plaintext.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from crypto import NoMatchError, add_recipients, rewrite_recipients
+from crypto.keys import AnyIdentity
 from reporting_portal.audit.events import AuditAction
 from reporting_portal.blobstore import BlobStore
 from reporting_portal.casework.services import Actor, record_case_event
@@ -35,7 +38,7 @@ from reporting_portal.models import (
     ReportObject,
     Role,
 )
-from reporting_portal.objects import read_small_json, recipient_from
+from reporting_portal.objects import open_text, read_small_json, recipient_from, seal_text
 
 # A justification a second person can weigh: a sentence or two, not a word.
 JUSTIFICATION_MIN = 40
@@ -70,9 +73,40 @@ class IdentityAccess:
     pending: IdentityAccessRequest | None = None
     last_denied: IdentityAccessRequest | None = None
 
+    # The custodian's reason for the last denial, when the handler's key opens it.
+    denial_reason: str | None = None
+
     @property
     def can_request(self) -> bool:
         return self.exists and self.approved is None and self.pending is None
+
+
+@dataclass(frozen=True)
+class RequestTexts:
+    """A request's texts as one reader's key opens them (``None``: it does not)."""
+
+    justification: str | None
+    reason: str | None
+
+
+def _text_recipients(db: Session, request: IdentityAccessRequest) -> list[str]:
+    """Who may read a request's texts: the custodians, the requester, the recovery key."""
+    keys = [*custodian_recipients(db), request.requester.age_recipient,
+            get_installation(db).recovery_recipient]
+    return [key for key in keys if key]
+
+
+def request_texts(request: IdentityAccessRequest, identity: AnyIdentity | None) -> RequestTexts:
+    """Open a request's justification and reason with ``identity``.
+
+    A custodian appointed after the request was made is not among its recipients and
+    gets ``None``: the page says so rather than showing nothing silently.
+    """
+    if identity is None:
+        return RequestTexts(None, None)
+    reason = request.sealed_decision_reason
+    return RequestTexts(open_text(request.sealed_justification, [identity]),
+                        open_text(reason, [identity]) if reason is not None else None)
 
 
 def identity_object(db: Session, report: Report) -> ReportObject | None:
@@ -94,9 +128,11 @@ def access_for(db: Session, actor: Actor, report: Report) -> IdentityAccess:
     def newest(status: IdentityRequestStatus) -> IdentityAccessRequest | None:
         return next((r for r in requests if r.status == status), None)
 
+    last_denied = newest(IdentityRequestStatus.DENIED)
     return IdentityAccess(exists=True, approved=newest(IdentityRequestStatus.APPROVED),
-                          pending=newest(IdentityRequestStatus.PENDING),
-                          last_denied=newest(IdentityRequestStatus.DENIED))
+                          pending=newest(IdentityRequestStatus.PENDING), last_denied=last_denied,
+                          denial_reason=request_texts(last_denied, actor.identity).reason
+                          if last_denied is not None else None)
 
 
 def request_access(db: Session, actor: Actor, report: Report,
@@ -114,7 +150,8 @@ def request_access(db: Session, actor: Actor, report: Report,
         raise IdentityRuleError("You already have a request for this identity.")
     if actor.account.age_recipient is None:
         raise IdentityRuleError("Set your password first: your key is made with it.")
-    request = IdentityAccessRequest(report=report, requester=actor.account, justification=text)
+    request = IdentityAccessRequest(report=report, requester=actor.account)
+    request.sealed_justification = seal_text(text, _text_recipients(db, request))
     db.add(request)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_REQUESTED, report)
     return request
@@ -192,23 +229,23 @@ def approve(db: Session, actor: Actor, request: IdentityAccessRequest, reason: s
         raise IdentityRuleError(
             "Your key does not open this identity: it was given before you became a "
             "custodian. Another custodian must decide this request.") from None
-    _decide(request, actor, IdentityRequestStatus.APPROVED, text)
+    _decide(db, request, actor, IdentityRequestStatus.APPROVED, text)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_APPROVED, request.report)
 
 
 def deny(db: Session, actor: Actor, request: IdentityAccessRequest, reason: str) -> None:
     """Refuse the request: the identity object is not touched."""
     text = _check_decider(actor, request, reason)
-    _decide(request, actor, IdentityRequestStatus.DENIED, text)
+    _decide(db, request, actor, IdentityRequestStatus.DENIED, text)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_DENIED, request.report)
 
 
-def _decide(request: IdentityAccessRequest, actor: Actor, status: IdentityRequestStatus,
-            reason: str) -> None:
+def _decide(db: Session, request: IdentityAccessRequest, actor: Actor,
+            status: IdentityRequestStatus, reason: str) -> None:
     request.status = status
     request.decided_by = actor.account
     request.decided_at = datetime.now(UTC)
-    request.decision_reason = reason
+    request.sealed_decision_reason = seal_text(reason, _text_recipients(db, request))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from reporting_portal.custody.services import (
     find_request,
     pending_requests,
     recent_decisions,
+    request_texts,
     reseal_identities,
 )
 from reporting_portal.db import get_session
@@ -50,8 +51,11 @@ def _record_refused(access_request: IdentityAccessRequest, approving: bool) -> N
 @staff(CUSTODIAN)
 def requests() -> str:
     db = get_session()
-    return render_template("custody/requests.html", pending=pending_requests(db),
-                           decided=recent_decisions(db), me=current_viewer().account,
+    pending, decided = pending_requests(db), recent_decisions(db)
+    identity = current_identity()
+    texts = {r.public_id: request_texts(r, identity) for r in [*pending, *decided]}
+    return render_template("custody/requests.html", pending=pending, decided=decided,
+                           texts=texts, me=current_viewer().account,
                            action_form=CustodyActionForm())
 
 
@@ -102,4 +106,5 @@ def decide(request_id: str) -> str | tuple[str, int] | BaseResponse:
         status = 400
     own = access_request.requester_id == current_viewer().account.id
     return render_template("custody/decide.html", access_request=access_request, form=form,
-                           own=own), status
+                           own=own, texts=request_texts(access_request, current_identity())
+                           ), status

@@ -1,6 +1,12 @@
 """The data model. Importing this package registers every table on ``Base.metadata``."""
 
-from reporting_portal.models.audit import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
+from reporting_portal.models.audit import (
+    AuditEvent,
+    AuditLogState,
+    AuditTreeHead,
+    AuditTreeNode,
+    HeldAuditEvent,
+)
 from reporting_portal.models.channels import Channel, channel_handler
 from reporting_portal.models.reports import (
     AccessGrant,
@@ -27,6 +33,7 @@ __all__ = [
     "AuditTreeNode",
     "CaseRead",
     "Channel",
+    "HeldAuditEvent",
     "IdentityAccessRequest",
     "IdentityRequestStatus",
     "Installation",

@@ -8,9 +8,18 @@ nothing that verification trusts: it is the append cursor, recomputed by ``audit
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting_portal.db import Base
@@ -83,3 +92,24 @@ class AuditLogState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tree_size: Mapped[int] = mapped_column(BigInteger, default=0)
     compact_range: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class HeldAuditEvent(Base):
+    """An event caused by a reporter, held back until the day's release (audit.held).
+
+    Appended at once, a reporter's event would take a place in the log between staff
+    events whose times are exact, and so be dated to the minute. Held here, such events
+    join the log once a day in random order. The key is random, so not even the table's
+    physical order says which came first. A trigger refuses UPDATE; rows leave only
+    when they are released into the log.
+    """
+
+    __tablename__ = "audit_held_event"
+
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))

@@ -200,7 +200,12 @@ class ReportExclusion(Base):
 
 
 class IdentityAccessRequest(Base):
-    """A handler's request to learn who reported, decided by an identity custodian."""
+    """A handler's request to learn who reported, decided by an identity custodian.
+
+    The justification and the custodian's reason often quote the case, so each is an age
+    file (header and payload together: a few hundred bytes) for the identity custodians,
+    the requesting handler and the recovery key, never plaintext in the database.
+    """
 
     __tablename__ = "identity_access_request"
 
@@ -208,12 +213,12 @@ class IdentityAccessRequest(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     requester_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
-    justification: Mapped[str] = mapped_column(Text)
+    sealed_justification: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(16), default=IdentityRequestStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    sealed_decision_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     report: Mapped[Report] = relationship()
     requester: Mapped[StaffAccount] = relationship(foreign_keys=[requester_id])

@@ -26,6 +26,9 @@ class Installation(Base):
     # log's origin), shown to auditors. The secret half is a file outside the database,
     # so whoever holds only the database cannot sign a rewritten log.
     audit_verifier_key: Mapped[str | None] = mapped_column(Text)
+    # The day an administrator confirmed the recovery identity is stored offline; until
+    # then the administrator's home page keeps asking (it is shown only once, at init).
+    recovery_confirmed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RateLimitHit(Base):

@@ -304,3 +304,53 @@ def test_resealing_takes_the_identity_from_a_handler_who_left_the_case(
     assert the_request(db).status == "withdrawn"
     open_mailbox(client, client.receipt_code)
     assert 'id="identity-disclosed"' in client.get("/followup/mailbox").get_data(as_text=True)
+
+
+def every_stored_value(db):
+    """Every value of every row of every table, as stored: what a stolen database holds."""
+    from reporting_portal.db import Base
+
+    db.expire_all()
+    for table in Base.metadata.sorted_tables:
+        for row in db.execute(select(table)).all():
+            yield from (value for value in row if isinstance(value, str | bytes))
+
+
+def test_justification_and_reason_are_sealed_for_custodians_requester_and_recovery(
+        app, db, case_id, installed, channel_with_handlers, make_staff):
+    import io
+
+    from crypto import decrypt
+    from crypto.keys import parse_identity
+
+    hana, omar, cleo = (channel_with_handlers[n] for n in ("hana", "omar", "cleo"))
+    justification = "The witness named the deputy mayor (justification marker 5d1e); " * 2
+    reason = "Not proportionate yet (reason marker 9a7c); interview through the handler."
+    hana_browser = signed_in(app, hana)
+    ask(hana_browser, case_id, justification)
+    custodian = signed_in(app, cleo)
+    detail = custodian.get(f"/staff/identity-requests/{the_request(db).public_id}")
+    assert "justification marker 5d1e" in detail.get_data(as_text=True)
+    decide(custodian, the_request(db).public_id, "deny", reason)
+    assert "reason marker 9a7c" in hana_browser.get(f"/staff/cases/{case_id}").get_data(
+        as_text=True)
+
+    for value in every_stored_value(db):
+        data = value.encode() if isinstance(value, str) else value
+        assert b"marker 5d1e" not in data
+        assert b"marker 9a7c" not in data
+
+    request = the_request(db)
+    for sealed, marker in ((request.sealed_justification, b"marker 5d1e"),
+                           (request.sealed_decision_reason, b"marker 9a7c")):
+        for reader in (hana.identity, cleo.identity, installed.recovery_identity):
+            opened = io.BytesIO()
+            decrypt(io.BytesIO(sealed), opened, [parse_identity(reader)])
+            assert marker in opened.getvalue()
+        with pytest.raises(NoMatchError):
+            decrypt(io.BytesIO(sealed), io.BytesIO(), [parse_identity(omar.identity)])
+
+    # A custodian appointed afterwards is told why the text is not shown, not shown nothing.
+    later = make_staff("lena", Role.IDENTITY_CUSTODIAN)
+    listing = signed_in(app, later).get("/staff/identity-requests").get_data(as_text=True)
+    assert "Written before you became a custodian" in listing

@@ -84,7 +84,8 @@ def init_command(admin_username: str, recovery_identity_file: Path | None) -> No
     upgrade_database(database.engine)
     with database.session_factory() as db:
         result = initialise_installation(
-            db, get_passwords(), CLI_ACTOR, admin_username=admin_username
+            db, get_passwords(), CLI_ACTOR, admin_username=admin_username,
+            demo_staff=settings.environment == "development",
         )
         db.commit()
     if result.recovery_identity is None and result.admin is None \
@@ -108,6 +109,13 @@ def init_command(admin_username: str, recovery_identity_file: Path | None) -> No
         click.echo(f"  account name:       {result.admin.account.username}")
         click.echo(f"  one-time password:  {result.admin.one_time_password}")
         click.echo("At the first sign-in you set up two-factor sign-in and choose a password.")
+    if result.demo_accounts:
+        click.echo("\nDEMO STAFF - development only, shown once. Each sets up two-factor "
+                   "sign-in and a password at the first sign-in; demo-handler receives the "
+                   "default channel's reports:")
+        for demo in result.demo_accounts:
+            click.echo(f"  {demo.account.username:<16} one-time password: "
+                       f"{demo.one_time_password}")
 
 
 @main.command("serve")

@@ -1,4 +1,9 @@
-"""Setting up an installation: recovery recipient, receipt salt, first administrator."""
+"""Setting up an installation: recovery recipient, receipt salt, first administrator.
+
+In development (what ``make run`` serves) ``init`` also makes a demo case handler, identity
+custodian and auditor, the handler assigned to the default channel, so a newcomer can
+report and read the report within a minute. A production ``init`` never does.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,16 @@ class InitResult:
     admin: NewAccount | None
     # The access log's verifier key, when this run recorded it: for the auditors.
     audit_verifier_key: str | None = None
+    # Development only: the demo staff made with a new installation.
+    demo_accounts: tuple[NewAccount, ...] = ()
+
+
+# Account name, display name and role of each demo account (development only).
+DEMO_STAFF = (
+    ("demo-handler", "Demo Case Handler", Role.CASE_HANDLER),
+    ("demo-custodian", "Demo Identity Custodian", Role.IDENTITY_CUSTODIAN),
+    ("demo-auditor", "Demo Auditor", Role.AUDITOR),
+)
 
 
 def get_installation(db: Session) -> Installation | None:
@@ -33,9 +48,14 @@ def get_installation(db: Session) -> Installation | None:
 
 
 def initialise_installation(
-    db: Session, passwords: PasswordService, actor: Actor, *, admin_username: str
+    db: Session, passwords: PasswordService, actor: Actor, *, admin_username: str,
+    demo_staff: bool = False,
 ) -> InitResult:
-    """Create what is missing; leave what exists. Safe to run on every start."""
+    """Create what is missing; leave what exists. Safe to run on every start.
+
+    ``demo_staff`` (development only) adds the :data:`DEMO_STAFF` accounts to a new
+    installation, the handler on the default channel.
+    """
     recovery_identity: str | None = None
     verifier_key: str | None = None
     existing = get_installation(db)
@@ -84,10 +104,27 @@ def initialise_installation(
             display_name="Administrator",
             roles=[Role.ADMINISTRATOR],
         )
+    channel = None
     if db.scalar(select(Channel.id).limit(1)) is None:
-        create_default_channel(db, actor)
+        channel = create_default_channel(db, actor)
+    demo: tuple[NewAccount, ...] = ()
+    if demo_staff and existing is None and channel is not None:
+        demo = _create_demo_staff(db, passwords, actor, channel)
     return InitResult(recovery_identity=recovery_identity, admin=admin,
-                      audit_verifier_key=verifier_key)
+                      audit_verifier_key=verifier_key, demo_accounts=demo)
+
+
+def _create_demo_staff(db: Session, passwords: PasswordService, actor: Actor,
+                       channel: Channel) -> tuple[NewAccount, ...]:
+    """The demo accounts; each has its key already, so the channel opens at once."""
+    made = tuple(create_account(db, passwords, actor, username=username,
+                                display_name=display_name, roles=[role])
+                 for username, display_name, role in DEMO_STAFF)
+    channel.handlers.extend(new.account for new in made if new.account.has_role(
+        Role.CASE_HANDLER))
+    record_event(db, AuditAction.CHANNEL_CHANGED, actor=actor.account, actor_role=actor.role,
+                 object_type=ObjectType.CHANNEL, object_id=channel.public_id)
+    return made
 
 
 def create_default_channel(db: Session, actor: Actor) -> Channel:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import parse_identity
 from reporting_portal.cli import main
-from reporting_portal.models import AuditEvent, Installation, Role, StaffAccount
+from reporting_portal.models import AuditEvent, Channel, Installation, Role, StaffAccount
 
 pytestmark = pytest.mark.database
 
@@ -63,9 +63,35 @@ def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url)
     again = run("init")
     assert again.exit_code == 0
     assert "Already initialised" in again.output
-    assert len(query(database_url, select(StaffAccount))) == 1
+    assert "DEMO STAFF" not in again.output
+    assert len(query(database_url, select(StaffAccount))) == 4  # admin and the demo staff
     actions = [e.action for e in query(database_url, select(AuditEvent))]
     assert actions.count("installation.initialised") == 1
+
+
+def test_a_development_init_makes_demo_staff_and_opens_the_default_channel(
+        cli_env, database_url):
+    result = run("init")
+    assert "DEMO STAFF - development only" in result.output
+    printed = dict(re.findall(r"^  (demo-[a-z]+)\s+one-time password: (\S+)$", result.output,
+                              re.M))
+    assert sorted(printed) == ["demo-auditor", "demo-custodian", "demo-handler"]
+    accounts = {a.username: a for a in query(database_url, select(StaffAccount))}
+    assert accounts["demo-handler"].has_role(Role.CASE_HANDLER)
+    assert accounts["demo-custodian"].has_role(Role.IDENTITY_CUSTODIAN)
+    assert accounts["demo-auditor"].has_role(Role.AUDITOR)
+    assert all(accounts[name].age_recipient for name in printed)  # keys from the start
+    handlers = query(database_url, select(StaffAccount.username).join(Channel.handlers))
+    assert handlers == ["demo-handler"]
+
+
+def test_a_production_init_never_makes_demo_staff(cli_env, database_url, monkeypatch):
+    monkeypatch.setenv("REPORTING_PORTAL_ENVIRONMENT", "production")
+    monkeypatch.setenv("REPORTING_PORTAL_SECRET_KEY", "p" * 48)
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    assert "DEMO" not in result.output
+    assert [a.username for a in query(database_url, select(StaffAccount))] == ["admin"]
 
 
 def test_init_can_write_the_recovery_identity_to_a_private_file(cli_env, database_url):

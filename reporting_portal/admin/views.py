@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.admin import bp
 from reporting_portal.admin.forms import ROLE_LABELS, AccountActionForm, CreateAccountForm
+from reporting_portal.admin.readiness import confirm_recovery_stored
 from reporting_portal.admin.services import (
     AccountError,
     Actor,
@@ -84,3 +85,14 @@ def account_action(public_id: str, action: str) -> BaseResponse:
     except AccountError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.accounts"))
+
+
+@bp.route("/recovery-stored", methods=["POST"])
+@staff(Role.ADMINISTRATOR)
+def recovery_stored() -> BaseResponse:
+    """The administrator confirms the recovery identity is kept offline (checklist)."""
+    if not AccountActionForm().validate_on_submit():
+        abort(400)
+    confirm_recovery_stored(get_session(), current_actor())
+    flash(_("Noted: the recovery identity is stored offline."), "success")
+    return redirect(url_for("staff_home.home"))

@@ -33,6 +33,7 @@ class AuditAction(StrEnum):
     ACCOUNT_REACTIVATED = "account.reactivated"
     ACCOUNT_LIST_VIEWED = "account.list_viewed"
     INSTALLATION_INITIALISED = "installation.initialised"
+    RECOVERY_STORAGE_CONFIRMED = "installation.recovery_storage_confirmed"
     CHANNEL_CREATED = "channel.created"
     CHANNEL_CHANGED = "channel.changed"
     REPORT_SUBMITTED = "report.submitted"

@@ -3,7 +3,9 @@
 Behind a small interface so a deployment over several hosts can use object storage; the
 local-folder implementation is the embedded default. Writes are atomic: a temporary file
 in the same folder, fsync, rename, fsync of the folder. Names are random, so they reveal
-neither order nor volume.
+neither order nor volume, and a file's and its folder's access and modification times are
+set back to midnight (UTC) once written, so they do not time a reporter's upload either
+(the inode's change time still does: see SECURITY.md, Access log).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from datetime import UTC, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
@@ -83,7 +86,10 @@ class LocalBlobWriter:
         os.fsync(self._file.fileno())
         size = self._file.tell()
         self._file.close()
+        midnight = _todays_midnight()
+        os.utime(self._temp_path, (midnight, midnight))
         os.replace(self._temp_path, self._final_path)
+        os.utime(self._final_path.parent, (midnight, midnight))
         _fsync_directory(self._final_path.parent)
         self._done = True
         return size
@@ -139,6 +145,10 @@ class LocalBlobStore:
 
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+
+def _todays_midnight() -> float:
+    return datetime.combine(datetime.now(UTC).date(), time(0), UTC).timestamp()
 
 
 def _fsync_directory(path: Path) -> None:

@@ -7,7 +7,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -22,6 +22,7 @@ from crypto.checkpoint import MAX_NOTE_BYTES
 from reporting_portal.admin.services import AccountError, Actor, create_account
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM, AuditAction, record_event
+from reporting_portal.audit.held import release_held_events
 from reporting_portal.audit.log import AuditLogError, TreeHeadSigner
 from reporting_portal.audit.proofs import latest_head, verifier_key
 from reporting_portal.audit.verify import verify_log
@@ -126,6 +127,10 @@ def serve_command(host: str, port: int | None) -> None:
     """Serve with the development server. Production: gunicorn -c config/gunicorn.conf.py."""
     port = port or int(os.environ.get("PORT", "5000"))
     get_database(current_app).refresh_statistics()
+    # A development server has no daily timer: release what earlier days held back.
+    released = _release_held(include_today=False)
+    if released:
+        click.echo(f"Released {released} held reporter event(s) into the access log.")
     click.echo(f"Serving on http://{host}:{port}  (staff: http://{host}:{port}/staff/)")
     # Werkzeug directly: Flask ignores app.run() inside its own command line. Its request
     # log is silenced by config.logging, as a reporter's address must never be logged.
@@ -220,6 +225,28 @@ def audit_verify_command(head_file: TextIO | None, given_key: str | None) -> Non
                f"{result.heads_checked} signed head(s) checked.")
     if result.saved_head is not None:
         click.echo(f"The log only grew since the saved head of size {result.saved_head.size}.")
+
+
+def _release_held(*, include_today: bool) -> int:
+    today = datetime.now(UTC).date()
+    with get_database(current_app).session_factory() as db:
+        released = release_held_events(
+            db, before=today + timedelta(days=1) if include_today else today)
+        if released:
+            record_event(db, AuditAction.AUDIT_HELD_RELEASED, actor=None, actor_role=SYSTEM)
+        db.commit()
+    return released
+
+
+@audit_group.command("release")
+@click.option("--include-today", is_flag=True,
+              help="Also release today's events. This dates them to before now: leave it to "
+                   "tests and demonstrations.")
+@_closing_database
+def audit_release_command(include_today: bool) -> None:
+    """Append the reporter events held from earlier days, in random order (run daily)."""
+    released = _release_held(include_today=include_today)
+    click.echo(f"Released {released} held reporter event(s) into the access log.")
 
 
 @audit_group.command("head")

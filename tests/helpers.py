@@ -87,3 +87,17 @@ def first_sign_in(client: FlaskClient, username: str, one_time_password: str,
     assert done.status_code == 302, done.get_data(as_text=True)
     assert client.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
     return secret
+
+
+def release_held_events_now(app: Flask) -> int:
+    """Release every held reporter event into the access log, today's included, as
+    `reporting-portal audit release --include-today` does; returns how many."""
+    from datetime import UTC, datetime, timedelta
+
+    from reporting_portal.audit.held import release_held_events
+    from reporting_portal.db import get_database
+
+    with get_database(app).session_factory() as db:
+        released = release_held_events(db, before=datetime.now(UTC).date() + timedelta(days=1))
+        db.commit()
+    return released

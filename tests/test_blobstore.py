@@ -81,3 +81,17 @@ def test_names_that_are_not_blob_names_never_touch_the_disk(tmp_path_factory, na
         store.open(name)
     with pytest.raises(BlobNotFoundError):
         store.delete(name)
+
+
+def test_written_blobs_carry_the_day_not_the_time(tmp_path):
+    from datetime import UTC, datetime, time
+
+    store = LocalBlobStore(tmp_path)
+    with store.create() as writer:
+        writer.write(b"ciphertext")
+        writer.commit()
+    midnight = datetime.combine(datetime.now(UTC).date(), time(0), UTC).timestamp()
+    blob = next(p for p in tmp_path.rglob("*") if p.is_file())
+    assert blob.stat().st_mtime == blob.stat().st_atime == midnight
+    # (the folder's access time moves whenever it is listed: mount with noatime)
+    assert blob.parent.stat().st_mtime == midnight

@@ -75,7 +75,7 @@ def reports(client, db, channel_with_handlers):
     label = Label(name="procurement")
     due.labels.append(label)
     db.add_all([
-        IdentityAccessRequest(report=due, requester=hana, justification="x" * 40),
+        IdentityAccessRequest(report=due, requester=hana, sealed_justification=b"age sealed"),
         ReportExclusion(report_id=due.id, staff_id=omar.id),
     ])
     db.commit()

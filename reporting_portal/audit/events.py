@@ -4,7 +4,8 @@ What an event may hold is fixed by :func:`record_event`'s signature: when, who (
 member's public id and role, or a role word for people without an account), what
 (a tag from :class:`AuditAction`), which object (type and public id) and the outcome.
 There is no free-text field, so report content, a reporter's identity, an IP address or
-a user agent has nowhere to go (STYLE.md 10; DESIGN.md, Access log).
+a user agent has nowhere to go (STYLE.md 10; DESIGN.md, Access log). Events caused by
+reporters are held and join the log once a day in random order (audit.held).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from reporting_portal.audit.held import hold_event
 from reporting_portal.audit.log import queue_event
 from reporting_portal.models import AuditEvent, Role, StaffAccount
 
@@ -70,6 +72,7 @@ class AuditAction(StrEnum):
     AUDIT_HEAD_DOWNLOADED = "audit.head_downloaded"
     AUDIT_HEAD_CHECKED = "audit.head_checked"
     AUDIT_EXPORTED = "audit.exported"
+    AUDIT_HELD_RELEASED = "audit.held_events_released"
 
 
 class Outcome(StrEnum):
@@ -91,8 +94,8 @@ class ObjectType(StrEnum):
 # Roles for actors without a staff account.
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
-# A reporter: never an identifier, and the event's time is kept to the day, so the
-# log cannot be used to time a reporter's activity (DESIGN.md: coarse timestamps).
+# A reporter: never an identifier; the event is held and released with the day's others,
+# so the log cannot be used to time a reporter's activity (DESIGN.md: coarse timestamps).
 REPORTER = "reporter"
 
 
@@ -105,16 +108,20 @@ def record_event(
     outcome: Outcome = Outcome.SUCCESS,
     object_type: ObjectType | None = None,
     object_id: str | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction, so it lands exactly when the act does.
+) -> None:
+    """Record one event in the caller's transaction, so it lands exactly when the act does.
 
-    The event joins the Merkle log when the transaction commits (audit.log); if the
+    A staff or system event joins the Merkle log when the transaction commits (audit.log);
+    a reporter's is held, with its day only, for the day's release (audit.held). If the
     transaction rolls back, so does the event.
     """
+    if actor_role == REPORTER:
+        hold_event(db, actor_role=REPORTER, action=str(action), outcome=str(outcome),
+                   object_type=str(object_type) if object_type is not None else None,
+                   object_id=object_id)
+        return
     # Seconds are precise enough for an access log, and what the canonical encoding keeps.
     now = datetime.now(UTC).replace(microsecond=0)
-    if actor_role == REPORTER:
-        now = now.replace(hour=0, minute=0, second=0)
     event = AuditEvent(
         occurred_at=now,
         actor_id=actor.public_id if actor is not None else None,
@@ -125,7 +132,6 @@ def record_event(
         outcome=str(outcome),
     )
     queue_event(db, event)
-    return event
 
 
 def primary_role(account: StaffAccount) -> str:

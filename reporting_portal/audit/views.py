@@ -33,6 +33,7 @@ from reporting_portal.audit.events import (
     record_event,
 )
 from reporting_portal.audit.forms import HEAD_FILE_LIMIT, HeadUploadForm
+from reporting_portal.audit.held import held_count
 from reporting_portal.audit.proofs import (
     EventNotFoundError,
     HeadCheckError,
@@ -77,7 +78,7 @@ def log() -> str:
         "audit/log.html", page=page, chosen=chosen, head=latest_head(db),
         names=actor_names(db, page.events), staff=staff_actors(db), role_actors=ROLE_ACTORS,
         actions=sorted(AuditAction), object_types=sorted(ObjectType),
-        verifier_key=verifier_key(db), export_limit=EXPORT_LIMIT,
+        verifier_key=verifier_key(db), export_limit=EXPORT_LIMIT, held=held_count(db),
     )
 
 

@@ -34,6 +34,7 @@ from reporting_portal.models import (
     AccessGrant,
     AuditEvent,
     CaseRead,
+    HeldAuditEvent,
     Label,
     ObjectKind,
     Priority,
@@ -209,15 +210,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
             files.extend(_files_of(document, children.get(obj.id, [])))
         elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE):
             timeline.append(_timeline_entry(store, obj, identity, children.get(obj.id, [])))
-    for event in db.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == ObjectType.REPORT,
-                                 AuditEvent.object_id == report.public_id,
-                                 AuditEvent.action.in_(_TIMELINE_ACTIONS))
-        .order_by(AuditEvent.id)
-    ):
-        timeline.append(TimelineEntry(when=event.occurred_at.date(), kind="event",
-                                      author=_actor_name(db, event.actor_id, event.actor_role),
-                                      text=str(_TIMELINE_ACTIONS[AuditAction(event.action)])))
+    timeline.extend(_event_entries(db, report))
     timeline.sort(key=lambda entry: entry.when)
     _mark_read(db, actor.account, report, objects)
     record_case_event(db, actor, AuditAction.CASE_READ, report)
@@ -245,6 +238,24 @@ _TIMELINE_ACTIONS = {
     AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
     AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
 }
+
+
+def _event_entries(db: Session, report: Report) -> list[TimelineEntry]:
+    """The case's events for the timeline: logged ones, and reporters' still held back."""
+    logged = [(event.occurred_at.date(), event.actor_id, event.actor_role, event.action)
+              for event in db.scalars(
+                  select(AuditEvent).where(AuditEvent.object_type == ObjectType.REPORT,
+                                           AuditEvent.object_id == report.public_id,
+                                           AuditEvent.action.in_(_TIMELINE_ACTIONS))
+                  .order_by(AuditEvent.id))]
+    held = [(event.occurred_on, None, event.actor_role, event.action)
+            for event in db.scalars(
+                select(HeldAuditEvent).where(HeldAuditEvent.object_type == ObjectType.REPORT,
+                                             HeldAuditEvent.object_id == report.public_id,
+                                             HeldAuditEvent.action.in_(_TIMELINE_ACTIONS)))]
+    return [TimelineEntry(when=day, kind="event", author=_actor_name(db, actor_id, role),
+                          text=str(_TIMELINE_ACTIONS[AuditAction(action)]))
+            for day, actor_id, role, action in [*logged, *held]]
 
 
 def _actor_name(db: Session, actor_id: str | None, role: str) -> str:

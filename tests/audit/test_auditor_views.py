@@ -15,7 +15,7 @@ from crypto.checkpoint import open_checkpoint
 from crypto.merkle import leaf_hash, verify_inclusion
 from reporting_portal.models import AuditEvent, Role
 from tests.custody.test_identity_access import CONTENT_MARKER, NAME, ask, case_id, signed_in
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, release_held_events_now
 
 pytestmark = pytest.mark.database
 __all__ = ["case_id"]  # a fixture, used below
@@ -52,6 +52,7 @@ def test_events_filter_by_actor_action_object_and_date(app, db, case_id, channel
                                                       auditor):
     hana = channel_with_handlers["hana"]
     signed_in(app, hana).get(f"/staff/cases/{case_id}")
+    release_held_events_now(app)  # the reporter's submission joins the log
     browser = signed_in(app, auditor)
     page = browser.get("/staff/audit").get_data(as_text=True)
     everything = events_table(browser)

@@ -130,9 +130,9 @@ def test_sign_out_ends_the_mailbox_session_and_advises_closing(client, submitted
     assert client.get("/followup/mailbox").headers["Location"] == "/followup"
 
 
-def test_global_budget_throttles_receipt_sign_ins(app, client, submitted):
+def test_global_budget_throttles_receipt_sign_ins_without_javascript(app, client, submitted):
     app.extensions["settings"] = app.extensions["settings"].replace(
-        receipt_attempts_per_minute=2)
+        receipt_plain_attempts_per_minute=2)
     from crypto.receipt import format_receipt_code, generate_receipt_code
 
     for _ in range(2):

@@ -48,3 +48,11 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def submission_token(client: FlaskClient, path: str) -> str:
+    """The one-time submission token of the report or reply form at ``path``."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"', page)
+    assert match, f"no submission token on {path}"
+    return match.group(1)

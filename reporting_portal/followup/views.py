@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
@@ -80,7 +80,9 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
     session["reporter_identity"] = key.reporter_identity
     if carried := _carried_message():
         # Straight to the mailbox with the text in its reply box: a redirect would need
-        # the text stored somewhere in between.
+        # the text stored somewhere in between. Flask-WTF keeps this request's CSRF token
+        # in ``g``; it belongs to the session just cleared, so the page needs a new one.
+        g.pop("csrf_token", None)
         return _render_mailbox(_current_report(), draft=carried)
     return redirect(url_for("followup.mailbox"))
 
@@ -210,14 +212,15 @@ def _expired_reply() -> tuple[str, int]:
     read past, and the receipt sign-in form comes back with the text in it, in this page
     only, so that after signing in it is back in the reply box."""
     settings = get_settings()
-    text, dropped, encrypted = "", 0, False
+    text, dropped, encrypted = "", False, False
     try:
         parsed = read_text_fields(settings.message_max_chars)
     except (UploadError, RequestEntityTooLarge):
         drain_request_body()
     else:
         encrypted = parsed.fields.get("mode") == "encrypted"
-        dropped = parsed.dropped_files
+        # The script's encrypted message is a file part too: only the reporter's count.
+        dropped = any(name in {"file", "q_attachments"} for name in parsed.dropped_files)
         if _sent_from_this_site() and parsed.fields.get("q_message", "").strip():
             text = parsed.fields["q_message"]
     sentences = [_("Your session ended after %(minutes)d minutes without activity, so your "
@@ -227,8 +230,9 @@ def _expired_reply() -> tuple[str, int]:
                            "receipt code and it will be back in the reply box, ready to "
                            "send."))
     elif encrypted:
-        sentences.append(_("It is still in the reply box on this page: copy it, sign in "
-                           "again with your receipt code, and paste it into the reply box."))
+        sentences.append(_("It is still in the reply box on this page: copy it, reload the "
+                           "page to sign in again with your receipt code, and paste it into "
+                           "the reply box."))
     if dropped:
         sentences.append(_("Files you chose were not kept: add them again."))
     return _sign_in_page(ReceiptForm(formdata=None), status=403, carried=text,

@@ -56,6 +56,7 @@ class Settings:
     receipt_kdf_memory_kib: int
     receipt_plain_attempts_per_minute: int
     receipt_pow_attempts_per_minute: int
+    receipt_pow_top_attempts_per_minute: int
     receipt_pow_first_bits: int
     receipt_pow_levels: int
     submission_max_bytes: int
@@ -103,6 +104,7 @@ _POSITIVE_INTS = {
     "receipt_kdf_memory_kib",
     "receipt_plain_attempts_per_minute",
     "receipt_pow_attempts_per_minute",
+    "receipt_pow_top_attempts_per_minute",
     "receipt_pow_first_bits",
     "receipt_pow_levels",
     "submission_max_bytes",

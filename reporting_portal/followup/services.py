@@ -77,12 +77,14 @@ class ReceiptNotRecognisedError(LookupError):
 class FollowUpBusyError(RuntimeError):
     """The lane's global budget of receipt sign-ins is spent for this minute.
 
-    ``next_level`` is the proof-of-work level the page should try instead, if any.
+    ``next_level`` is the proof-of-work level the page should try instead, if any;
+    ``plain`` says the lane without JavaScript was the one spent.
     """
 
-    def __init__(self, next_level: int | None = None) -> None:
+    def __init__(self, next_level: int | None = None, *, plain: bool = False) -> None:
         super().__init__("receipt sign-ins busy")
         self.next_level = next_level
+        self.plain = plain
 
 
 class ProofOfWorkRefusedError(ValueError):
@@ -109,8 +111,15 @@ def plain_budget(settings: Settings) -> Budget:
 
 
 def level_budget(settings: Settings, level: int) -> Budget:
-    """Receipt sign-ins with a proof of work at ``level``: a global budget per level."""
-    return Budget(f"receipt-pow-{level}", settings.receipt_pow_attempts_per_minute, _MINUTE)
+    """Receipt sign-ins with a proof of work at ``level``: a global budget per level.
+
+    The top level has the larger budget: a flood that wants to close the lane must buy
+    all of it at the highest price (SECURITY.md, Rate limits).
+    """
+    top = level == settings.receipt_pow_levels - 1
+    per_minute = (settings.receipt_pow_top_attempts_per_minute if top
+                  else settings.receipt_pow_attempts_per_minute)
+    return Budget(f"receipt-pow-{level}", per_minute, _MINUTE)
 
 
 def _global_key(rate_limits: RateLimits, budget: Budget) -> bytes:
@@ -179,7 +188,7 @@ def _spend_budget(
     try:
         rate_limits.spend(budget, _global_key(rate_limits, budget))
     except BudgetSpentError:
-        raise FollowUpBusyError(next_level) from None
+        raise FollowUpBusyError(next_level, plain=proof is None) from None
 
 
 def open_mailbox(

@@ -110,6 +110,12 @@ def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
         return _sign_in_page(form, _(
             "Many people are signing in right now. This page is doing a little more work "
             "before it tries again."), status=429, level=refused.next_level, resend=True)
+    if isinstance(refused, FollowUpBusyError) and refused.plain:
+        # Anyone can fill this lane at no cost (SECURITY.md says so); the other has one.
+        return _sign_in_page(form, _(
+            "Too many people are signing in right now. Please wait a minute and try "
+            "again. If you can allow JavaScript for this site, it has a separate way in."),
+            status=429)
     if isinstance(refused, FollowUpBusyError):
         return _sign_in_page(form, _(
             "Too many people are signing in right now. Please wait a minute and try "

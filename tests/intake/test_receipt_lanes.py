@@ -51,7 +51,8 @@ def budgets(app):
         app.extensions["settings"] = app.extensions["settings"].replace(**values)
 
     set_budgets(receipt_plain_attempts_per_minute=3, receipt_pow_attempts_per_minute=2,
-                receipt_pow_levels=3, receipt_pow_first_bits=8)
+                receipt_pow_top_attempts_per_minute=2, receipt_pow_levels=3,
+                receipt_pow_first_bits=8)
     return set_budgets
 
 

@@ -396,26 +396,25 @@ function leadingZeroBits(digest) {
   }
   return bits;
 }
-function writeNonce(message, offset, nonce) {
-  const high = Math.floor(nonce / 2 ** 32);
-  const low = nonce >>> 0;
-  const view = new DataView(message.buffer);
-  view.setUint32(offset, high);
-  view.setUint32(offset + 4, low);
-}
 function yieldToPage() {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 async function solve(challenge, bits) {
-  const message = new Uint8Array(challenge.length + 8);
-  message.set(challenge);
+  const prefix = sha256.create().update(challenge);
+  const nonceBytes = new Uint8Array(8);
+  const nonceView = new DataView(nonceBytes.buffer);
+  const digest = new Uint8Array(32);
+  let hasher;
   for (let nonce = 0; nonce < MAX_NONCE; ) {
     const sliceEnd = performance.now() + SLICE_MS;
     do {
-      writeNonce(message, challenge.length, nonce);
-      if (leadingZeroBits(sha256(message)) >= bits) return nonce;
+      nonceView.setUint32(0, Math.floor(nonce / 2 ** 32));
+      nonceView.setUint32(4, nonce >>> 0);
+      hasher = prefix._cloneInto(hasher);
+      hasher.update(nonceBytes).digestInto(digest);
+      if (leadingZeroBits(digest) >= bits) return nonce;
       nonce++;
-    } while ((nonce & 1023) !== 0 || performance.now() < sliceEnd);
+    } while (nonce % 1024 !== 0 || performance.now() < sliceEnd);
     await yieldToPage();
   }
   throw new Error("no solution");

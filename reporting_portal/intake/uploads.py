@@ -10,7 +10,7 @@ path) on the way into the blob store. Text fields stay in memory, bounded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +33,12 @@ from crypto.header import parse_header
 from reporting_portal.blobstore import BlobStore, BlobWriter
 
 _READ_SIZE = 64 * 1024
+# The decoder is fed slices of exactly this size, cut at fixed offsets of the body, so
+# that what it (and every sink) sees depends on the bytes alone, never on how the socket
+# or Tor split them. Its unparsed buffer (a part's headers still arriving) may hold this
+# much more: legitimate headers are a few hundred bytes.
+_FEED_SIZE = 64 * 1024
+_MAX_PENDING_BYTES = 16 * 1024
 # An age header of many post-quantum stanzas is ~1.6 KiB a stanza; far below this.
 MAX_AGE_HEADER_BYTES = 128 * 1024
 _HEADER_END = b"\n--- "
@@ -145,17 +151,21 @@ class AgeFileSink:
         self._head = bytearray()
         self._header: bytes | None = None
         self._payload_bytes = 0
+        self._header_end = -1  # where "\n--- " starts in _head, once seen
+        self._searched = 0  # no "\n--- " starts before this offset of _head
 
     def write(self, data: bytes) -> None:
         if self._header is not None:
             self._writer.write(data)
             self._payload_bytes += len(data)
             return
-        # Search only what is new (and the few bytes before it), so a header arriving in
-        # many small pieces costs linear time.
-        start = max(0, len(self._head) - len(_HEADER_END) + 1)
         self._head += data
-        end = self._head.find(_HEADER_END, start)
+        if self._header_end < 0:
+            # Search only what is new (and the few bytes before it), so a header arriving
+            # in many small pieces costs linear time.
+            self._header_end = self._head.find(_HEADER_END, self._searched)
+            self._searched = max(0, len(self._head) - len(_HEADER_END) + 1)
+        end = self._header_end
         cut = end + 1 + _MAC_LINE_LENGTH
         # The same refusal however the bytes are split: judged on where the header ends,
         # not on how much happened to arrive at once.
@@ -279,32 +289,36 @@ class MultipartReader:
     def _read(self, stream: Readable, boundary: bytes) -> ParsedUpload:
         decoder = MultipartDecoder(
             boundary,
-            max_form_memory_size=self._limits.max_field_chars * 4,
+            max_form_memory_size=_FEED_SIZE + _MAX_PENDING_BYTES,
             max_parts=self._limits.max_parts,
         )
-        while True:
-            try:
-                chunk = stream.read(_READ_SIZE)
-            except ClientDisconnected:
-                raise MalformedUploadError() from None
-            decoder.receive_data(chunk or None)
-            event = _next_event(decoder)
-            while not isinstance(event, NeedData | Epilogue):
-                if isinstance(event, Field | File) and not event.name:
-                    raise MalformedUploadError()  # a part whose name was lost or never given
-                if isinstance(event, Field):
-                    self._field_name, self._field_buffer = event.name, bytearray()
-                elif isinstance(event, File):
-                    self._start_file(event)
-                elif isinstance(event, Data):
-                    self._receive(event)
-                event = _next_event(decoder)
-            if isinstance(event, Epilogue):
-                if not self._first_seen:
-                    raise _expired_form()
+        for piece in _fixed_slices(stream):
+            decoder.receive_data(piece)
+            if self._drain(decoder):
                 return self._result
-            if not chunk:
-                raise MalformedUploadError()
+        decoder.receive_data(None)
+        if self._drain(decoder):
+            return self._result
+        raise MalformedUploadError()
+
+    def _drain(self, decoder: MultipartDecoder) -> bool:
+        """Handle every event the decoder can give; whether the body is complete."""
+        event = _next_event(decoder)
+        while not isinstance(event, NeedData | Epilogue):
+            if isinstance(event, Field | File) and not event.name:
+                raise MalformedUploadError()  # a part whose name was lost or never given
+            if isinstance(event, Field):
+                self._field_name, self._field_buffer = event.name, bytearray()
+            elif isinstance(event, File):
+                self._start_file(event)
+            elif isinstance(event, Data):
+                self._receive(event)
+            event = _next_event(decoder)
+        if isinstance(event, Epilogue):
+            if not self._first_seen:
+                raise _expired_form()
+            return True
+        return False
 
     def _start_file(self, event: File) -> None:
         if not self._first_seen:
@@ -339,6 +353,11 @@ class MultipartReader:
     def _receive(self, event: Data) -> None:
         if self._field_name is not None:
             self._field_buffer += event.data
+            # Bounded as it arrives (UTF-8 takes at most 4 bytes a character), not only
+            # once complete: a field must not grow in memory up to the body's size.
+            if len(self._field_buffer) > 4 * self._limits.max_field_chars:
+                raise RequestEntityTooLarge(
+                    f"An answer is longer than {self._limits.max_field_chars} characters.")
             if not event.more_data:
                 value = _decode_text(self._field_buffer, self._limits.max_field_chars)
                 if not self._first_seen:
@@ -359,6 +378,25 @@ class MultipartReader:
             self._dropping = event.more_data
         elif self._skipping and event.data:
             raise UploadError(_l("The form contains an unexpected file."))
+
+
+def _fixed_slices(stream: Readable) -> Iterator[bytes]:
+    """The stream's bytes in slices of :data:`_FEED_SIZE` (the last one shorter), however
+    many bytes each read returns. A connection closed early is a body cut off."""
+    pending = bytearray()
+    while True:
+        try:
+            chunk = stream.read(_READ_SIZE)
+        except ClientDisconnected:
+            raise MalformedUploadError() from None
+        pending += chunk
+        while len(pending) >= _FEED_SIZE:
+            yield bytes(pending[:_FEED_SIZE])
+            del pending[:_FEED_SIZE]
+        if not chunk:
+            if pending:
+                yield bytes(pending)
+            return
 
 
 def _next_event(decoder: MultipartDecoder) -> Event:

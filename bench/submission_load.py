@@ -218,7 +218,7 @@ def base_environment(instance_dir: Path, database_url: str | None) -> dict[str, 
     env.update({
         "REPORTING_PORTAL_INSTANCE_DIR": str(instance_dir),
         "REPORTING_PORTAL_ENVIRONMENT": "development",
-        "REPORTING_PORTAL_RECEIPT_ATTEMPTS_PER_MINUTE": "100000",
+        "REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE": "100000",
         "REPORTING_PORTAL_LOG_LEVEL": "WARNING",
     })
     if database_url:

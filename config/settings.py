@@ -57,13 +57,20 @@ class Settings:
     identity_wrap_memory_kib: int
     receipt_kdf_time_cost: int
     receipt_kdf_memory_kib: int
-    receipt_attempts_per_minute: int
+    receipt_plain_attempts_per_minute: int
+    receipt_pow_attempts_per_minute: int
+    receipt_pow_top_attempts_per_minute: int
+    receipt_pow_first_bits: int
+    receipt_pow_levels: int
     submission_max_bytes: int
     submission_max_files: int
     answer_max_chars: int
     message_max_chars: int
     sign_in_max_failures: int
     sign_in_window_minutes: int
+    sign_in_device_max_failures: int
+    device_cookie_days: int
+    password_check_max_failures: int
     staff_idle_minutes: int
     staff_absolute_hours: int
     reporter_idle_minutes: int
@@ -97,13 +104,20 @@ _POSITIVE_INTS = {
     "identity_wrap_memory_kib",
     "receipt_kdf_time_cost",
     "receipt_kdf_memory_kib",
-    "receipt_attempts_per_minute",
+    "receipt_plain_attempts_per_minute",
+    "receipt_pow_attempts_per_minute",
+    "receipt_pow_top_attempts_per_minute",
+    "receipt_pow_first_bits",
+    "receipt_pow_levels",
     "submission_max_bytes",
     "submission_max_files",
     "answer_max_chars",
     "message_max_chars",
     "sign_in_max_failures",
     "sign_in_window_minutes",
+    "sign_in_device_max_failures",
+    "device_cookie_days",
+    "password_check_max_failures",
     "staff_idle_minutes",
     "staff_absolute_hours",
     "reporter_idle_minutes",

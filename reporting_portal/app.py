@@ -40,6 +40,7 @@ from reporting_portal.notifications import init_notifications, send_pending_noti
 from reporting_portal.objects import blobs_committed, discard_uncommitted_blobs
 from reporting_portal.security.access import init_access_rules
 from reporting_portal.security.headers import init_security_headers
+from reporting_portal.security.rate_limit import RateLimits
 from reporting_portal.sessions import ServerSessionInterface
 
 Surface = Literal["combined", "reporter", "staff"]
@@ -68,6 +69,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     database = Database(settings.database_url)
     install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))
     database.init_app(app)
+    app.extensions["rate_limits"] = RateLimits(database.engine, settings.secret_key)
     app.session_interface = ServerSessionInterface(
         staff_idle=timedelta(minutes=settings.staff_idle_minutes),
         staff_absolute=timedelta(hours=settings.staff_absolute_hours),

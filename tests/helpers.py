@@ -101,3 +101,11 @@ def release_held_events_now(app: Flask) -> int:
         released = release_held_events(db, before=datetime.now(UTC).date() + timedelta(days=1))
         db.commit()
     return released
+
+
+def submission_token(client: FlaskClient, path: str) -> str:
+    """The one-time submission token of the report or reply form at ``path``."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"', page)
+    assert match, f"no submission token on {path}"
+    return match.group(1)

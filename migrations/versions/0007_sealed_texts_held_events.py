@@ -23,7 +23,7 @@ from alembic import op
 from crypto import encrypt, parse_recipient
 
 revision: str = "0007"
-down_revision: str | None = "0005"  # MERGE: becomes "0006"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

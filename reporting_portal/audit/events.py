@@ -29,6 +29,8 @@ class AuditAction(StrEnum):
     STAFF_ACCESS_DENIED = "staff.access_denied"
     TOTP_ENROLLED = "staff.totp_enrolled"
     PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105  # nosec B105 -- an event tag, not a secret
+    # A signed-in person's password re-check refused: the account's budget is spent.
+    PASSWORD_CHECK_THROTTLED = "staff.password_check_throttled"  # noqa: S105  # nosec B105 -- an event tag, not a secret
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_TOTP_RESET = "account.totp_reset"
     ACCOUNT_DEACTIVATED = "account.deactivated"

@@ -6,13 +6,11 @@ domain errors defined here; the view layer maps them to messages.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -31,9 +29,11 @@ from reporting_portal.audit.events import (
     primary_role,
     record_event,
 )
+from reporting_portal.auth.devices import device_nonce
 from reporting_portal.auth.passwords import PasswordService
 from reporting_portal.auth.totp import verify_code
-from reporting_portal.models import SignInFailure, StaffAccount
+from reporting_portal.models import StaffAccount
+from reporting_portal.security.rate_limit import Budget, BudgetSpentError, RateLimits, Spent
 from reporting_portal.sessions import end_staff_sessions
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]")
@@ -44,7 +44,19 @@ class SignInRefusedError(Exception):
 
 
 class SignInThrottledError(Exception):
-    """Too many recent failures for this account name."""
+    """Too many recent failures for this account name (from this device, or untrusted ones)."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__("sign-in throttled")
+        self.retry_after = retry_after
+
+
+class PasswordCheckThrottledError(Exception):
+    """Too many recent password re-checks for this signed-in account."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        super().__init__("password check throttled")
+        self.retry_after = retry_after
 
 
 class WrongCodeError(Exception):
@@ -72,44 +84,86 @@ def normalise_username(username: str) -> str:
     return username.strip().lower()
 
 
-def throttle_key(settings: Settings, username: str) -> bytes:
-    """A keyed hash of the name typed: a mistyped password never lands in the table."""
-    return hmac.new(
-        settings.secret_key.encode(), normalise_username(username).encode(), hashlib.sha256
-    ).digest()
+def untrusted_devices_budget(settings: Settings) -> Budget:
+    """Sign-ins for one account name from browsers without its device cookie."""
+    return Budget("staff-sign-in-untrusted", settings.sign_in_max_failures,
+                  timedelta(minutes=settings.sign_in_window_minutes))
 
 
-def _recent_failures(db: Session, key: bytes, since: datetime) -> int:
-    count = db.scalar(
-        select(func.count())
-        .select_from(SignInFailure)
-        .where(SignInFailure.account_key == key, SignInFailure.failed_at >= since)
-    )
-    return int(count or 0)
+def device_budget(settings: Settings) -> Budget:
+    """Sign-ins from one browser that holds a device cookie for the name typed."""
+    return Budget("staff-sign-in-device", settings.sign_in_device_max_failures,
+                  timedelta(minutes=settings.sign_in_window_minutes))
+
+
+def password_check_budget(settings: Settings) -> Budget:
+    """Password re-checks of one signed-in account (identity download, password change)."""
+    return Budget("staff-password-check", settings.password_check_max_failures,
+                  timedelta(minutes=settings.sign_in_window_minutes))
+
+
+def _spend_sign_in_attempt(
+    rate_limits: RateLimits, settings: Settings, username: str, device_cookie: str | None
+) -> Spent:
+    """Spend the device's budget if the browser proves it signed in as this name before,
+    else the name's budget for untrusted devices. Known and unknown names alike."""
+    nonce = device_nonce(settings.secret_key, device_cookie, username)
+    if nonce is not None:
+        budget = device_budget(settings)
+        return rate_limits.spend(budget, rate_limits.key(budget.bucket, nonce))
+    budget = untrusted_devices_budget(settings)
+    return rate_limits.spend(budget, rate_limits.key(budget.bucket, username))
+
+
+def spend_password_check(
+    db: Session, rate_limits: RateLimits, settings: Settings, account: StaffAccount
+) -> Spent:
+    """Spend one of the account's password re-checks, before the Argon2id of the check.
+
+    A stolen session must not become an online password oracle (issue 11, item 13).
+    When the budget is spent the refusal is an audit event, and nothing is checked.
+    Call it before the request's session writes anything (see RateLimits).
+    """
+    budget = password_check_budget(settings)
+    try:
+        return rate_limits.spend(budget, rate_limits.key(budget.bucket, account.public_id))
+    except BudgetSpentError as refused:
+        record_event(
+            db,
+            AuditAction.PASSWORD_CHECK_THROTTLED,
+            actor=account,
+            actor_role=primary_role(account),
+            outcome=Outcome.DENIED,
+            object_type=ObjectType.ACCOUNT,
+            object_id=account.public_id,
+        )
+        raise PasswordCheckThrottledError(refused.retry_after) from None
 
 
 def sign_in(
     db: Session,
     passwords: PasswordService,
     settings: Settings,
+    rate_limits: RateLimits,
     *,
     username: str,
     password: str,
     code: str,
+    device_cookie: str | None,
 ) -> PasswordAccepted:
     """Check name, password and (once enrolled) the TOTP code together.
 
     Unknown names, wrong passwords and wrong codes all raise :class:`SignInRefusedError`
-    after the same Argon2id work. Past ``sign_in_max_failures`` failures in the window,
-    every attempt for that name is refused without checking anything, known or not.
+    after the same Argon2id work. Each attempt first spends a budget (see
+    :func:`_spend_sign_in_attempt`), in a transaction of its own before any Argon2id;
+    once it is spent, attempts are refused with :class:`SignInThrottledError` without
+    checking anything, known name or not. A success gives its attempt back.
     """
-    now = datetime.now(UTC)
-    key = throttle_key(settings, username)
-    window_start = now - timedelta(minutes=settings.sign_in_window_minutes)
-    account = db.scalar(
-        select(StaffAccount).where(StaffAccount.username == normalise_username(username))
-    )
-    if _recent_failures(db, key, window_start) >= settings.sign_in_max_failures:
+    name = normalise_username(username)
+    account = db.scalar(select(StaffAccount).where(StaffAccount.username == name))
+    try:
+        spent = _spend_sign_in_attempt(rate_limits, settings, name, device_cookie)
+    except BudgetSpentError as refused:
         record_event(
             db,
             AuditAction.STAFF_SIGN_IN_THROTTLED,
@@ -119,7 +173,7 @@ def sign_in(
             object_type=ObjectType.ACCOUNT if account else None,
             object_id=account.public_id if account else None,
         )
-        raise SignInThrottledError
+        raise SignInThrottledError(refused.retry_after) from None
 
     usable = account is not None and account.is_active
     password_ok = passwords.verify(account.password_hash if usable and account else None, password)
@@ -129,7 +183,6 @@ def sign_in(
         step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
         accepted = step is not None
     if not accepted or account is None:
-        db.add(SignInFailure(account_key=key, failed_at=now))
         record_event(
             db,
             AuditAction.STAFF_SIGN_IN_FAILED,
@@ -141,6 +194,8 @@ def sign_in(
         )
         raise SignInRefusedError
 
+    # Before the session below writes anything (RateLimits: a connection of its own).
+    rate_limits.refund(spent)
     if step is not None:
         account.totp_last_step = step
     if passwords.needs_rehash(account.password_hash):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.auth import bp, services
+from reporting_portal.auth.devices import COOKIE_NAME as DEVICE_COOKIE
+from reporting_portal.auth.devices import new_device_cookie
 from reporting_portal.auth.forms import (
     ChangePasswordForm,
     EnrolTotpForm,
@@ -17,6 +22,7 @@ from reporting_portal.auth.forms import (
 from reporting_portal.auth.passwords import WeakPasswordError
 from reporting_portal.auth.services import (
     CurrentPasswordError,
+    PasswordCheckThrottledError,
     SignInRefusedError,
     SignInThrottledError,
     WrongCodeError,
@@ -24,6 +30,7 @@ from reporting_portal.auth.services import (
     record_sign_out,
     record_signed_in,
     set_password,
+    spend_password_check,
     unlock_identity,
 )
 from reporting_portal.auth.totp import new_totp_secret, provisioning_uri, qr_code_svg
@@ -40,8 +47,19 @@ from reporting_portal.auth.viewer import (
 from reporting_portal.db import get_session
 from reporting_portal.extensions import get_passwords, get_settings
 from reporting_portal.security.access import public, signing_in, staff
+from reporting_portal.security.rate_limit import get_rate_limits, minutes_to_wait
 
 Page = str | BaseResponse
+
+
+def password_checks_refused(retry_after: timedelta) -> str:
+    """What a signed-in person reads when their password re-checks are spent."""
+    message: str = ngettext(
+        "Too many wrong passwords. Try again in %(num)d minute.",
+        "Too many wrong passwords. Try again in %(num)d minutes.",
+        minutes_to_wait(retry_after),
+    )
+    return message
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -55,14 +73,20 @@ def sign_in() -> Page:
                 get_session(),
                 get_passwords(),
                 get_settings(),
+                get_rate_limits(),
                 username=form.username.data or "",
                 password=form.password.data or "",
                 code=form.code.data or "",
+                device_cookie=request.cookies.get(DEVICE_COOKIE),
             )
         except SignInRefusedError:
             error = _("Sign-in failed. Check the account name, password and code.")
-        except SignInThrottledError:
-            error = _("Too many failed attempts for this account. Try again in 15 minutes.")
+        except SignInThrottledError as throttled:
+            error = ngettext(
+                "Too many failed attempts for this account. Try again in %(num)d minute.",
+                "Too many failed attempts for this account. Try again in %(num)d minutes.",
+                minutes_to_wait(throttled.retry_after),
+            )
         else:
             stage = SIGNED_IN if accepted.complete else SIGNING_IN
             start_staff_session(accepted.account, stage=stage)
@@ -70,8 +94,27 @@ def sign_in() -> Page:
                                        form.password.data or "")
             if identity is not None:
                 keep_identity(identity)
-            return redirect(url_for("auth.continue_sign_in"))
+            response = redirect(url_for("auth.continue_sign_in"))
+            _remember_device(response, accepted.account.username)
+            return response
     return render_template("auth/sign_in.html", form=form, error=error)
+
+
+def _remember_device(response: BaseResponse, username: str) -> None:
+    """Give this browser its own sign-in budget for the account (auth/devices.py).
+
+    A new nonce at every sign-in, as OWASP advises; it survives sign-out on purpose.
+    """
+    settings = get_settings()
+    response.set_cookie(
+        DEVICE_COOKIE,
+        new_device_cookie(settings.secret_key, username),
+        max_age=int(timedelta(days=settings.device_cookie_days).total_seconds()),
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 @bp.route("/sign-in/continue")
@@ -152,6 +195,10 @@ def change_password() -> Page:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
+            # Every change spends a re-check, right or wrong: set_password checks the
+            # current password and writes in one go, so there is no moment to give it back.
+            spend_password_check(get_session(), get_rate_limits(), get_settings(),
+                                 viewer.account)
             created = set_password(
                 get_session(),
                 get_passwords(),
@@ -160,6 +207,8 @@ def change_password() -> Page:
                 current_password=form.current_password.data or "",
                 keep_session_token=session_token(),
             )
+        except PasswordCheckThrottledError as throttled:
+            form.current_password.errors = [password_checks_refused(throttled.retry_after)]
         except CurrentPasswordError:
             form.current_password.errors = [_("The current password is not right.")]
         except WeakPasswordError as weak:
@@ -181,6 +230,8 @@ def sign_out() -> BaseResponse:
         record_sign_out(get_session(), current_viewer().account)
         session.clear()
     response = redirect(url_for("auth.sign_in"))
-    # Drop anything the browser kept of this origin (GlobaLeaks does the same).
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    # Drop what the browser kept of this origin (GlobaLeaks does the same). Not
+    # "cookies": the session cookie is deleted with its row, and the device cookie must
+    # outlive sign-out to keep this browser's own sign-in budget (auth/devices.py).
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response

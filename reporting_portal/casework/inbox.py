@@ -71,13 +71,26 @@ class InboxFilter:
             sort = Sort.NEWEST
         return cls(
             status=status if status in set(ReportStatus) else None,
-            channel=(args.get("channel") or None),
-            label=(args.get("label") or None),
+            channel=_text_filter(args.get("channel")),
+            label=_text_filter(args.get("label")),
             priority=priority if priority in set(Priority) else None,
             overdue=args.get("overdue") == "1",
             sort=sort,
             page=page,
         )
+
+
+# Longer than any channel slug or label name: such a value cannot match, so it is dropped.
+_MAX_TEXT_FILTER = 200
+
+
+def _text_filter(value: str | None) -> str | None:
+    """A channel slug or label name typed into the address, or ``None`` when it cannot be
+    one: a control character (PostgreSQL refuses a NUL in a string outright, which
+    would be a 500) or more characters than any name has."""
+    if not value or len(value) > _MAX_TEXT_FILTER or not value.isprintable():
+        return None
+    return value
 
 
 @dataclass(frozen=True)

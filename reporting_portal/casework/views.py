@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
@@ -15,6 +16,7 @@ from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.keywrap import unwrap_with_password
 from reporting_portal.audit.events import AuditAction, ObjectType, Outcome, record_event
+from reporting_portal.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.auth.viewer import current_identity, current_viewer
 from reporting_portal.casework import bp
 from reporting_portal.casework.export import export_objects, stream_export
@@ -64,12 +66,13 @@ from reporting_portal.custody.services import (
     request_access,
 )
 from reporting_portal.db import get_session
-from reporting_portal.extensions import get_blob_store
+from reporting_portal.extensions import get_blob_store, get_settings
 from reporting_portal.models import Channel, Priority, Report, ReportStatus, Role
 from reporting_portal.notifications import notify_custodians
 from reporting_portal.objects import read_object
 from reporting_portal.security.access import staff
 from reporting_portal.security.headers import as_download
+from reporting_portal.security.rate_limit import get_rate_limits, minutes_to_wait
 
 HANDLER = Role.CASE_HANDLER
 
@@ -358,10 +361,19 @@ def identity_file() -> str | BaseResponse:
     account = current_viewer().account
     if form.validate_on_submit() and account.wrapped_identity is not None:
         try:
+            # A stolen session must not guess the password here (issue 11, item 13).
+            spent = spend_password_check(get_session(), get_rate_limits(), get_settings(),
+                                         account)
             secret = unwrap_with_password(account.wrapped_identity, form.password.data or "")
+        except PasswordCheckThrottledError as throttled:
+            form.password.errors = [ngettext(
+                "Too many wrong passwords. Try again in %(num)d minute.",
+                "Too many wrong passwords. Try again in %(num)d minutes.",
+                minutes_to_wait(throttled.retry_after))]
         except KeyWrapError:
             form.password.errors = [_("That password is not right.")]
         else:
+            get_rate_limits().refund(spent)  # before the event below is written
             identity = parse_identity(secret.decode("ascii"))
             record_event(get_session(), AuditAction.IDENTITY_FILE_DOWNLOADED, actor=account,
                          actor_role=Actor(account, None).role,

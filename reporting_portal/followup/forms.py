@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 
 class ReceiptForm(FlaskForm):
@@ -16,6 +16,12 @@ class ReceiptForm(FlaskForm):
         render_kw={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false",
                    "autocapitalize": "none"},
     )
+    # Filled by the page's script (receipt-pow.bundle.js); empty without JavaScript,
+    # which puts the sign-in in the plain lane.
+    pow_level = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,2}$")])
+    pow_nonce = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,16}$")])
+    # How many times the script has sent this sign-in again by itself (levels filling).
+    pow_retries = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,2}$")])
 
 
 class SignOutForm(FlaskForm):

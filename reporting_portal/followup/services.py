@@ -3,6 +3,11 @@
 Wrong and unknown codes are indistinguishable: both cost one Argon2id derivation and get
 the same answer. A code with a typo is caught by its check digit before any derivation
 (anyone can compute a check digit, so saying "typo" reveals nothing).
+
+Receipt sign-ins spend global budgets (behind Tor every client has the same address),
+in two lanes so a flood through one cannot close the other: the page's script solves a
+proof of work at a difficulty level, and each level has a budget of its own; without
+JavaScript there is one plain budget. SECURITY.md, Rate limits, gives the figures.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.settings import Settings
 from crypto.errors import AgeError, KeyWrapError, ReceiptCodeError, ReceiptCodeTypo
 from crypto.kdf import Argon2Params
 from crypto.keys import AnyIdentity, parse_identity
@@ -39,7 +45,6 @@ from reporting_portal.models import (
     IdentityAccessRequest,
     IdentityRequestStatus,
     ObjectKind,
-    RateLimitHit,
     Report,
     ReportObject,
     ReportStatus,
@@ -52,9 +57,13 @@ from reporting_portal.objects import (
     seal_for,
     store_small_payload,
 )
+from reporting_portal.security.proof_of_work import solves
+from reporting_portal.security.rate_limit import Budget, BudgetSpentError, RateLimits
 
-RECEIPT_BUCKET = "receipt-sign-in"
 MESSAGE_VERSION = 1
+# Each difficulty level needs two more leading zero bits: four times the work.
+BITS_PER_LEVEL = 2
+_MINUTE = timedelta(minutes=1)
 
 
 class ReceiptTypoError(ValueError):
@@ -66,7 +75,67 @@ class ReceiptNotRecognisedError(LookupError):
 
 
 class FollowUpBusyError(RuntimeError):
-    """The global budget of receipt sign-ins is spent for this minute."""
+    """The lane's global budget of receipt sign-ins is spent for this minute.
+
+    ``next_level`` is the proof-of-work level the page should try instead, if any;
+    ``plain`` says the lane without JavaScript was the one spent.
+    """
+
+    def __init__(self, next_level: int | None = None, *, plain: bool = False) -> None:
+        super().__init__("receipt sign-ins busy")
+        self.next_level = next_level
+        self.plain = plain
+
+
+class ProofOfWorkRefusedError(ValueError):
+    """The page's proof of work is missing, wrong or already used."""
+
+
+@dataclass(frozen=True)
+class ProofOfWork:
+    """What the browser sent: a nonce for the session's challenge at a level."""
+
+    challenge: bytes | None  # taken out of the session: each challenge is used once
+    level: int
+    nonce: int
+
+
+def pow_bits(settings: Settings, level: int) -> int:
+    """Leading zero bits that a solution at ``level`` (0-based) needs."""
+    return settings.receipt_pow_first_bits + BITS_PER_LEVEL * level
+
+
+def plain_budget(settings: Settings) -> Budget:
+    """Receipt sign-ins without JavaScript: one global budget."""
+    return Budget("receipt-plain", settings.receipt_plain_attempts_per_minute, _MINUTE)
+
+
+def level_budget(settings: Settings, level: int) -> Budget:
+    """Receipt sign-ins with a proof of work at ``level``: a global budget per level.
+
+    The top level has the larger budget: a flood that wants to close the lane must buy
+    all of it at the highest price (SECURITY.md, Rate limits).
+    """
+    top = level == settings.receipt_pow_levels - 1
+    per_minute = (settings.receipt_pow_top_attempts_per_minute if top
+                  else settings.receipt_pow_attempts_per_minute)
+    return Budget(f"receipt-pow-{level}", per_minute, _MINUTE)
+
+
+def _global_key(rate_limits: RateLimits, budget: Budget) -> bytes:
+    return rate_limits.key(budget.bucket, "everyone")
+
+
+def first_open_level(rate_limits: RateLimits, settings: Settings) -> int:
+    """The lowest level whose budget is not spent this minute, for the page to start at.
+
+    Only a hint, read without spending: if the level fills meanwhile, the page moves up.
+    """
+    for level in range(settings.receipt_pow_levels):
+        budget = level_budget(settings, level)
+        if not rate_limits.is_spent(budget, _global_key(rate_limits, budget)):
+            return level
+    return settings.receipt_pow_levels - 1
 
 
 @dataclass(frozen=True)
@@ -97,29 +166,53 @@ class Mailbox:
     identity_disclosed_on: tuple[date, ...] = ()
 
 
-def _spend_budget(db: Session, per_minute: int) -> None:
-    now = datetime.now(UTC)
-    window_start = now - timedelta(minutes=1)
-    db.execute(delete(RateLimitHit).where(RateLimitHit.bucket == RECEIPT_BUCKET,
-                                          RateLimitHit.hit_at < window_start))
-    used = db.scalar(select(func.count()).select_from(RateLimitHit).where(
-        RateLimitHit.bucket == RECEIPT_BUCKET, RateLimitHit.hit_at >= window_start))
-    if int(used or 0) >= per_minute:
-        raise FollowUpBusyError
-    db.add(RateLimitHit(bucket=RECEIPT_BUCKET, hit_at=now))
+def _spend_budget(
+    rate_limits: RateLimits, settings: Settings, proof: ProofOfWork | None
+) -> None:
+    """Check the proof of work (one hash), then spend its lane's budget.
+
+    Both come before any Argon2id, in the limiter's own short transaction, so a flood
+    costs the server one hash per bad solution and one counter update per good one.
+    """
+    if proof is None:
+        budget = plain_budget(settings)
+        next_level = None
+    else:
+        if not 0 <= proof.level < settings.receipt_pow_levels or proof.challenge is None:
+            raise ProofOfWorkRefusedError
+        if not solves(proof.challenge, proof.nonce, pow_bits(settings, proof.level)):
+            raise ProofOfWorkRefusedError
+        budget = level_budget(settings, proof.level)
+        higher = proof.level + 1
+        next_level = higher if higher < settings.receipt_pow_levels else None
+    try:
+        rate_limits.spend(budget, _global_key(rate_limits, budget))
+    except BudgetSpentError:
+        raise FollowUpBusyError(next_level, plain=proof is None) from None
 
 
 def open_mailbox(
-    db: Session, code_text: str, *, params: Argon2Params, attempts_per_minute: int
+    db: Session,
+    code_text: str,
+    *,
+    params: Argon2Params,
+    rate_limits: RateLimits,
+    settings: Settings,
+    proof: ProofOfWork | None,
 ) -> MailboxKey:
-    """Find the report a receipt code opens and unwrap the reporter's identity."""
+    """Find the report a receipt code opens and unwrap the reporter's identity.
+
+    In order: the check digit (a typo costs nothing and spends nothing), the proof of
+    work and the lane's budget (see :func:`_spend_budget`), then one Argon2id derivation
+    for every well-formed code, wrong, unknown or right.
+    """
     try:
         code = normalise_receipt_code(code_text)
     except ReceiptCodeTypo:
         raise ReceiptTypoError from None
     except ReceiptCodeError:
         raise ReceiptNotRecognisedError from None
-    _spend_budget(db, attempts_per_minute)
+    _spend_budget(rate_limits, settings, proof)
     secrets = derive_receipt_secrets(code, get_installation(db).receipt_salt, params)
     report = db.scalar(select(Report).where(Report.receipt_lookup == secrets.lookup))
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
@@ -13,17 +13,28 @@ from reporting_portal.followup import bp
 from reporting_portal.followup.forms import ReceiptForm, SignOutForm
 from reporting_portal.followup.services import (
     FollowUpBusyError,
+    ProofOfWork,
+    ProofOfWorkRefusedError,
     ReceiptNotRecognisedError,
     ReceiptTypoError,
     find_report,
+    first_open_level,
     open_mailbox,
     post_reporter_reply,
+    pow_bits,
     read_mailbox,
 )
 from reporting_portal.intake.services import SubmissionRefusedError, get_installation
+from reporting_portal.intake.submission_tokens import (
+    FIELD_NAME,
+    SubmissionReplayedError,
+    consume_submission_token,
+    issue_submission_token,
+)
 from reporting_portal.intake.uploads import UploadError
 from reporting_portal.intake.views import (
     drain_request_body,
+    read_text_fields,
     read_upload,
     receipt_params,
     refuse_upload,
@@ -31,42 +42,121 @@ from reporting_portal.intake.views import (
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
 from reporting_portal.objects import case_recipients
-from reporting_portal.security.access import public, reporter
+from reporting_portal.security.access import public, reporter, reporter_keeping_text
+from reporting_portal.security.proof_of_work import new_challenge
+from reporting_portal.security.rate_limit import get_rate_limits
 from reporting_portal.security.sri import static_integrity
 from reporting_portal.sessions import ServerSession
 
 REPLY_FIELDS = ["message", "attachments"]
 
 
+# The session key of the page's proof-of-work challenge (hex), used once.
+POW_CHALLENGE = "receipt_pow_challenge"
+
+
 @bp.route("", methods=["GET", "POST"])
 @public
 def sign_in() -> str | BaseResponse | tuple[str, int]:
     form = ReceiptForm()
-    error = None
-    if form.validate_on_submit():
-        settings = get_settings()
-        try:
-            key = open_mailbox(get_session(), form.code.data or "", params=receipt_params(),
-                               attempts_per_minute=settings.receipt_attempts_per_minute)
-        except ReceiptTypoError:
-            error = _("There is a typo in this code: one digit is wrong or two are swapped. "
-                      "Check it against what you wrote down.")
-        except ReceiptNotRecognisedError:
-            error = _("This code does not open a report. Check it and try again.")
-        except FollowUpBusyError:
-            return render_template("followup/sign_in.html", form=form, error=_(
-                "Too many people are signing in right now. Please wait a minute and try "
-                "again.")), 429
-        else:
-            if not isinstance(session, ServerSession):
-                raise TypeError("the app must use ServerSessionInterface")
-            session.clear()
-            session.regenerate()
-            session.set_kind("reporter")
-            session["report_id"] = key.report_public_id
-            session["reporter_identity"] = key.reporter_identity
-            return redirect(url_for("followup.mailbox"))
-    return render_template("followup/sign_in.html", form=form, error=error)
+    # Taken out at every POST, whatever follows: a solution is good for one attempt.
+    kept = session.pop(POW_CHALLENGE, None) if request.method == "POST" else None
+    if not form.validate_on_submit():
+        return _sign_in_page(form)
+    settings = get_settings()
+    proof = _submitted_proof(form, kept)
+    try:
+        key = open_mailbox(get_session(), form.code.data or "", params=receipt_params(),
+                           rate_limits=get_rate_limits(), settings=settings, proof=proof)
+    except (ReceiptTypoError, ReceiptNotRecognisedError, ProofOfWorkRefusedError,
+            FollowUpBusyError) as refused:
+        return _refused_page(form, refused)
+    if not isinstance(session, ServerSession):
+        raise TypeError("the app must use ServerSessionInterface")
+    session.clear()
+    session.regenerate()
+    session.set_kind("reporter")
+    session["report_id"] = key.report_public_id
+    session["reporter_identity"] = key.reporter_identity
+    if carried := _carried_message():
+        # Straight to the mailbox with the text in its reply box: a redirect would need
+        # the text stored somewhere in between. Flask-WTF keeps this request's CSRF token
+        # in ``g``; it belongs to the session just cleared, so the page needs a new one.
+        g.pop("csrf_token", None)
+        return _render_mailbox(_current_report(), draft=carried)
+    return redirect(url_for("followup.mailbox"))
+
+
+def _carried_message() -> str:
+    """A reply typed before the session ended, travelling in the sign-in form (never
+    stored), so that it goes back into the reply box after signing in again."""
+    if request.method != "POST":
+        return ""
+    return request.form.get("carried_message", "")[: get_settings().message_max_chars]
+
+
+def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
+    """The page again, saying why; the script resends by itself where that can help."""
+    if isinstance(refused, ReceiptTypoError):
+        return _sign_in_page(form, _(
+            "There is a typo in this code: one digit is wrong or two are swapped. "
+            "Check it against what you wrote down."))
+    if isinstance(refused, ProofOfWorkRefusedError):
+        # A page left open in another tab, or a tampered form: the script redoes it.
+        return _sign_in_page(form, _(
+            "The page's check had expired. It was renewed; press the button again."),
+            status=400, resend=True)
+    if isinstance(refused, FollowUpBusyError) and refused.next_level is not None:
+        return _sign_in_page(form, _(
+            "Many people are signing in right now. This page is doing a little more work "
+            "before it tries again."), status=429, level=refused.next_level, resend=True)
+    if isinstance(refused, FollowUpBusyError) and refused.plain:
+        # Anyone can fill this lane at no cost (SECURITY.md says so); the other has one.
+        return _sign_in_page(form, _(
+            "Too many people are signing in right now. Please wait a minute and try "
+            "again. If you can allow JavaScript for this site, it has a separate way in."),
+            status=429)
+    if isinstance(refused, FollowUpBusyError):
+        return _sign_in_page(form, _(
+            "Too many people are signing in right now. Please wait a minute and try "
+            "again."), status=429)
+    return _sign_in_page(form, _("This code does not open a report. Check it and try again."))
+
+
+def _submitted_proof(form: ReceiptForm, kept: object) -> ProofOfWork | None:
+    """The script's solution, or ``None`` for the plain lane (no script ran)."""
+    if not form.pow_nonce.data:
+        return None
+    challenge = bytes.fromhex(kept) if isinstance(kept, str) else None
+    return ProofOfWork(challenge=challenge, level=int(form.pow_level.data or 0),
+                       nonce=int(form.pow_nonce.data))
+
+
+# The script sends a sign-in again by itself at most this often (levels filling, a
+# renewed challenge), so a page never loops.
+MAX_RESENDS = 8
+
+
+def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 200,
+                  level: int | None = None, resend: bool = False,
+                  carried: str | None = None, session_ended: str | None = None,
+                  ) -> tuple[str, int]:
+    """The sign-in page with a fresh single-use challenge for its script."""
+    settings = get_settings()
+    if level is None:
+        level = first_open_level(get_rate_limits(), settings)
+    challenge = new_challenge()
+    session[POW_CHALLENGE] = challenge.hex()
+    resent = int(form.pow_retries.data or 0) if request.method == "POST" else 0
+    page = render_template(
+        "followup/sign_in.html", form=form, error=error,
+        pow_challenge=challenge.hex(), pow_level=level, pow_bits=pow_bits(settings, level),
+        pow_resend=resend and resent < MAX_RESENDS, pow_retries=resent + 1 if resend else 0,
+        script_integrity=static_integrity("js/receipt-pow.bundle.js"),
+        carried_message=_carried_message() if carried is None else carried,
+        session_ended=session_ended,
+    )
+    return page, status
 
 
 def _current_report() -> Report:
@@ -78,7 +168,7 @@ def _current_report() -> Report:
 
 
 def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
-                    sent: bool = False) -> tuple[str, int]:
+                    sent: bool = False, draft: str = "") -> tuple[str, int]:
     db = get_session()
     mailbox = read_mailbox(db, get_blob_store(), report, str(session["reporter_identity"]))
     installation = get_installation(db)
@@ -102,6 +192,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
         sign_out_form=SignOutForm(), recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),
+        submission_token=issue_submission_token(session), draft=draft,
     )
     return page, status
 
@@ -112,8 +203,50 @@ def mailbox() -> tuple[str, int]:
     return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
 
 
+def _sent_from_this_site() -> bool:
+    """Whether the browser says this POST came from one of this site's pages: another
+    site must not be able to put words into a reporter's reply box."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    return request.headers.get("Origin") == request.host_url.rstrip("/")
+
+
+def _expired_reply() -> tuple[str, int]:
+    """A reply that arrives after the reporter's session ended (the access rule sends it
+    here). Nothing is sent or stored: the body's text is read into memory, its files are
+    read past, and the receipt sign-in form comes back with the text in it, in this page
+    only, so that after signing in it is back in the reply box."""
+    settings = get_settings()
+    text, dropped, encrypted = "", False, False
+    try:
+        parsed = read_text_fields(settings.message_max_chars)
+    except (UploadError, RequestEntityTooLarge):
+        drain_request_body()
+    else:
+        encrypted = parsed.fields.get("mode") == "encrypted"
+        # The script's encrypted message is a file part too: only the reporter's count.
+        dropped = any(name in {"file", "q_attachments"} for name in parsed.dropped_files)
+        if _sent_from_this_site() and parsed.fields.get("q_message", "").strip():
+            text = parsed.fields["q_message"]
+    sentences = [_("Your session ended after %(minutes)d minutes without activity, so your "
+                   "message was not sent.", minutes=settings.reporter_idle_minutes)]
+    if text:
+        sentences.append(_("It is still in the box below, kept only in this page: enter your "
+                           "receipt code and it will be back in the reply box, ready to "
+                           "send."))
+    elif encrypted:
+        sentences.append(_("It is still in the reply box on this page: copy it, reload the "
+                           "page to sign in again with your receipt code, and paste it into "
+                           "the reply box."))
+    if dropped:
+        sentences.append(_("Files you chose were not kept: add them again."))
+    return _sign_in_page(ReceiptForm(formdata=None), status=403, carried=text,
+                         session_ended=" ".join(sentences))
+
+
 @bp.route("/reply", methods=["POST"])
-@reporter
+@reporter_keeping_text(_expired_reply)
 def reply() -> BaseResponse | tuple[str, int]:
     report = _current_report()
     settings = get_settings()
@@ -135,9 +268,14 @@ def reply() -> BaseResponse | tuple[str, int]:
             text = fields.get("q_message", "")
             if len(text) > settings.message_max_chars:
                 raise RequestEntityTooLarge()
+        consume_submission_token(session, fields.get(FIELD_NAME))
         post_reporter_reply(get_session(), get_blob_store(), report, text=text, files=files,
                             content_upload=content)
         notify_new_items(get_session(), report)
+    except SubmissionReplayedError:
+        refuse_upload()
+        return _render_mailbox(report, _("This message was already sent, so it was not sent "
+                                         "again."), 409)
     except RequestEntityTooLarge:
         refuse_upload()
         drain_request_body()

@@ -7,7 +7,7 @@ CSRF is checked separately, on the first field of the stream, before any file is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -23,7 +23,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from reporting_portal.questionnaire import FieldType, Question
 
@@ -36,15 +36,30 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+class HasContent:
+    """A required text answer needs more than spaces and line breaks.
+
+    ``InputRequired`` is satisfied by any characters at all; the answer itself is kept
+    as typed, only the check strips it.
+    """
+
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not str(field.data or "").strip():
+            raise StopValidation(field.gettext("This field is required."))
+
+
 def _field_for(question: Question, max_chars: int) -> Field:
     required = [InputRequired()] if question.required else [Optional()]
+    text_required = [*required, HasContent()] if question.required else required
     common: dict[str, Any] = {"label": question.label, "description": question.help}
     choices = [SelectChoice(choice, choice) for choice in question.choices]
     if question.type == FieldType.SHORT_TEXT:
-        return StringField(validators=[*required, Length(max=500)], **common)
+        return StringField(validators=[*text_required, Length(max=500)], **common)
     if question.type == FieldType.LONG_TEXT:
         return TextAreaField(
-            validators=[*required, Length(max=max_chars)], render_kw={"rows": 8}, **common
+            validators=[*text_required, Length(max=max_chars)], render_kw={"rows": 8}, **common
         )
     if question.type == FieldType.SINGLE_CHOICE:
         return RadioField(choices=choices, validators=required, **common)

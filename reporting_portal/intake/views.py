@@ -28,6 +28,12 @@ from reporting_portal.intake.services import (
     open_channels,
     submit_report,
 )
+from reporting_portal.intake.submission_tokens import (
+    FIELD_NAME,
+    SubmissionReplayedError,
+    consume_submission_token,
+    issue_submission_token,
+)
 from reporting_portal.intake.uploads import (
     AgeFileSink,
     EncryptingSink,
@@ -47,9 +53,10 @@ from reporting_portal.security.sri import static_integrity
 from reporting_portal.sessions import ServerSession
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}
+# Parts the script adds once each beside the reporter's files.
+SINGLE_PARTS = frozenset({"content", "identity"})
 # Room for the multipart framing and the text answers on top of the file limit.
 _FORM_OVERHEAD_BYTES = 4 * 1024 * 1024
-_AGE_HEADERS_ALLOWANCE = 64 * 1024
 # After a refusal for size, read (and discard) this much more so the browser can show
 # the explanation instead of a reset connection.
 _DRAIN_LIMIT_BYTES = 256 * 1024 * 1024
@@ -93,6 +100,7 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
         recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=settings.submission_max_bytes // (1024 * 1024),
+        submission_token=issue_submission_token(session),
     )
     return page, status
 
@@ -157,12 +165,36 @@ def read_upload(file_questions: set[str]) -> ParsedUpload:
         limits=UploadLimits(
             max_field_chars=settings.answer_max_chars,
             max_parts=settings.submission_max_files + 200,
-            max_files=settings.submission_max_files + 2,  # content and identity parts
-            # Browser-encrypted parts carry age's overhead (16 bytes a 64 KiB chunk, and
-            # headers of a few KiB): allow for it.
-            max_file_bytes=settings.submission_max_bytes + settings.submission_max_bytes // 4096
-            + _AGE_HEADERS_ALLOWANCE,
+            # Exactly what the page states, on both paths: the reporter's files and their
+            # plaintext; the script's encrypted answers and identity are not files.
+            max_files=settings.submission_max_files,
+            max_file_bytes=settings.submission_max_bytes,
+            single_parts=SINGLE_PARTS,
         ),
+    )
+    g.upload_bytes_read = 0
+    return reader.read(_CountingStream(request.stream),
+                       options["boundary"].encode("ascii", "replace"))
+
+
+def read_text_fields(max_chars: int) -> ParsedUpload:
+    """Only the text fields of a multipart body, in memory and bounded; its files are
+    read past and written nowhere. There is no CSRF check (the session that issued the
+    token has ended), so the caller must store nothing and change nothing."""
+    settings = get_settings()
+    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype != "multipart/form-data" or not options.get("boundary"):
+        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    reader = MultipartReader(
+        store=get_blob_store(),  # never used: files are dropped
+        open_sink=lambda *_: None,
+        on_first_field=lambda *_: None,
+        created=[],
+        limits=UploadLimits(max_field_chars=max_chars,
+                            max_parts=settings.submission_max_files + 200,
+                            max_files=0, max_file_bytes=0),
+        drop_files=True,
     )
     g.upload_bytes_read = 0
     return reader.read(_CountingStream(request.stream),
@@ -223,6 +255,7 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
             return _render_form(channel, questions, form,
                                 _("Some answers need your attention. Files you chose must be "
                                   "added again."), 400)
+        consume_submission_token(session, parsed.fields.get(FIELD_NAME))
         report, code = submit_report(get_session(), get_blob_store(), channel=channel,
                                      submission=submission, receipt_params=receipt_params())
         notify_new_items(get_session(), report)
@@ -234,6 +267,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
                     size=settings.submission_max_bytes // (1024 * 1024),
                     files=settings.submission_max_files)
         return _render_form(channel, questions, form, message, 413)
+    except SubmissionReplayedError:
+        refuse_upload()
+        return _render_form(channel, questions, form, _(
+            "This report was already sent, so it was not sent again. To add something, "
+            "follow up with your receipt code. If you did not send it, reload this page "
+            "and fill it in again."), 409)
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)

@@ -22,8 +22,8 @@ from reporting_portal.models.reports import (
     ReportStatus,
     report_label,
 )
-from reporting_portal.models.staff import Role, SignInFailure, StaffAccount, StaffRole
-from reporting_portal.models.system import Installation, RateLimitHit, StoredSession
+from reporting_portal.models.staff import Role, StaffAccount, StaffRole
+from reporting_portal.models.system import Installation, RateLimitCounter, StoredSession
 
 __all__ = [
     "AccessGrant",
@@ -40,13 +40,12 @@ __all__ = [
     "Label",
     "ObjectKind",
     "Priority",
-    "RateLimitHit",
+    "RateLimitCounter",
     "Report",
     "ReportExclusion",
     "ReportObject",
     "ReportStatus",
     "Role",
-    "SignInFailure",
     "StaffAccount",
     "StaffRole",
     "StoredSession",

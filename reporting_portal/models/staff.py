@@ -1,11 +1,11 @@
-"""Staff accounts, their roles and the sign-in throttle."""
+"""Staff accounts and their roles."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting_portal.db import Base, new_public_id
@@ -66,18 +66,3 @@ class StaffRole(Base):
 
     staff: Mapped[StaffAccount] = relationship(back_populates="roles")
 
-
-class SignInFailure(Base):
-    """A failed staff sign-in, keyed by an HMAC of the account name typed.
-
-    Keyed by the name typed rather than the account, so unknown names are throttled
-    exactly like known ones, and hashed, because people type passwords into the name
-    field by mistake.
-    """
-
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (Index("ix_sign_in_failure_key_time", "account_key", "failed_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

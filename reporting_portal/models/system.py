@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reporting_portal.db import Base
@@ -31,19 +31,20 @@ class Installation(Base):
     recovery_confirmed_on: Mapped[date | None] = mapped_column(Date)
 
 
-class RateLimitHit(Base):
-    """One use of a budget shared by everyone (receipt sign-ins): counted per window.
+class RateLimitCounter(Base):
+    """How much of one budget was spent in one fixed window (security/rate_limit.py).
 
-    No address or session is recorded; the budget is global on purpose, as every Tor
-    client reaches an onion service from the same address.
+    ``key`` is an HMAC under the secret key of what is counted (an account name typed, a
+    device, a difficulty level): never a raw name, address or code. No address or
+    session is ever a key: every Tor client reaches an onion service from the same one.
     """
 
-    __tablename__ = "rate_limit_hit"
-    __table_args__ = (Index("ix_rate_limit_hit_bucket_time", "bucket", "hit_at"),)
+    __tablename__ = "rate_limit_counter"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    bucket: Mapped[str] = mapped_column(String(32))
-    hit_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    bucket: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True, index=True)
+    count: Mapped[int]
 
 
 class StoredSession(Base):

@@ -28,11 +28,15 @@ class AccessRule:
     ``public``: anyone, including anonymous reporters. ``stage`` "signing_in" admits a
     staff member half-way through sign-in (second factor, first password).
     ``roles`` empty with ``public`` false: any fully signed-in staff member.
+    ``when_expired``: for a reporter form, the view that answers a POST from a session
+    without a mailbox (it ended while the reporter was typing) instead of a redirect
+    that would drop what they typed.
     """
 
     public: bool = False
     stage: str = "signed_in"
     roles: frozenset[Role] = frozenset()
+    when_expired: Callable[[], Any] | None = None
 
     def describe(self) -> str:
         if self.public:
@@ -67,6 +71,14 @@ def reporter(view: View) -> View:
     return _attach(REPORTER)(view)
 
 
+def reporter_keeping_text(when_expired: Callable[[], Any]) -> Callable[[View], View]:
+    """As :func:`reporter`, for a form whose text must survive an ended session: a POST
+    that arrives without a mailbox is answered by ``when_expired`` (a view that reads the
+    body itself, stores nothing and shows the text again), never by the form's view.
+    It sees the same thing whether or not any report exists."""
+    return _attach(AccessRule(public=True, stage="reporter", when_expired=when_expired))
+
+
 def signing_in(view: View) -> View:
     """A staff member whose password was accepted, still completing sign-in."""
     return _attach(AccessRule(stage="signing_in"))(view)
@@ -99,9 +111,12 @@ def enforce_access_rule() -> BaseResponse | None:
     if rule is None:
         current_app.logger.error("endpoint without an access rule: %s", request.endpoint)
         abort(403)
-    if rule is REPORTER:
-        has_mailbox = isinstance(session.get("report_id"), str)
-        return None if has_mailbox else redirect(url_for("followup.sign_in"))
+    if rule.stage == "reporter":
+        if isinstance(session.get("report_id"), str):
+            return None
+        if rule.when_expired is not None and request.method == "POST":
+            return current_app.make_response(rule.when_expired())
+        return redirect(url_for("followup.sign_in"))
     return None if rule.public else _check_staff(rule)
 
 

@@ -48,3 +48,65 @@ def receipt_code_from(page: str) -> str:
 
 def blob_files(settings) -> list:
     return [p for p in settings.blob_dir.rglob("*") if p.is_file()]
+
+
+REPORT_FORM = "/report/corruption"
+BOUNDARY = "----reporting-portal-test-boundary"
+
+
+def report_form_data(client, **extra) -> dict:
+    """A complete answer to the default channel's form, with the page's tokens, as the
+    test client posts it (``content_type="multipart/form-data"``)."""
+    from tests.helpers import csrf_token, submission_token
+
+    data = {
+        "csrf_token": csrf_token(client, REPORT_FORM),
+        "submission_token": submission_token(client, REPORT_FORM),
+        "q_what": "The mayor's office took a bribe for the bridge contract.",
+        "q_when": "2026-10-02",
+        "q_where": "City hall",
+        "q_kind": ["Bribery"],
+        "q_how_known": "I found documents",
+    }
+    data.update(extra)
+    return data
+
+
+def multipart_body(parts: list[tuple[str, str | tuple[str, bytes]]],
+                   *, closed: bool = True) -> bytes:
+    """A multipart/form-data body with :data:`BOUNDARY`, built by hand so that tests can
+    send exactly the bytes they mean: ``(name, text)`` or ``(name, (filename, bytes))``."""
+    body = b""
+    for name, value in parts:
+        body += f"--{BOUNDARY}\r\n".encode()
+        if isinstance(value, tuple):
+            filename, data = value
+            body += (f'Content-Disposition: form-data; name="{name}"; filename="{filename}"'
+                     "\r\nContent-Type: application/octet-stream\r\n\r\n").encode() + data
+        else:
+            body += f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode()
+        body += b"\r\n"
+    if closed:
+        body += f"--{BOUNDARY}--\r\n".encode()
+    return body
+
+
+MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def open_mailbox(client, code: str):
+    from tests.helpers import csrf_token
+
+    return client.post("/followup", data={"csrf_token": csrf_token(client, "/followup"),
+                                          "code": code})
+
+
+def send_report(client) -> str:
+    """Send a report without JavaScript and return its receipt code; the client then
+    forgets its session, as a browser closed after writing the code down."""
+    response = client.post(REPORT_FORM, data=report_form_data(client),
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
+    client.delete_cookie("__Host-session", domain="localhost")
+    return code

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from crypto import NoMatchError
 from reporting_portal.followup.services import post_message
 from reporting_portal.models import ObjectKind, Report, ReportStatus, StaffAccount
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import decrypt_object, objects_of, only_report, receipt_code_from
 from tests.intake.test_submission import FORM, plaintext_form
 
@@ -70,7 +70,10 @@ def test_wrong_and_unknown_codes_get_the_same_answer(client, submitted, db):
 
 def test_mailbox_needs_a_receipt_sign_in(client, installed):
     assert client.get("/followup/mailbox").headers["Location"] == "/followup"
-    assert client.post("/followup/reply").headers["Location"] == "/followup"
+    # A reply without a mailbox is answered with the sign-in form, never sent anywhere.
+    refused = client.post("/followup/reply")
+    assert refused.status_code == 403
+    assert 'id="session-ended"' in refused.get_data(as_text=True)
 
 
 def test_handler_message_is_read_and_answered(app, client, submitted, db, settings,
@@ -91,6 +94,7 @@ def test_handler_message_is_read_and_answered(app, client, submitted, db, settin
 
     response = client.post("/followup/reply", data={
         "csrf_token": csrf_token(client, "/followup/mailbox"),
+        "submission_token": submission_token(client, "/followup/mailbox"),
         "q_message": "It is 4711-B, paid on 2 October.",
         "q_attachments": [(io.BytesIO(b"scan of invoice"), "invoice-4711.pdf")],
     }, content_type="multipart/form-data")
@@ -130,9 +134,9 @@ def test_sign_out_ends_the_mailbox_session_and_advises_closing(client, submitted
     assert client.get("/followup/mailbox").headers["Location"] == "/followup"
 
 
-def test_global_budget_throttles_receipt_sign_ins(app, client, submitted):
+def test_global_budget_throttles_receipt_sign_ins_without_javascript(app, client, submitted):
     app.extensions["settings"] = app.extensions["settings"].replace(
-        receipt_attempts_per_minute=2)
+        receipt_plain_attempts_per_minute=2)
     from crypto.receipt import format_receipt_code, generate_receipt_code
 
     for _ in range(2):

@@ -13,7 +13,7 @@ from reporting_portal.models import (
     Report,
     ReportExclusion,
 )
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import (
     blob_files,
     content_of,
@@ -31,6 +31,7 @@ FORM = "/report/corruption"
 def plaintext_form(client, **extra):
     data = {
         "csrf_token": csrf_token(client, FORM),
+        "submission_token": submission_token(client, FORM),
         "q_what": "The mayor's office took a bribe for the bridge contract.",
         "q_when": "2026-10-02",
         "q_where": "City hall",
@@ -176,6 +177,7 @@ def age_file(plaintext: bytes, recipients: list[str]) -> io.BytesIO:
 def encrypted_form(client, recipients, **extra):
     data = {
         "csrf_token": csrf_token(client, FORM),
+        "submission_token": submission_token(client, FORM),
         "mode": "encrypted",
         "content": (age_file(b'{"version":1,"answers":{"what":"browser"},"files":[]}',
                              recipients), "content.age"),

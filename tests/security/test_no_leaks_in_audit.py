@@ -24,7 +24,7 @@ from config.logging import AllowListFormatter, configure_logging
 from reporting_portal.db import get_database
 from reporting_portal.models import Report
 from tests.custody.test_identity_access import the_request
-from tests.helpers import HttpsClient, StaffMember, csrf_token
+from tests.helpers import HttpsClient, StaffMember, csrf_token, submission_token
 from tests.intake.helpers import receipt_code_from
 from tests.intake.test_followup import open_mailbox
 from tests.intake.test_submission import FORM, plaintext_form
@@ -132,7 +132,9 @@ def test_no_marker_address_agent_or_receipt_in_logs_or_audit_tables(
     reporter.delete_cookie("__Host-session", domain="localhost")
     assert open_mailbox(reporter, code).headers["Location"] == "/followup/mailbox"
     reply = reporter.post("/followup/reply", data={
-        "csrf_token": csrf_token(reporter, "/followup/mailbox"), "q_message": REPORTER_REPLY,
+        "csrf_token": csrf_token(reporter, "/followup/mailbox"),
+        "submission_token": submission_token(reporter, "/followup/mailbox"),
+        "q_message": REPORTER_REPLY,
     }, content_type="multipart/form-data")
     assert reply.status_code == 303
 

@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from config.logging import AllowListFormatter, configure_logging
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import content_of
 
 pytestmark = pytest.mark.database
@@ -62,6 +62,7 @@ def test_marker_is_nowhere_on_disk_or_in_logs(client, db, settings, channel_with
         # Encoded in memory: the test client would otherwise spool it to a temporary file.
         boundary, body = encode_multipart(MultiDict([
             ("csrf_token", csrf_token(client, "/report/corruption")),
+            ("submission_token", submission_token(client, "/report/corruption")),
             ("q_what", f"The payment {marker} went to the minister's cousin."),
             ("q_where", marker),
             ("identity_name", f"Name {marker}"),

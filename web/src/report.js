@@ -220,10 +220,36 @@ function errorMessageFrom(responseText) {
   if (!responseText) return "";
   try {
     const doc = new DOMParser().parseFromString(responseText, "text/html");
-    const element = doc.querySelector("[data-error-message]");
+    // The session ended while the reporter typed: the server sent the sign-in page, whose
+    // sentence says so. The typed text stays in this page's fields (nothing clears them).
+    const element =
+      doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
     return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
   } catch {
     return "";
+  }
+}
+
+// A required answer of only spaces and line breaks is no answer: emptied, so that the
+// browser's own "required" message shows, as the server refuses it on the plain path.
+function emptyBlankRequiredAnswers(form) {
+  for (const el of Array.from(form.elements)) {
+    const typed = el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && el.type === "text");
+    if (typed && el.required && el.value !== "" && el.value.trim() === "") el.value = "";
+  }
+}
+
+// Whatever the reporter typed or chose, gone. For a page the browser restores from its
+// back-forward cache, so that Back on a shared computer shows an empty form; the default
+// values are not used, since a reply box may be pre-filled with the reporter's text.
+const NOT_TYPED = new Set(["hidden", "submit", "button", "reset", "image"]);
+
+function clearTypedFields(form) {
+  for (const el of Array.from(form.elements)) {
+    if (el.tagName === "TEXTAREA") el.value = "";
+    else if (el.tagName !== "INPUT" || NOT_TYPED.has(el.type)) continue;
+    else if (el.type === "checkbox" || el.type === "radio") el.checked = false;
+    else el.value = "";
   }
 }
 
@@ -256,6 +282,7 @@ class ReportSender {
   handleSubmit(event) {
     event.preventDefault();
     if (this.busy) return;
+    emptyBlankRequiredAnswers(this.form);
     if (!this.form.reportValidity()) return;
     this.setBusy(true);
     this.hideError();
@@ -398,6 +425,9 @@ class ReportSender {
     };
     const csrf = form.elements.namedItem("csrf_token");
     if (csrf && typeof csrf.value === "string") addText("csrf_token", csrf.value);
+    // One-time: a second send of this page is refused by the server and stores nothing.
+    const once = form.elements.namedItem("submission_token");
+    if (once && typeof once.value === "string") addText("submission_token", once.value);
     addText("mode", "encrypted");
     for (const value of excluded) addText("exclude", value);
     addBlob("content", contentBlob, "content.age", null);
@@ -466,6 +496,12 @@ function init() {
   if (!config) return; // the plaintext path still works; the server encrypts it
   const sender = new ReportSender(form, config);
   form.addEventListener("submit", (event) => sender.handleSubmit(event));
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    clearTypedFields(form);
+    sender.hideError();
+    sender.setBusy(false);
+  });
 }
 
 init();

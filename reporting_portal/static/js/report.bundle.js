@@ -8630,10 +8630,25 @@ function errorMessageFrom(responseText) {
   if (!responseText) return "";
   try {
     const doc = new DOMParser().parseFromString(responseText, "text/html");
-    const element = doc.querySelector("[data-error-message]");
+    const element = doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
     return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
   } catch {
     return "";
+  }
+}
+function emptyBlankRequiredAnswers(form) {
+  for (const el of Array.from(form.elements)) {
+    const typed = el.tagName === "TEXTAREA" || el.tagName === "INPUT" && el.type === "text";
+    if (typed && el.required && el.value !== "" && el.value.trim() === "") el.value = "";
+  }
+}
+var NOT_TYPED = /* @__PURE__ */ new Set(["hidden", "submit", "button", "reset", "image"]);
+function clearTypedFields(form) {
+  for (const el of Array.from(form.elements)) {
+    if (el.tagName === "TEXTAREA") el.value = "";
+    else if (el.tagName !== "INPUT" || NOT_TYPED.has(el.type)) continue;
+    else if (el.type === "checkbox" || el.type === "radio") el.checked = false;
+    else el.value = "";
   }
 }
 var ReportSender = class {
@@ -8662,6 +8677,7 @@ var ReportSender = class {
   handleSubmit(event) {
     event.preventDefault();
     if (this.busy) return;
+    emptyBlankRequiredAnswers(this.form);
     if (!this.form.reportValidity()) return;
     this.setBusy(true);
     this.hideError();
@@ -8789,6 +8805,8 @@ var ReportSender = class {
     };
     const csrf = form.elements.namedItem("csrf_token");
     if (csrf && typeof csrf.value === "string") addText("csrf_token", csrf.value);
+    const once = form.elements.namedItem("submission_token");
+    if (once && typeof once.value === "string") addText("submission_token", once.value);
     addText("mode", "encrypted");
     for (const value of excluded) addText("exclude", value);
     addBlob("content", contentBlob, "content.age", null);
@@ -8848,6 +8866,12 @@ function init() {
   if (!config) return;
   const sender = new ReportSender(form, config);
   form.addEventListener("submit", (event) => sender.handleSubmit(event));
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    clearTypedFields(form);
+    sender.hideError();
+    sender.setBusy(false);
+  });
 }
 init();
 /*! Bundled license information:

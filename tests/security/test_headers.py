@@ -160,3 +160,34 @@ def test_the_auditors_downloads_keep_their_sandbox(client, installed, make_staff
     assert_download(client.get("/staff/audit/head"), "audit-head-")
     assert_download(client.get("/staff/audit/events/0?format=json"), "audit-proof-0.json")
     assert_download(client.get("/staff/audit/export"), "audit-")
+
+
+def test_the_case_handlers_downloads_keep_their_sandbox(client, db, channel_with_handlers,
+                                                        sign_in):
+    import io
+
+    from reporting_portal.models import Report
+    from tests.helpers import csrf_token, hidden_fields
+
+    form = "/report/corruption"
+    sent = client.post(form, data={
+        **hidden_fields(client, form), "q_what": "The tender was rigged.",
+        "q_when": "2026-11-02", "q_where": "Ministry", "q_kind": ["Fraud"],
+        "q_how_known": "I found documents",
+        "q_evidence": [(io.BytesIO(b"<html><script>alert(1)</script>"), "page.html",
+                        "text/html")]}, content_type="multipart/form-data")
+    assert sent.status_code == 303
+    client.delete_cookie("__Host-session", domain="localhost")
+    hana = channel_with_handlers["hana"]
+    sign_in(hana)
+    case = db.scalar(select(Report.public_id))
+    page = client.get(f"/staff/cases/{case}").get_data(as_text=True)
+    file_path = re.search(rf'href="(/staff/cases/{case}/files/[^"]+)"', page).group(1)
+    assert_download(client.get(file_path), "page.html")
+    token = csrf_token(client, f"/staff/cases/{case}")
+    assert_download(client.post(f"/staff/cases/{case}/export", data={"csrf_token": token}),
+                    f"case-{case}")
+    identity = client.post("/staff/cases/my-identity", data={
+        "csrf_token": csrf_token(client, "/staff/cases/my-identity"),
+        "password": hana.password})
+    assert_download(identity, "identity-hana.txt")

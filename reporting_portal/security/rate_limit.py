@@ -102,14 +102,15 @@ class RateLimits:
             mac.update(len(data).to_bytes(4, "big") + data)
         return mac.digest()
 
-    def spend(self, budget: Budget, key: bytes) -> Spent:
+    def spend(self, budget: Budget, key: bytes, *, window_of: datetime | None = None) -> Spent:
         """Count one attempt; raise :class:`BudgetSpentError` if it is over the limit.
 
         The refused attempt is counted too: it cannot matter within this window, and the
-        next window starts from zero.
+        next window starts from zero. ``window_of`` pins the window to a moment other than
+        now (a one-off token counts in the window of its issue, whenever it is used).
         """
         now = self.clock()
-        window_start = budget.window_start(now)
+        window_start = budget.window_start(window_of or now)
         counter = RateLimitCounter
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         statement = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -218,3 +219,38 @@ def test_wrong_codes_cost_one_derivation_on_either_lane_and_get_one_answer(
                sign_in_with_script(client, random_code())]
     assert derivations == [1, 1]
     assert {NOT_A_REPORT in a.get_data(as_text=True) for a in answers} == {True}
+
+
+def test_a_solution_sent_twice_at_once_opens_one_attempt(app, receipt_code, budgets,
+                                                         derivations):
+    """Both requests load the session before either saves it: the counter decides."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = https_client(app)
+    page = first.get(SIGN_IN).get_data(as_text=True)
+    cookie = first.get_cookie("__Host-session").value
+    challenge, level, bits = page_challenge(page)
+    nonce = solve(challenge, bits)
+
+    def send(_index: int) -> int:
+        twin = https_client(app)
+        twin.set_cookie("__Host-session", cookie, domain="localhost")
+        return sign_in_with_script(twin, random_code(), page=page, nonce=nonce,
+                                   level=level).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(send, range(4)))
+    assert derivations == [1]
+    assert statuses.count(400) >= 3
+
+
+def test_a_challenge_older_than_half_an_hour_is_refused(app, client, receipt_code, budgets,
+                                                        derivations):
+    page = client.get(SIGN_IN).get_data(as_text=True)
+    app.extensions["rate_limits"].clock.now += timedelta(minutes=31)
+    late = sign_in_with_script(client, receipt_code, page=page)
+    assert late.status_code == 400
+    assert derivations == []
+    # The renewed page works.
+    assert sign_in_with_script(client, receipt_code, page=late.get_data(as_text=True)).headers[
+        "Location"] == "/followup/mailbox"

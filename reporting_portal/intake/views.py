@@ -31,7 +31,8 @@ from reporting_portal.intake.services import (
 from reporting_portal.intake.submission_tokens import (
     FIELD_NAME,
     SubmissionReplayedError,
-    consume_submission_token,
+    check_submission_token,
+    claim_submission_token,
     issue_submission_token,
 )
 from reporting_portal.intake.uploads import (
@@ -79,7 +80,8 @@ def choose_channel() -> str | BaseResponse:
 
 
 def _render_form(channel: Channel, questions: list[Question], form: object,
-                 error: str | None = None, status: int = 200) -> tuple[str, int]:
+                 error: str | None = None, status: int = 200,
+                 receipt_pending: bool = False) -> tuple[str, int]:
     recipients = channel_recipients(get_session(), channel)
     settings = get_settings()
     recipients_json = {
@@ -101,6 +103,7 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=settings.submission_max_bytes // (1024 * 1024),
         submission_token=issue_submission_token(session),
+        receipt_pending=receipt_pending,
     )
     return page, status
 
@@ -255,9 +258,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
             return _render_form(channel, questions, form,
                                 _("Some answers need your attention. Files you chose must be "
                                   "added again."), 400)
-        consume_submission_token(session, parsed.fields.get(FIELD_NAME))
+        token = parsed.fields.get(FIELD_NAME)
+        check_submission_token(session, token)
         report, code = submit_report(get_session(), get_blob_store(), channel=channel,
                                      submission=submission, receipt_params=receipt_params())
+        claim_submission_token(get_session(), _server_session(), token,
+                               keep={"receipt_code": code})
         notify_new_items(get_session(), report)
     except RequestEntityTooLarge:
         refuse_upload()
@@ -272,16 +278,21 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
         return _render_form(channel, questions, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "
-            "and fill it in again."), 409)
+            "and fill it in again."), 409, receipt_pending=isinstance(
+                session.get("receipt_code"), str))
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
         return _render_form(channel, questions, form, message, 400)
-    if not isinstance(session, ServerSession):
-        raise TypeError("the app must use ServerSessionInterface")
-    session.set_kind("reporter")
+    _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)
+
+
+def _server_session() -> ServerSession:
+    if not isinstance(session, ServerSession):
+        raise TypeError("the app must use ServerSessionInterface")
+    return session
 
 
 # The token is checked on the stream itself (the first field), before any file is read;

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crypto.receipt import format_receipt_code, generate_receipt_code
 from reporting_portal.db import get_database
@@ -254,3 +254,28 @@ def test_a_challenge_older_than_half_an_hour_is_refused(app, client, receipt_cod
     # The renewed page works.
     assert sign_in_with_script(client, receipt_code, page=late.get_data(as_text=True)).headers[
         "Location"] == "/followup/mailbox"
+
+
+def test_no_write_lock_is_held_while_the_code_is_derived(app, client, receipt_code, budgets,
+                                                         monkeypatch):
+    """The budget is spent in a transaction of its own, committed before the Argon2id:
+    another writer gets through during the derivation (on SQLite the old DELETE-then-count
+    held the database's write lock across it)."""
+    engine = get_database(app).engine
+    real = followup_services.derive_receipt_secrets
+    probes: list[int] = []
+
+    def derive_while_another_writes(*args, **kwargs):
+        with engine.connect() as other:
+            if engine.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout = 200")
+            other.execute(insert(RateLimitCounter).values(
+                bucket="probe", key=bytes(32), window_start=datetime.now(UTC), count=1))
+            other.commit()
+        probes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(followup_services, "derive_receipt_secrets", derive_while_another_writes)
+    assert sign_in_without_script(client, receipt_code).headers["Location"] == (
+        "/followup/mailbox")
+    assert probes == [1]

@@ -41,6 +41,7 @@ from reporting_portal.intake.views import (
     read_upload,
     receipt_params,
     refuse_upload,
+    sent_from_this_site,
 )
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
@@ -210,15 +211,6 @@ def mailbox() -> tuple[str, int]:
     return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
 
 
-def _sent_from_this_site() -> bool:
-    """Whether the browser says this POST came from one of this site's pages: another
-    site must not be able to put words into a reporter's reply box."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site == "same-origin"
-    return request.headers.get("Origin") == request.host_url.rstrip("/")
-
-
 def _expired_reply() -> tuple[str, int]:
     """A reply that arrives after the reporter's session ended (the access rule sends it
     here). Nothing is sent or stored: the body's text is read into memory, its files are
@@ -234,7 +226,7 @@ def _expired_reply() -> tuple[str, int]:
         encrypted = parsed.fields.get("mode") == "encrypted"
         # The script's encrypted message is a file part too: only the reporter's count.
         dropped = any(name in {"file", "q_attachments"} for name in parsed.dropped_files)
-        if _sent_from_this_site() and parsed.fields.get("q_message", "").strip():
+        if sent_from_this_site() and parsed.fields.get("q_message", "").strip():
             text = parsed.fields["q_message"]
     sentences = [_("Your session ended after %(minutes)d minutes without activity, so your "
                    "message was not sent.", minutes=settings.reporter_idle_minutes)]

@@ -263,3 +263,42 @@ def test_a_double_click_sends_one_report_and_points_to_its_receipt(
     assert 'id="receipt-pending"' in refused_page
     receipt = twin.get("/report/receipt").get_data(as_text=True)
     assert re.search(r'id="receipt-code"', receipt)
+
+
+@pytest.mark.database
+def test_a_report_sent_after_its_session_ended_comes_back_with_its_answers(
+    app, client, db, settings, channel_with_handlers
+):
+    data = report_form_data(client, q_what="It started in March.\nThe invoices are fake.",
+                            identity_name="Ana",
+                            q_evidence=(io.BytesIO(b"%PDF-1.7 ledger"), "ledger.pdf"))
+    later = datetime.now(UTC) + timedelta(hours=3)  # the page stayed open over lunch
+    app.session_interface.clock = lambda: later
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data",
+                           headers=SAME_SITE)
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "its session ended, so nothing was sent" in page
+    assert "add any files again" in page
+    assert "It started in March.\nThe invoices are fake.</textarea>" in page
+    assert 'value="Ana"' in page
+    assert reports(db) == 0
+    assert blob_files(settings) == []
+    # The page's new tokens work: the reporter presses Send again.
+    tokens = dict(re.findall(r'name="(csrf_token|submission_token)" (?:type="hidden" )?'
+                             r'value="([^"]+)"', page))
+    assert set(tokens) == {"csrf_token", "submission_token"}
+    again = client.post(REPORT_FORM, data={**data, **tokens, "q_evidence": (
+        io.BytesIO(b"%PDF-1.7 ledger"), "ledger.pdf")}, content_type="multipart/form-data")
+    assert again.status_code == 303
+    assert reports(db) == 1
+
+
+@pytest.mark.database
+def test_another_site_cannot_fill_in_a_report_form(client, db, channel_with_handlers):
+    response = client.post(REPORT_FORM, data={"csrf_token": "x", "q_what": "PLANTED"},
+                           content_type="multipart/form-data",
+                           headers={"Origin": "https://elsewhere.example"})
+    assert response.status_code == 403
+    assert "PLANTED" not in response.get_data(as_text=True)
+    assert reports(db) == 0

@@ -158,3 +158,32 @@ def test_a_report_left_open_until_its_session_ended_can_still_be_sent(
     expect(page.get_by_role("heading", name="Your report was received")).to_be_visible()
     assert reports(db) == 1
     context.close()
+
+
+def test_a_page_restored_from_the_back_forward_cache_is_emptied(page, live_server,
+                                                                 channel_with_handlers):
+    page.goto(f"{live_server}/report/corruption")
+    page.get_by_label("What happened?").fill("PLAINTEXT-ANSWER: typed on a shared computer")
+    page.get_by_label("I found documents").check()
+    token = page.locator('input[name="submission_token"]').input_value()
+    # What the browser fires when it shows this page again from its back-forward cache
+    # (headless Chromium keeps no-store pages out of it, so the event is sent directly).
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(page.get_by_label("What happened?")).to_have_value("")
+    expect(page.get_by_label("I found documents")).not_to_be_checked()
+    # The tokens stay: sending this page again is still refused as already sent.
+    assert page.locator('input[name="submission_token"]').input_value() == token
+
+
+def test_with_javascript_an_answer_of_only_spaces_is_not_sent(
+    page, live_server, channel_with_handlers, db, recorded_bodies
+):
+    page.goto(f"{live_server}/report/corruption")
+    page.get_by_label("What happened?").fill("   \n  ")
+    page.get_by_label("I found documents").check()
+    page.get_by_role("button", name="Send report").click()
+    answer = page.get_by_label("What happened?")
+    expect(answer).to_have_value("")
+    assert answer.evaluate("el => el.validity.valueMissing")
+    assert [p for p, _ in recorded_bodies.bodies if p == "/report/corruption"] == []
+    assert reports(db) == 0

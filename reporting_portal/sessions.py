@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select, update
 from werkzeug.datastructures import CallbackDict
 
 from reporting_portal.db import get_database
@@ -195,6 +195,67 @@ class ServerSessionInterface(SessionInterface):
             httponly=True,
             samesite="Strict",
         )
+
+
+# Another request of the same browser changing the row between our read and our write
+# is rare (two tabs, a double click); a few rounds settle it.
+_UPDATE_ATTEMPTS = 5
+
+
+class SessionBusyError(RuntimeError):
+    """The stored session kept changing under an atomic update (never in practice)."""
+
+
+def update_stored_session(
+    db: Any, session: ServerSession, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """Apply ``change`` to the session as stored, atomically with respect to the other
+    requests of the same browser, inside the caller's transaction (it lands with the
+    caller's commit, or not at all).
+
+    The row is read, ``change`` edits the freshest data (or raises to refuse), and the
+    row is written only if nobody rewrote it meanwhile (compare-and-swap on the sealed
+    bytes; on PostgreSQL a concurrent writer waits for our commit, then finds the row
+    changed and reads again). Either way ``session`` then holds what is stored, so this
+    request's own save cannot undo what the other request stored (a receipt code).
+    """
+    if session.token is None:  # not stored yet: nobody else can hold it
+        _change_in_memory(session, change)
+        return
+    key = _token_hash(session.token)
+    for _ in range(_UPDATE_ATTEMPTS):
+        sealed = db.scalar(select(StoredSession.sealed_data).where(
+            StoredSession.token_hash == key))
+        stored = unseal(session.token, sealed) if sealed is not None else None
+        if stored is None:  # ended meanwhile: only this request holds the data now
+            _change_in_memory(session, change)
+            return
+        data = stored
+        try:
+            change(data)
+        except Exception:
+            _replace_contents(session, data)
+            raise
+        result: CursorResult[Any] = db.execute(
+            update(StoredSession)
+            .where(StoredSession.token_hash == key, StoredSession.sealed_data == sealed)
+            .values(sealed_data=seal(session.token, data))
+        )
+        if result.rowcount == 1:
+            _replace_contents(session, data)
+            return
+    raise SessionBusyError("the session changed under every attempt")
+
+
+def _change_in_memory(session: ServerSession, change: Callable[[dict[str, Any]], None]) -> None:
+    data = dict(session)
+    change(data)
+    _replace_contents(session, data)
+
+
+def _replace_contents(session: ServerSession, data: dict[str, Any]) -> None:
+    session.clear()
+    session.update(data)
 
 
 def end_staff_sessions(db: Any, staff_pk: int, *, keep_token: bytes | None = None) -> None:

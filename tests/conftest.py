@@ -33,7 +33,7 @@ from reporting_portal.db import get_database
 from reporting_portal.extensions import get_passwords
 from reporting_portal.migrate import upgrade_database
 from reporting_portal.models import Role, StaffAccount
-from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token, https_client
+from tests.helpers import STRONG_PASSWORD, StaffMember, StoppedClock, csrf_token, https_client
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -97,6 +97,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 def build_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app = create_app(settings, surface)
+    # Rate-limit windows stand still, so no budget resets at the turn of a minute in the
+    # middle of a test; a test that needs a window to pass moves this clock.
+    app.extensions["rate_limits"].clock = StoppedClock()
     upgrade_database(get_database(app).engine)
     if not settings.audit_key_file.exists():
         # As `init` would: the audit log signs a tree head at every commit.

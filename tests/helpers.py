@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pyotp
 from flask import Flask
@@ -109,3 +110,13 @@ def submission_token(client: FlaskClient, path: str) -> str:
     match = re.search(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"', page)
     assert match, f"no submission token on {path}"
     return match.group(1)
+
+
+class StoppedClock:
+    """A clock that moves only when a test moves it (``clock.now += timedelta(...)``)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -57,7 +57,7 @@ from reporting_portal.objects import (
     seal_for,
     store_small_payload,
 )
-from reporting_portal.security.proof_of_work import solves
+from reporting_portal.security.proof_of_work import CHALLENGE_LIFETIME, solves
 from reporting_portal.security.rate_limit import Budget, BudgetSpentError, RateLimits
 
 MESSAGE_VERSION = 1
@@ -96,8 +96,14 @@ class ProofOfWork:
     """What the browser sent: a nonce for the session's challenge at a level."""
 
     challenge: bytes | None  # taken out of the session: each challenge is used once
+    issued_at: datetime | None  # when the page that carried it was made
     level: int
     nonce: int
+
+
+# Each challenge is a budget of one. Taking it out of the session is not enough: two
+# requests sent at once with the same session cookie both load it before either saves.
+_CHALLENGE_USES = Budget("receipt-pow-challenge", 1, timedelta(hours=1))
 
 
 def pow_bits(settings: Settings, level: int) -> int:
@@ -178,10 +184,7 @@ def _spend_budget(
         budget = plain_budget(settings)
         next_level = None
     else:
-        if not 0 <= proof.level < settings.receipt_pow_levels or proof.challenge is None:
-            raise ProofOfWorkRefusedError
-        if not solves(proof.challenge, proof.nonce, pow_bits(settings, proof.level)):
-            raise ProofOfWorkRefusedError
+        _check_proof(rate_limits, settings, proof)
         budget = level_budget(settings, proof.level)
         higher = proof.level + 1
         next_level = higher if higher < settings.receipt_pow_levels else None
@@ -189,6 +192,21 @@ def _spend_budget(
         rate_limits.spend(budget, _global_key(rate_limits, budget))
     except BudgetSpentError:
         raise FollowUpBusyError(next_level, plain=proof is None) from None
+
+
+def _check_proof(rate_limits: RateLimits, settings: Settings, proof: ProofOfWork) -> None:
+    """A solution of this session's fresh challenge at a level that exists, used once."""
+    if (proof.challenge is None or proof.issued_at is None
+            or not 0 <= proof.level < settings.receipt_pow_levels
+            or not timedelta(0) <= rate_limits.clock() - proof.issued_at <= CHALLENGE_LIFETIME
+            or not solves(proof.challenge, proof.nonce, pow_bits(settings, proof.level))):
+        raise ProofOfWorkRefusedError
+    try:
+        rate_limits.spend(_CHALLENGE_USES, rate_limits.key(_CHALLENGE_USES.bucket,
+                                                           proof.challenge),
+                          window_of=proof.issued_at)
+    except BudgetSpentError:
+        raise ProofOfWorkRefusedError from None
 
 
 def open_mailbox(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -28,7 +30,8 @@ from reporting_portal.intake.services import SubmissionRefusedError, get_install
 from reporting_portal.intake.submission_tokens import (
     FIELD_NAME,
     SubmissionReplayedError,
-    consume_submission_token,
+    check_submission_token,
+    claim_submission_token,
     issue_submission_token,
 )
 from reporting_portal.intake.uploads import UploadError
@@ -38,6 +41,7 @@ from reporting_portal.intake.views import (
     read_upload,
     receipt_params,
     refuse_upload,
+    sent_from_this_site,
 )
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
@@ -127,9 +131,13 @@ def _submitted_proof(form: ReceiptForm, kept: object) -> ProofOfWork | None:
     """The script's solution, or ``None`` for the plain lane (no script ran)."""
     if not form.pow_nonce.data:
         return None
-    challenge = bytes.fromhex(kept) if isinstance(kept, str) else None
-    return ProofOfWork(challenge=challenge, level=int(form.pow_level.data or 0),
-                       nonce=int(form.pow_nonce.data))
+    challenge, issued_at = None, None
+    if isinstance(kept, str) and kept.count(".") == 1:  # "<hex>.<unix time>", as set below
+        challenge_hex, issued = kept.split(".")
+        challenge = bytes.fromhex(challenge_hex)
+        issued_at = datetime.fromtimestamp(int(issued), UTC)
+    return ProofOfWork(challenge=challenge, issued_at=issued_at,
+                       level=int(form.pow_level.data or 0), nonce=int(form.pow_nonce.data))
 
 
 # The script sends a sign-in again by itself at most this often (levels filling, a
@@ -146,7 +154,7 @@ def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 
     if level is None:
         level = first_open_level(get_rate_limits(), settings)
     challenge = new_challenge()
-    session[POW_CHALLENGE] = challenge.hex()
+    session[POW_CHALLENGE] = f"{challenge.hex()}.{int(get_rate_limits().clock().timestamp())}"
     resent = int(form.pow_retries.data or 0) if request.method == "POST" else 0
     page = render_template(
         "followup/sign_in.html", form=form, error=error,
@@ -203,15 +211,6 @@ def mailbox() -> tuple[str, int]:
     return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
 
 
-def _sent_from_this_site() -> bool:
-    """Whether the browser says this POST came from one of this site's pages: another
-    site must not be able to put words into a reporter's reply box."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site == "same-origin"
-    return request.headers.get("Origin") == request.host_url.rstrip("/")
-
-
 def _expired_reply() -> tuple[str, int]:
     """A reply that arrives after the reporter's session ended (the access rule sends it
     here). Nothing is sent or stored: the body's text is read into memory, its files are
@@ -227,7 +226,7 @@ def _expired_reply() -> tuple[str, int]:
         encrypted = parsed.fields.get("mode") == "encrypted"
         # The script's encrypted message is a file part too: only the reporter's count.
         dropped = any(name in {"file", "q_attachments"} for name in parsed.dropped_files)
-        if _sent_from_this_site() and parsed.fields.get("q_message", "").strip():
+        if sent_from_this_site() and parsed.fields.get("q_message", "").strip():
             text = parsed.fields["q_message"]
     sentences = [_("Your session ended after %(minutes)d minutes without activity, so your "
                    "message was not sent.", minutes=settings.reporter_idle_minutes)]
@@ -268,9 +267,12 @@ def reply() -> BaseResponse | tuple[str, int]:
             text = fields.get("q_message", "")
             if len(text) > settings.message_max_chars:
                 raise RequestEntityTooLarge()
-        consume_submission_token(session, fields.get(FIELD_NAME))
+        check_submission_token(session, fields.get(FIELD_NAME))
         post_reporter_reply(get_session(), get_blob_store(), report, text=text, files=files,
                             content_upload=content)
+        if not isinstance(session, ServerSession):
+            raise TypeError("the app must use ServerSessionInterface")
+        claim_submission_token(get_session(), session, fields.get(FIELD_NAME))
         notify_new_items(get_session(), report)
     except SubmissionReplayedError:
         refuse_upload()

@@ -7,6 +7,7 @@ from typing import IO
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Response as BaseResponse
@@ -31,7 +32,8 @@ from reporting_portal.intake.services import (
 from reporting_portal.intake.submission_tokens import (
     FIELD_NAME,
     SubmissionReplayedError,
-    consume_submission_token,
+    check_submission_token,
+    claim_submission_token,
     issue_submission_token,
 )
 from reporting_portal.intake.uploads import (
@@ -79,7 +81,9 @@ def choose_channel() -> str | BaseResponse:
 
 
 def _render_form(channel: Channel, questions: list[Question], form: object,
-                 error: str | None = None, status: int = 200) -> tuple[str, int]:
+                 error: str | None = None, status: int = 200,
+                 receipt_pending: bool = False,
+                 session_ended: bool = False) -> tuple[str, int]:
     recipients = channel_recipients(get_session(), channel)
     settings = get_settings()
     recipients_json = {
@@ -101,6 +105,8 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=settings.submission_max_bytes // (1024 * 1024),
         submission_token=issue_submission_token(session),
+        receipt_pending=receipt_pending,
+        session_ended=session_ended,
     )
     return page, status
 
@@ -241,6 +247,8 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     """Both paths post here: plaintext without JavaScript, age files with it."""
     channel, questions = _channel_or_404(slug)
     settings = get_settings()
+    if "csrf_token" not in session:
+        return _expired_form(channel, questions)
     file_questions = {q.id for q in questions if q.type == FieldType.FILE}
     form = build_report_form(questions, _handler_choices(channel),
                              max_chars=settings.answer_max_chars)
@@ -255,9 +263,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
             return _render_form(channel, questions, form,
                                 _("Some answers need your attention. Files you chose must be "
                                   "added again."), 400)
-        consume_submission_token(session, parsed.fields.get(FIELD_NAME))
+        token = parsed.fields.get(FIELD_NAME)
+        check_submission_token(session, token)
         report, code = submit_report(get_session(), get_blob_store(), channel=channel,
                                      submission=submission, receipt_params=receipt_params())
+        claim_submission_token(get_session(), _server_session(), token,
+                               keep={"receipt_code": code})
         notify_new_items(get_session(), report)
     except RequestEntityTooLarge:
         refuse_upload()
@@ -272,16 +283,59 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
         return _render_form(channel, questions, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "
-            "and fill it in again."), 409)
+            "and fill it in again."), 409, receipt_pending=isinstance(
+                session.get("receipt_code"), str))
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
         return _render_form(channel, questions, form, message, 400)
-    if not isinstance(session, ServerSession):
-        raise TypeError("the app must use ServerSessionInterface")
-    session.set_kind("reporter")
+    _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)
+
+
+def _server_session() -> ServerSession:
+    if not isinstance(session, ServerSession):
+        raise TypeError("the app must use ServerSessionInterface")
+    return session
+
+
+def _expired_form(channel: Channel, questions: list[Question]) -> tuple[str, int]:
+    """A report sent after its session ended (the page was open for hours): nothing is
+    stored. The answers typed come back in the form, in this page only, with new tokens;
+    files are read past and must be chosen again."""
+    settings = get_settings()
+    fields: MultiDict[str, str] = MultiDict()
+    encrypted = False
+    try:
+        parsed = read_text_fields(settings.answer_max_chars)
+    except (UploadError, RequestEntityTooLarge):
+        drain_request_body()
+    else:
+        encrypted = parsed.fields.get("mode") == "encrypted"
+        if sent_from_this_site() and not encrypted:
+            fields = parsed.fields
+    # Bound to the answers, never validated (it would only show errors): the new
+    # session's CSRF token is rendered, not the stale one that was sent.
+    form = build_report_form(questions, _handler_choices(channel),
+                             max_chars=settings.answer_max_chars, formdata=fields)
+    sentences = [_("This page was open so long without activity that its session ended, so "
+                   "nothing was sent.")]
+    if fields or encrypted:
+        sentences.append(_("Your answers are still in the form, kept only in this page: "
+                           "check them, add any files again, and send the report again."))
+    return _render_form(channel, questions, form, " ".join(sentences), 403,
+                        session_ended=True)
+
+
+def sent_from_this_site() -> bool:
+    """Whether the browser says this POST came from one of this site's pages. Text sent
+    without a valid token is shown again only then: another site must not be able to
+    put words into a reporter's form."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    return request.headers.get("Origin") == request.host_url.rstrip("/")
 
 
 # The token is checked on the stream itself (the first field), before any file is read;

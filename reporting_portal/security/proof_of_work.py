@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 CHALLENGE_BYTES = 16
+# A challenge older than this is refused: a page left open overnight solves a new one.
+CHALLENGE_LIFETIME = timedelta(minutes=30)
 MAX_NONCE = 2**53
 _DIGEST_BITS = 256
 

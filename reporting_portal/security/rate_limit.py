@@ -34,8 +34,9 @@ from sqlalchemy.engine import Engine
 
 from reporting_portal.models import RateLimitCounter
 
-# Windows older than this are swept; every budget's window must be shorter.
-KEPT_FOR = timedelta(days=1)
+# Windows that started longer ago than this are swept; every budget's window must be
+# shorter. Short, so that a flood's rows (one per used challenge) do not pile up.
+KEPT_FOR = timedelta(hours=2)
 # One spend in this many also sweeps old windows: cheap, and no job to forget.
 _SWEEP_ONE_IN = 200
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -54,7 +55,7 @@ class Budget:
         if not 0 < len(self.bucket) <= _MAX_BUCKET_LENGTH:
             raise ValueError("a bucket name has 1 to 32 characters")
         if self.limit < 1 or not timedelta(0) < self.window < KEPT_FOR:
-            raise ValueError("a budget needs a positive limit and a window under a day")
+            raise ValueError("a budget needs a positive limit and a window under two hours")
 
     def window_start(self, moment: datetime) -> datetime:
         """The start of the fixed window that holds ``moment``."""
@@ -102,14 +103,15 @@ class RateLimits:
             mac.update(len(data).to_bytes(4, "big") + data)
         return mac.digest()
 
-    def spend(self, budget: Budget, key: bytes) -> Spent:
+    def spend(self, budget: Budget, key: bytes, *, window_of: datetime | None = None) -> Spent:
         """Count one attempt; raise :class:`BudgetSpentError` if it is over the limit.
 
         The refused attempt is counted too: it cannot matter within this window, and the
-        next window starts from zero.
+        next window starts from zero. ``window_of`` pins the window to a moment other than
+        now (a one-off token counts in the window of its issue, whenever it is used).
         """
         now = self.clock()
-        window_start = budget.window_start(now)
+        window_start = budget.window_start(window_of or now)
         counter = RateLimitCounter
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         statement = (

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from reporting_portal.auth.devices import device_nonce, new_device_cookie
 from reporting_portal.models import AuditEvent
 from tests.helpers import csrf_token, https_client
 
@@ -115,3 +118,16 @@ def test_the_device_cookie_is_host_only_secure_httponly_strict_and_renewed(clien
     renewed = next(h for h in again.headers.getlist("Set-Cookie")
                    if h.startswith("__Host-device="))
     assert renewed.split(";")[0] != header.split(";")[0]  # a new nonce at each sign-in
+
+
+@given(st.text(max_size=120))
+def test_any_cookie_text_is_refused_quietly_unless_issued(cookie):
+    """The cookie is untrusted input: nothing in it raises, and only an issued one counts."""
+    assert device_nonce("the secret key", cookie, "hana") is None
+
+
+def test_an_issued_cookie_counts_for_its_name_only():
+    cookie = new_device_cookie("the secret key", "hana")
+    assert device_nonce("the secret key", cookie, "hana") is not None
+    assert device_nonce("the secret key", cookie, "omar") is None
+    assert device_nonce("another installation", cookie, "hana") is None

@@ -7,6 +7,7 @@ the page is open, the server moves it up a level and the script resends by itsel
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,12 +16,14 @@ from sqlalchemy import select
 from crypto.receipt import format_receipt_code
 from reporting_portal.db import get_database
 from reporting_portal.extensions import get_blob_store
-from reporting_portal.followup.services import level_budget
+from reporting_portal.followup.services import level_budget, plain_budget
 from reporting_portal.intake.services import Submission, submit_report
 from reporting_portal.intake.views import receipt_params
 from reporting_portal.models import Channel
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
 
 
 @pytest.fixture
@@ -82,4 +85,23 @@ def test_without_javascript_the_plain_lane_signs_in(
     expect(page.get_by_role("heading", name="Your mailbox")).to_be_visible()
     [body] = pow_posts(recorded_bodies)
     assert b"pow_nonce=&" in body
+    context.close()
+
+
+def test_without_javascript_a_full_lane_says_so_and_points_to_the_other(
+    app, browser, live_server, receipt_code
+):
+    settings = app.extensions["settings"]
+    limits = app.extensions["rate_limits"]
+    budget = plain_budget(settings)
+    for _ in range(settings.receipt_plain_attempts_per_minute):
+        limits.spend(budget, limits.key(budget.bucket, "everyone"))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/followup")
+    page.get_by_label("Receipt code").fill(receipt_code)
+    page.get_by_role("button", name="Open my mailbox").click()
+    expect(page.get_by_role("alert")).to_contain_text("it has a separate way in")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "receipt-plain-lane-busy.png"), full_page=True)
     context.close()

@@ -134,3 +134,56 @@ def test_back_after_sending_does_not_send_the_report_again(
     assert "This report was already sent, so it was not sent again." in again.text()
     assert reports(db) == 1
     context.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_a_report_left_open_until_its_session_ended_can_still_be_sent(
+    browser, app, live_server, channel_with_handlers, db, end_session, javascript
+):
+    context = browser.new_context(java_script_enabled=javascript,
+                                  viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/report/corruption")
+    page.get_by_label("What happened?").fill("PLAINTEXT-ANSWER: the tender was rigged.")
+    page.get_by_label("I found documents").check()
+    later = datetime.now(UTC) + timedelta(hours=3)
+    app.session_interface.clock = lambda: later
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_text("its session ended, so nothing was sent")).to_be_visible()
+    expect(page.get_by_label("What happened?")).to_have_value(
+        "PLAINTEXT-ANSWER: the tender was rigged.")
+    shot(page, f"report-session-ended-{'js' if javascript else 'no-js'}")
+    assert reports(db) == 0
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("heading", name="Your report was received")).to_be_visible()
+    assert reports(db) == 1
+    context.close()
+
+
+def test_a_page_restored_from_the_back_forward_cache_is_emptied(page, live_server,
+                                                                 channel_with_handlers):
+    page.goto(f"{live_server}/report/corruption")
+    page.get_by_label("What happened?").fill("PLAINTEXT-ANSWER: typed on a shared computer")
+    page.get_by_label("I found documents").check()
+    token = page.locator('input[name="submission_token"]').input_value()
+    # What the browser fires when it shows this page again from its back-forward cache
+    # (headless Chromium keeps no-store pages out of it, so the event is sent directly).
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    expect(page.get_by_label("What happened?")).to_have_value("")
+    expect(page.get_by_label("I found documents")).not_to_be_checked()
+    # The tokens stay: sending this page again is still refused as already sent.
+    assert page.locator('input[name="submission_token"]').input_value() == token
+
+
+def test_with_javascript_an_answer_of_only_spaces_is_not_sent(
+    page, live_server, channel_with_handlers, db, recorded_bodies
+):
+    page.goto(f"{live_server}/report/corruption")
+    page.get_by_label("What happened?").fill("   \n  ")
+    page.get_by_label("I found documents").check()
+    page.get_by_role("button", name="Send report").click()
+    answer = page.get_by_label("What happened?")
+    expect(answer).to_have_value("")
+    assert answer.evaluate("el => el.validity.valueMissing")
+    assert [p for p, _ in recorded_bodies.bodies if p == "/report/corruption"] == []
+    assert reports(db) == 0

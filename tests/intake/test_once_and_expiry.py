@@ -14,7 +14,7 @@ from reporting_portal.intake.submission_tokens import (
     issue_submission_token,
 )
 from reporting_portal.models import ObjectKind, Report, ReportObject, StoredSession
-from tests.helpers import BASE_URL, csrf_token, submission_token
+from tests.helpers import BASE_URL, csrf_token, https_client, submission_token
 from tests.intake.helpers import REPORT_FORM, blob_files, report_form_data
 
 MAILBOX = "/followup/mailbox"
@@ -219,3 +219,86 @@ def test_signing_in_with_a_wrong_code_keeps_the_text(client, in_mailbox, session
     page = response.get_data(as_text=True)
     assert "This code does not open a report" in page
     assert re.search(r'name="carried_message"[^>]*>' + re.escape(TYPED) + "<", page)
+
+
+@pytest.mark.database
+def test_a_double_click_sends_one_report_and_points_to_its_receipt(
+    app, client, db, settings, channel_with_handlers, monkeypatch
+):
+    """Two requests with the same form at the same moment, each having loaded the session
+    before the other changed it: exactly one report, and the other answer leads to it."""
+    import threading
+    import time
+
+    from reporting_portal.intake import views
+
+    data = report_form_data(client)
+    cookie = client.get_cookie("__Host-session", domain="localhost").value
+    real_submit = views.submit_report
+    both_loaded = threading.Barrier(2, timeout=10)
+
+    def slow_submit(*args, **kwargs):
+        both_loaded.wait()  # both have read the session and checked the token
+        result = real_submit(*args, **kwargs)
+        time.sleep(0.3)  # and both are inside the window at once
+        return result
+
+    monkeypatch.setattr(views, "submit_report", slow_submit)
+    answers: list = []
+
+    def click() -> None:
+        twin = https_client(app)
+        twin.set_cookie("__Host-session", cookie, domain="localhost", secure=True)
+        response = twin.post(REPORT_FORM, data=dict(data), content_type="multipart/form-data")
+        answers.append((response.status_code, response.get_data(as_text=True), twin))
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join(timeout=30)
+    assert sorted(status for status, _, _ in answers) == [303, 409]
+    assert reports(db) == 1
+    [(_, refused_page, twin)] = [a for a in answers if a[0] == 409]
+    assert 'id="receipt-pending"' in refused_page
+    receipt = twin.get("/report/receipt").get_data(as_text=True)
+    assert re.search(r'id="receipt-code"', receipt)
+
+
+@pytest.mark.database
+def test_a_report_sent_after_its_session_ended_comes_back_with_its_answers(
+    app, client, db, settings, channel_with_handlers
+):
+    data = report_form_data(client, q_what="It started in March.\nThe invoices are fake.",
+                            identity_name="Ana",
+                            q_evidence=(io.BytesIO(b"%PDF-1.7 ledger"), "ledger.pdf"))
+    later = datetime.now(UTC) + timedelta(hours=3)  # the page stayed open over lunch
+    app.session_interface.clock = lambda: later
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data",
+                           headers=SAME_SITE)
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "its session ended, so nothing was sent" in page
+    assert "add any files again" in page
+    assert "It started in March.\nThe invoices are fake.</textarea>" in page
+    assert 'value="Ana"' in page
+    assert reports(db) == 0
+    assert blob_files(settings) == []
+    # The page's new tokens work: the reporter presses Send again.
+    tokens = dict(re.findall(r'name="(csrf_token|submission_token)" (?:type="hidden" )?'
+                             r'value="([^"]+)"', page))
+    assert set(tokens) == {"csrf_token", "submission_token"}
+    again = client.post(REPORT_FORM, data={**data, **tokens, "q_evidence": (
+        io.BytesIO(b"%PDF-1.7 ledger"), "ledger.pdf")}, content_type="multipart/form-data")
+    assert again.status_code == 303
+    assert reports(db) == 1
+
+
+@pytest.mark.database
+def test_another_site_cannot_fill_in_a_report_form(client, db, channel_with_handlers):
+    response = client.post(REPORT_FORM, data={"csrf_token": "x", "q_what": "PLANTED"},
+                           content_type="multipart/form-data",
+                           headers={"Origin": "https://elsewhere.example"})
+    assert response.status_code == 403
+    assert "PLANTED" not in response.get_data(as_text=True)
+    assert reports(db) == 0

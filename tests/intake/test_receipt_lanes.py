@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crypto.receipt import format_receipt_code, generate_receipt_code
 from reporting_portal.db import get_database
@@ -218,3 +219,63 @@ def test_wrong_codes_cost_one_derivation_on_either_lane_and_get_one_answer(
                sign_in_with_script(client, random_code())]
     assert derivations == [1, 1]
     assert {NOT_A_REPORT in a.get_data(as_text=True) for a in answers} == {True}
+
+
+def test_a_solution_sent_twice_at_once_opens_one_attempt(app, receipt_code, budgets,
+                                                         derivations):
+    """Both requests load the session before either saves it: the counter decides."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = https_client(app)
+    page = first.get(SIGN_IN).get_data(as_text=True)
+    cookie = first.get_cookie("__Host-session").value
+    challenge, level, bits = page_challenge(page)
+    nonce = solve(challenge, bits)
+
+    def send(_index: int) -> int:
+        twin = https_client(app)
+        twin.set_cookie("__Host-session", cookie, domain="localhost")
+        return sign_in_with_script(twin, random_code(), page=page, nonce=nonce,
+                                   level=level).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(send, range(4)))
+    assert derivations == [1]
+    assert statuses.count(400) >= 3
+
+
+def test_a_challenge_older_than_half_an_hour_is_refused(app, client, receipt_code, budgets,
+                                                        derivations):
+    page = client.get(SIGN_IN).get_data(as_text=True)
+    app.extensions["rate_limits"].clock.now += timedelta(minutes=31)
+    late = sign_in_with_script(client, receipt_code, page=page)
+    assert late.status_code == 400
+    assert derivations == []
+    # The renewed page works.
+    assert sign_in_with_script(client, receipt_code, page=late.get_data(as_text=True)).headers[
+        "Location"] == "/followup/mailbox"
+
+
+def test_no_write_lock_is_held_while_the_code_is_derived(app, client, receipt_code, budgets,
+                                                         monkeypatch):
+    """The budget is spent in a transaction of its own, committed before the Argon2id:
+    another writer gets through during the derivation (on SQLite the old DELETE-then-count
+    held the database's write lock across it)."""
+    engine = get_database(app).engine
+    real = followup_services.derive_receipt_secrets
+    probes: list[int] = []
+
+    def derive_while_another_writes(*args, **kwargs):
+        with engine.connect() as other:
+            if engine.dialect.name == "sqlite":
+                other.exec_driver_sql("PRAGMA busy_timeout = 200")
+            other.execute(insert(RateLimitCounter).values(
+                bucket="probe", key=bytes(32), window_start=datetime.now(UTC), count=1))
+            other.commit()
+        probes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(followup_services, "derive_receipt_secrets", derive_while_another_writes)
+    assert sign_in_without_script(client, receipt_code).headers["Location"] == (
+        "/followup/mailbox")
+    assert probes == [1]

@@ -134,6 +134,7 @@ def test_missing_required_answer_is_explained_and_nothing_is_stored(
 def test_post_without_csrf_token_first_is_refused_before_reading_files(
     client, db, settings, channel_with_handlers
 ):
+    csrf_token(client, FORM)  # the form was opened: its session holds a token
     data = {"q_evidence": (io.BytesIO(b"x" * 100), "a.txt"), "q_what": "text"}
     response = client.post(FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 400

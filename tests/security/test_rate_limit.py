@@ -160,7 +160,7 @@ def test_old_windows_are_swept(limits, clock, app):
 def test_a_budget_must_be_positive_and_shorter_than_what_is_kept():
     with pytest.raises(ValueError, match="positive limit"):
         Budget("x", 0, timedelta(minutes=1))
-    with pytest.raises(ValueError, match="under a day"):
-        Budget("x", 1, timedelta(days=2))
+    with pytest.raises(ValueError, match="under two hours"):
+        Budget("x", 1, timedelta(hours=3))
     with pytest.raises(ValueError, match="1 to 32"):
         Budget("x" * 33, 1, timedelta(minutes=1))

@@ -216,17 +216,36 @@ function withoutHash(url) {
   return parsed.href;
 }
 
-function errorMessageFrom(responseText) {
-  if (!responseText) return "";
+function parseHtml(responseText) {
+  if (!responseText) return null;
   try {
-    const doc = new DOMParser().parseFromString(responseText, "text/html");
-    // The session ended while the reporter typed: the server sent the sign-in page, whose
-    // sentence says so. The typed text stays in this page's fields (nothing clears them).
-    const element =
-      doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
-    return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
+    return new DOMParser().parseFromString(responseText, "text/html");
   } catch {
-    return "";
+    return null;
+  }
+}
+
+function errorMessageFrom(doc) {
+  if (!doc) return "";
+  // The session ended while the reporter typed: the server's page says so. The typed
+  // text stays in this page's fields (nothing here clears them).
+  const element =
+    doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
+  return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
+}
+
+// When the session of a report form ended, the server answers with the same form under a
+// new session: its new tokens replace the stale ones, so that Send works again with the
+// answers still in this page. Only then: after any other refusal (a report already sent)
+// the old tokens must stay, so that sending again is refused again.
+function adoptRenewedTokens(form, doc) {
+  if (!doc || !doc.querySelector("[data-session-ended]")) return;
+  const renewed = doc.getElementById("report-form");
+  if (!renewed) return; // the mailbox: the reporter signs in again with the receipt code
+  for (const name of ["csrf_token", "submission_token"]) {
+    const fresh = renewed.querySelector(`input[type="hidden"][name="${name}"]`);
+    const stale = form.elements.namedItem(name);
+    if (fresh && stale && typeof stale.value === "string") stale.value = fresh.value;
   }
 }
 
@@ -478,7 +497,9 @@ class ReportSender {
         window.location.assign(xhr.responseURL);
         return;
       }
-      this.fail(errorMessageFrom(xhr.responseText) || text.sendFailed);
+      const doc = parseHtml(xhr.responseText);
+      adoptRenewedTokens(form, doc);
+      this.fail(errorMessageFrom(doc) || text.sendFailed);
     });
     const networkFailure = () => this.fail(text.sendFailed);
     xhr.addEventListener("error", networkFailure);

@@ -8626,14 +8626,27 @@ function withoutHash(url) {
   parsed.hash = "";
   return parsed.href;
 }
-function errorMessageFrom(responseText) {
-  if (!responseText) return "";
+function parseHtml(responseText) {
+  if (!responseText) return null;
   try {
-    const doc = new DOMParser().parseFromString(responseText, "text/html");
-    const element = doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
-    return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
+    return new DOMParser().parseFromString(responseText, "text/html");
   } catch {
-    return "";
+    return null;
+  }
+}
+function errorMessageFrom(doc) {
+  if (!doc) return "";
+  const element = doc.querySelector("[data-session-ended]") ?? doc.querySelector("[data-error-message]");
+  return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
+}
+function adoptRenewedTokens(form, doc) {
+  if (!doc || !doc.querySelector("[data-session-ended]")) return;
+  const renewed = doc.getElementById("report-form");
+  if (!renewed) return;
+  for (const name of ["csrf_token", "submission_token"]) {
+    const fresh = renewed.querySelector(`input[type="hidden"][name="${name}"]`);
+    const stale = form.elements.namedItem(name);
+    if (fresh && stale && typeof stale.value === "string") stale.value = fresh.value;
   }
 }
 function emptyBlankRequiredAnswers(form) {
@@ -8850,7 +8863,9 @@ var ReportSender = class {
         window.location.assign(xhr.responseURL);
         return;
       }
-      this.fail(errorMessageFrom(xhr.responseText) || text.sendFailed);
+      const doc = parseHtml(xhr.responseText);
+      adoptRenewedTokens(form, doc);
+      this.fail(errorMessageFrom(doc) || text.sendFailed);
     });
     const networkFailure = () => this.fail(text.sendFailed);
     xhr.addEventListener("error", networkFailure);

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -249,8 +250,9 @@ def _expired_reply() -> tuple[str, int]:
 def reply() -> BaseResponse | tuple[str, int]:
     report = _current_report()
     settings = get_settings()
+    typed: MultiDict[str, str] = MultiDict()  # what a refusal puts back in the reply box
     try:
-        parsed = read_upload({"attachments"})
+        parsed = read_upload({"attachments"}, typed)
         fields = parsed.fields
         age_parts = [u for u in parsed.uploads if u.header is not None]
         if fields.get("mode") == "encrypted":
@@ -282,16 +284,22 @@ def reply() -> BaseResponse | tuple[str, int]:
         refuse_upload()
         drain_request_body()
         return _render_mailbox(report, _("Your message or files are too large. Nothing was "
-                                         "sent."), 413)
+                                         "sent."), 413, draft=_draft(typed))
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_mailbox(report, message, 400)
+        return _render_mailbox(report, message, 400, draft=_draft(typed))
     # Said in the address, not the session: the browser path fetches the page twice.
     return redirect(url_for("followup.mailbox", sent=1), code=303)
 
 
 csrf.exempt(reply)  # checked on the stream's first field, as for new reports
+
+
+def _draft(typed: MultiDict[str, str]) -> str:
+    """The reply as typed, for the box again after a refusal (none on the script path,
+    whose text stays in the page)."""
+    return "" if typed.get("mode") == "encrypted" else typed.get("q_message", "")
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -257,6 +257,7 @@ class MultipartReader:
         created: list[str],
         limits: UploadLimits,
         drop_files: bool = False,
+        fields: MultiDict[str, str] | None = None,
     ) -> None:
         self._store = store
         # Only the text is wanted (a reply whose session ended): files are read past,
@@ -267,7 +268,9 @@ class MultipartReader:
         self._on_first_field = on_first_field
         self._created = created
         self._limits = limits
-        self._result = ParsedUpload()
+        # The caller's own dict, if given, so that the text read before a refusal (a
+        # file too large) can be shown again.
+        self._result = ParsedUpload(fields=fields if fields is not None else MultiDict())
         self._field_name: str | None = None
         self._field_buffer = bytearray()
         self._sink: Sink | None = None

@@ -6,6 +6,7 @@ from typing import IO
 
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -154,8 +155,10 @@ def _sink_factory(file_questions: set[str]) -> SinkFactory:
     return open_sink
 
 
-def read_upload(file_questions: set[str]) -> ParsedUpload:
-    """Parse the request body as it streams in; blobs started are tracked for cleanup."""
+def read_upload(file_questions: set[str],
+                fields: MultiDict[str, str] | None = None) -> ParsedUpload:
+    """Parse the request body as it streams in; blobs started are tracked for cleanup.
+    Text fields go into ``fields`` as they arrive, so a refusal can show them again."""
     settings = get_settings()
     request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
@@ -177,6 +180,7 @@ def read_upload(file_questions: set[str]) -> ParsedUpload:
             max_file_bytes=settings.submission_max_bytes,
             single_parts=SINGLE_PARTS,
         ),
+        fields=fields,
     )
     g.upload_bytes_read = 0
     return reader.read(_CountingStream(request.stream),
@@ -252,8 +256,9 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     file_questions = {q.id for q in questions if q.type == FieldType.FILE}
     form = build_report_form(questions, _handler_choices(channel),
                              max_chars=settings.answer_max_chars)
+    typed: MultiDict[str, str] = MultiDict()  # the answers read, to show again on a refusal
     try:
-        parsed = read_upload(file_questions)
+        parsed = read_upload(file_questions, typed)
         submission = _submission_from(parsed, questions, channel)
         if submission is None:
             refuse_upload()
@@ -277,9 +282,11 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
                     "files. Nothing was stored. Make the files smaller or send fewer.",
                     size=settings.submission_max_bytes // (1024 * 1024),
                     files=settings.submission_max_files)
-        return _render_form(channel, questions, form, message, 413)
+        return _render_form(channel, questions, _typed_form(questions, channel, typed),
+                            message, 413)
     except SubmissionReplayedError:
         refuse_upload()
+        # An empty form: its answers again, under a new token, would invite a resend.
         return _render_form(channel, questions, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "
@@ -288,10 +295,21 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_form(channel, questions, form, message, 400)
+        return _render_form(channel, questions, _typed_form(questions, channel, typed),
+                            message, 400)
     _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)
+
+
+def _typed_form(questions: list[Question], channel: Channel,
+                typed: MultiDict[str, str]) -> FlaskForm:
+    """The form filled in with what the reporter typed (not validated: a refusal for
+    another reason must not add field errors). Empty on the script's path, whose
+    answers stay in the page."""
+    formdata = typed if typed.get("mode") != "encrypted" else MultiDict()
+    return build_report_form(questions, _handler_choices(channel),
+                             max_chars=get_settings().answer_max_chars, formdata=formdata)
 
 
 def _server_session() -> ServerSession:

@@ -302,3 +302,40 @@ def test_another_site_cannot_fill_in_a_report_form(client, db, channel_with_hand
     assert response.status_code == 403
     assert "PLANTED" not in response.get_data(as_text=True)
     assert reports(db) == 0
+
+
+@pytest.fixture
+def small_files(app):
+    app.extensions["settings"] = app.extensions["settings"].replace(
+        submission_max_bytes=64 * 1024)
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("refusal", ["too large", "nobody could read it"])
+def test_a_refused_report_shows_its_answers_again(
+    client, db, settings, channel_with_handlers, small_files, refusal
+):
+    extra = ({"q_evidence": (io.BytesIO(b"x" * 100_000), "big.bin")} if refusal == "too large"
+             else {"exclude": [channel_with_handlers["hana"].public_id,
+                               channel_with_handlers["omar"].public_id]})
+    data = report_form_data(client, q_what="The tender was rigged in March.", **extra)
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
+    assert response.status_code in {400, 413}
+    page = response.get_data(as_text=True)
+    assert "The tender was rigged in March.</textarea>" in page
+    assert "field__error" not in page  # no field was wrong
+    assert reports(db) == 0
+    assert blob_files(settings) == []
+
+
+@pytest.mark.database
+def test_a_reply_refused_as_too_large_stays_in_the_reply_box(
+    client, db, settings, in_mailbox, small_files
+):
+    data = typed_reply(client, q_attachments=(io.BytesIO(b"x" * 100_000), "big.bin"))
+    response = client.post(REPLY, data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    box = re.search(r'<textarea[^>]*name="q_message"[^>]*>([^<]*)</textarea>',
+                    response.get_data(as_text=True))
+    assert box.group(1) == TYPED
+    assert messages(db) == 0

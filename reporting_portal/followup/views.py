@@ -27,6 +27,13 @@ from reporting_portal.followup.services import (
     pow_bits,
     read_mailbox,
 )
+from reporting_portal.intake.request_body import (
+    drain_request_body,
+    read_text_fields,
+    read_upload,
+    refuse_upload,
+    sent_from_this_site,
+)
 from reporting_portal.intake.services import SubmissionRefusedError, get_installation
 from reporting_portal.intake.submission_tokens import (
     FIELD_NAME,
@@ -36,14 +43,7 @@ from reporting_portal.intake.submission_tokens import (
     issue_submission_token,
 )
 from reporting_portal.intake.uploads import UploadError
-from reporting_portal.intake.views import (
-    drain_request_body,
-    read_text_fields,
-    read_upload,
-    receipt_params,
-    refuse_upload,
-    sent_from_this_site,
-)
+from reporting_portal.intake.views import receipt_params
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
 from reporting_portal.objects import case_recipients

@@ -261,7 +261,7 @@ class MultipartReader:
     ) -> None:
         self._store = store
         # Only the text is wanted (a reply whose session ended): files are read past,
-        # never written anywhere, and counted so the reporter can be told.
+        # never written anywhere, and named in the result so the reporter can be told.
         self._drop_files = drop_files
         self._dropping = False
         self._open_sink = open_sink

@@ -201,6 +201,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
         sign_out_form=SignOutForm(), recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),
+        max_files=get_settings().submission_max_files,
         submission_token=issue_submission_token(session), draft=draft,
     )
     return page, status

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -26,6 +27,13 @@ from reporting_portal.followup.services import (
     pow_bits,
     read_mailbox,
 )
+from reporting_portal.intake.request_body import (
+    drain_request_body,
+    read_text_fields,
+    read_upload,
+    refuse_upload,
+    sent_from_this_site,
+)
 from reporting_portal.intake.services import SubmissionRefusedError, get_installation
 from reporting_portal.intake.submission_tokens import (
     FIELD_NAME,
@@ -35,14 +43,7 @@ from reporting_portal.intake.submission_tokens import (
     issue_submission_token,
 )
 from reporting_portal.intake.uploads import UploadError
-from reporting_portal.intake.views import (
-    drain_request_body,
-    read_text_fields,
-    read_upload,
-    receipt_params,
-    refuse_upload,
-    sent_from_this_site,
-)
+from reporting_portal.intake.views import receipt_params
 from reporting_portal.models import Report
 from reporting_portal.notifications import notify_new_items
 from reporting_portal.objects import case_recipients
@@ -200,6 +201,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
         sign_out_form=SignOutForm(), recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),
+        max_files=get_settings().submission_max_files,
         submission_token=issue_submission_token(session), draft=draft,
     )
     return page, status
@@ -249,8 +251,9 @@ def _expired_reply() -> tuple[str, int]:
 def reply() -> BaseResponse | tuple[str, int]:
     report = _current_report()
     settings = get_settings()
+    typed: MultiDict[str, str] = MultiDict()  # what a refusal puts back in the reply box
     try:
-        parsed = read_upload({"attachments"})
+        parsed = read_upload({"attachments"}, typed)
         fields = parsed.fields
         age_parts = [u for u in parsed.uploads if u.header is not None]
         if fields.get("mode") == "encrypted":
@@ -282,16 +285,22 @@ def reply() -> BaseResponse | tuple[str, int]:
         refuse_upload()
         drain_request_body()
         return _render_mailbox(report, _("Your message or files are too large. Nothing was "
-                                         "sent."), 413)
+                                         "sent."), 413, draft=_draft(typed))
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_mailbox(report, message, 400)
+        return _render_mailbox(report, message, 400, draft=_draft(typed))
     # Said in the address, not the session: the browser path fetches the page twice.
     return redirect(url_for("followup.mailbox", sent=1), code=303)
 
 
 csrf.exempt(reply)  # checked on the stream's first field, as for new reports
+
+
+def _draft(typed: MultiDict[str, str]) -> str:
+    """The reply as typed, for the box again after a refusal (none on the script path,
+    whose text stays in the page)."""
+    return "" if typed.get("mode") == "encrypted" else typed.get("q_message", "")
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -257,17 +257,20 @@ class MultipartReader:
         created: list[str],
         limits: UploadLimits,
         drop_files: bool = False,
+        fields: MultiDict[str, str] | None = None,
     ) -> None:
         self._store = store
         # Only the text is wanted (a reply whose session ended): files are read past,
-        # never written anywhere, and counted so the reporter can be told.
+        # never written anywhere, and named in the result so the reporter can be told.
         self._drop_files = drop_files
         self._dropping = False
         self._open_sink = open_sink
         self._on_first_field = on_first_field
         self._created = created
         self._limits = limits
-        self._result = ParsedUpload()
+        # The caller's own dict, if given, so that the text read before a refusal (a
+        # file too large) can be shown again.
+        self._result = ParsedUpload(fields=fields if fields is not None else MultiDict())
         self._field_name: str | None = None
         self._field_buffer = bytearray()
         self._sink: Sink | None = None

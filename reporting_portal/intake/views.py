@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from typing import IO
-
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
-from werkzeug.http import parse_options_header
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import ValidationError
 
 from crypto.kdf import Argon2Params
 from crypto.receipt import format_receipt_code
-from reporting_portal.blobstore import BlobWriter
-from reporting_portal.db import get_session, rollback_request_session
+from reporting_portal.db import get_session
 from reporting_portal.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.intake import bp
 from reporting_portal.intake.forms import answers_from, build_report_form
+from reporting_portal.intake.request_body import (
+    drain_request_body,
+    read_text_fields,
+    read_upload,
+    refuse_upload,
+    sent_from_this_site,
+)
 from reporting_portal.intake.services import (
     ChannelNotFoundError,
     Submission,
@@ -36,32 +38,13 @@ from reporting_portal.intake.submission_tokens import (
     claim_submission_token,
     issue_submission_token,
 )
-from reporting_portal.intake.uploads import (
-    AgeFileSink,
-    EncryptingSink,
-    MultipartReader,
-    ParsedUpload,
-    Sink,
-    SinkFactory,
-    UploadError,
-    UploadLimits,
-)
+from reporting_portal.intake.uploads import ParsedUpload, UploadError
 from reporting_portal.models import Channel
 from reporting_portal.notifications import notify_new_items
-from reporting_portal.objects import discard_uncommitted_blobs, track_uncommitted_blobs
 from reporting_portal.questionnaire import FieldType, Question, parse_questionnaire
 from reporting_portal.security.access import public
 from reporting_portal.security.sri import static_integrity
 from reporting_portal.sessions import ServerSession
-
-ENCRYPTED_PARTS = {"content", "file", "identity"}
-# Parts the script adds once each beside the reporter's files.
-SINGLE_PARTS = frozenset({"content", "identity"})
-# Room for the multipart framing and the text answers on top of the file limit.
-_FORM_OVERHEAD_BYTES = 4 * 1024 * 1024
-# After a refusal for size, read (and discard) this much more so the browser can show
-# the explanation instead of a reset connection.
-_DRAIN_LIMIT_BYTES = 256 * 1024 * 1024
 
 
 def receipt_params() -> Argon2Params:
@@ -104,6 +87,7 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
         recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=settings.submission_max_bytes // (1024 * 1024),
+        max_files=settings.submission_max_files,
         submission_token=issue_submission_token(session),
         receipt_pending=receipt_pending,
         session_ended=session_ended,
@@ -133,114 +117,6 @@ def report_form(slug: str) -> tuple[str, int]:
     return _render_form(channel, questions, form)
 
 
-def _check_csrf_first(name: str, value: str) -> None:
-    if name != "csrf_token":
-        raise UploadError(_("The form expired or was not sent from this site. Reload it."))
-    try:
-        validate_csrf(value)
-    except ValidationError:
-        raise CSRFError() from None
-
-
-def _sink_factory(file_questions: set[str]) -> SinkFactory:
-    def open_sink(name: str, filename: str, content_type: str, writer: BlobWriter) -> Sink | None:
-        if name in ENCRYPTED_PARTS:
-            return AgeFileSink(writer, field_name=name)
-        if name.startswith("q_") and name[2:] in file_questions:
-            return EncryptingSink(writer, field_name=name[2:], filename=filename,
-                                  content_type=content_type)
-        return None
-
-    return open_sink
-
-
-def read_upload(file_questions: set[str]) -> ParsedUpload:
-    """Parse the request body as it streams in; blobs started are tracked for cleanup."""
-    settings = get_settings()
-    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
-        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
-    created: list[str] = []
-    track_uncommitted_blobs(created)
-    reader = MultipartReader(
-        store=get_blob_store(),
-        open_sink=_sink_factory(file_questions),
-        on_first_field=_check_csrf_first,
-        created=created,
-        limits=UploadLimits(
-            max_field_chars=settings.answer_max_chars,
-            max_parts=settings.submission_max_files + 200,
-            # Exactly what the page states, on both paths: the reporter's files and their
-            # plaintext; the script's encrypted answers and identity are not files.
-            max_files=settings.submission_max_files,
-            max_file_bytes=settings.submission_max_bytes,
-            single_parts=SINGLE_PARTS,
-        ),
-    )
-    g.upload_bytes_read = 0
-    return reader.read(_CountingStream(request.stream),
-                       options["boundary"].encode("ascii", "replace"))
-
-
-def read_text_fields(max_chars: int) -> ParsedUpload:
-    """Only the text fields of a multipart body, in memory and bounded; its files are
-    read past and written nowhere. There is no CSRF check (the session that issued the
-    token has ended), so the caller must store nothing and change nothing."""
-    settings = get_settings()
-    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
-        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
-    reader = MultipartReader(
-        store=get_blob_store(),  # never used: files are dropped
-        open_sink=lambda *_: None,
-        on_first_field=lambda *_: None,
-        created=[],
-        limits=UploadLimits(max_field_chars=max_chars,
-                            max_parts=settings.submission_max_files + 200,
-                            max_files=0, max_file_bytes=0),
-        drop_files=True,
-    )
-    g.upload_bytes_read = 0
-    return reader.read(_CountingStream(request.stream),
-                       options["boundary"].encode("ascii", "replace"))
-
-
-class _CountingStream:
-    """Counts what was read, so a refusal can drain exactly the rest of the body."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self._stream.read(size)
-        g.upload_bytes_read += len(data)
-        return data
-
-
-def refuse_upload() -> None:
-    """Nothing of a refused upload stays: no blob, no row."""
-    rollback_request_session()
-    discard_uncommitted_blobs(get_blob_store())
-
-
-def drain_request_body() -> None:
-    """Read (and drop) what the browser is still sending, so it can show the refusal
-    page instead of a reset connection. Bounded: exactly the rest of the declared body,
-    and only when that rest is not absurdly large."""
-    length = request.content_length
-    remaining = (length or 0) - g.get("upload_bytes_read", 0)
-    if length is None or not 0 < remaining <= _DRAIN_LIMIT_BYTES:
-        return
-    source = request.environ["wsgi.input"]
-    try:
-        while remaining > 0 and (chunk := source.read(min(remaining, 65536))):
-            remaining -= len(chunk)
-    except (OSError, ValueError):
-        return
-
-
 @bp.route("/<slug>", methods=["POST"])
 @public
 def submit(slug: str) -> BaseResponse | tuple[str, int]:
@@ -252,8 +128,9 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     file_questions = {q.id for q in questions if q.type == FieldType.FILE}
     form = build_report_form(questions, _handler_choices(channel),
                              max_chars=settings.answer_max_chars)
+    typed: MultiDict[str, str] = MultiDict()  # the answers read, to show again on a refusal
     try:
-        parsed = read_upload(file_questions)
+        parsed = read_upload(file_questions, typed)
         submission = _submission_from(parsed, questions, channel)
         if submission is None:
             refuse_upload()
@@ -277,9 +154,11 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
                     "files. Nothing was stored. Make the files smaller or send fewer.",
                     size=settings.submission_max_bytes // (1024 * 1024),
                     files=settings.submission_max_files)
-        return _render_form(channel, questions, form, message, 413)
+        return _render_form(channel, questions, _typed_form(questions, channel, typed),
+                            message, 413)
     except SubmissionReplayedError:
         refuse_upload()
+        # An empty form: its answers again, under a new token, would invite a resend.
         return _render_form(channel, questions, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "
@@ -288,10 +167,21 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_form(channel, questions, form, message, 400)
+        return _render_form(channel, questions, _typed_form(questions, channel, typed),
+                            message, 400)
     _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)
+
+
+def _typed_form(questions: list[Question], channel: Channel,
+                typed: MultiDict[str, str]) -> FlaskForm:
+    """The form filled in with what the reporter typed (not validated: a refusal for
+    another reason must not add field errors). Empty on the script's path, whose
+    answers stay in the page."""
+    formdata = typed if typed.get("mode") != "encrypted" else MultiDict()
+    return build_report_form(questions, _handler_choices(channel),
+                             max_chars=get_settings().answer_max_chars, formdata=formdata)
 
 
 def _server_session() -> ServerSession:
@@ -326,16 +216,6 @@ def _expired_form(channel: Channel, questions: list[Question]) -> tuple[str, int
                            "check them, add any files again, and send the report again."))
     return _render_form(channel, questions, form, " ".join(sentences), 403,
                         session_ended=True)
-
-
-def sent_from_this_site() -> bool:
-    """Whether the browser says this POST came from one of this site's pages. Text sent
-    without a valid token is shown again only then: another site must not be able to
-    put words into a reporter's form."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site is not None:
-        return fetch_site == "same-origin"
-    return request.headers.get("Origin") == request.host_url.rstrip("/")
 
 
 # The token is checked on the stream itself (the first field), before any file is read;

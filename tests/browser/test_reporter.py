@@ -91,7 +91,7 @@ def test_submission_with_javascript_uploads_only_age_ciphertext(
     boundary = body.split(b"\r\n", 1)[0]
     parts = [p for p in body.split(boundary) if b"Content-Disposition" in p]
     names = [re.search(rb'name="([^"]+)"', p).group(1) for p in parts]
-    assert names[:2] == [b"csrf_token", b"mode"]
+    assert names[:3] == [b"csrf_token", b"submission_token", b"mode"]
     file_parts = [p for p in parts if b"filename=" in p]
     assert len(file_parts) == 3  # content and two files
     for part in file_parts:

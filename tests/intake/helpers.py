@@ -110,3 +110,15 @@ def send_report(client) -> str:
     code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
     client.delete_cookie("__Host-session", domain="localhost")
     return code
+
+
+def textarea_text(page: str, name: str) -> str | None:
+    """What a browser shows in the textarea ``name`` of ``page`` (HTML drops one line
+    break right after the start tag), or ``None`` when there is no such textarea."""
+    import html
+
+    match = re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>([^<]*)</textarea>', page)
+    if match is None:
+        return None
+    text = html.unescape(match.group(1))
+    return text.removeprefix("\r\n") if text.startswith("\r\n") else text.removeprefix("\n")

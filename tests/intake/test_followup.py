@@ -9,15 +9,21 @@ from crypto import NoMatchError
 from reporting_portal.followup.services import post_message
 from reporting_portal.models import ObjectKind, Report, ReportStatus, StaffAccount
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import decrypt_object, objects_of, only_report, receipt_code_from
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.intake.helpers import (
+    REPORT_FORM,
+    decrypt_object,
+    objects_of,
+    only_report,
+    receipt_code_from,
+    report_form_data,
+)
 
 pytestmark = pytest.mark.database
 
 
 @pytest.fixture
 def submitted(client, channel_with_handlers):
-    client.post(FORM, data=plaintext_form(client), content_type="multipart/form-data")
+    client.post(REPORT_FORM, data=report_form_data(client), content_type="multipart/form-data")
     code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
     client.delete_cookie("__Host-session", domain="localhost")  # a later visit
     return code

@@ -15,7 +15,7 @@ from reporting_portal.intake.submission_tokens import (
 )
 from reporting_portal.models import ObjectKind, Report, ReportObject, StoredSession
 from tests.helpers import BASE_URL, csrf_token, https_client, submission_token
-from tests.intake.helpers import REPORT_FORM, blob_files, report_form_data
+from tests.intake.helpers import REPORT_FORM, blob_files, report_form_data, textarea_text
 
 MAILBOX = "/followup/mailbox"
 REPLY = "/followup/reply"
@@ -145,9 +145,8 @@ def test_a_reply_after_the_session_ended_comes_back_in_the_sign_in_form(
     assert "Your session ended after 15 minutes without activity, so your message was not " \
            "sent." in page
     assert "Files you chose were not kept: add them again." in page
-    carried = re.search(r'<textarea[^>]*name="carried_message"[^>]*>([^<]*)</textarea>', page)
-    assert carried
-    assert carried.group(1) == TYPED
+    carried = textarea_text(page, "carried_message")
+    assert carried == TYPED
     assert messages(db) == 0
     assert blob_files(settings) == blobs
     # Nothing of it is in any stored session either (it travels in the page only).
@@ -158,17 +157,17 @@ def test_a_reply_after_the_session_ended_comes_back_in_the_sign_in_form(
     app_clock_reset(client)
     signed_in = client.post("/followup", data={
         "csrf_token": csrf_token(client, "/followup"), "code": in_mailbox,
-        "carried_message": carried.group(1)})
+        "carried_message": carried})
     assert signed_in.status_code == 200
     mailbox = signed_in.get_data(as_text=True)
     assert "Your mailbox" in mailbox
-    box = re.search(r'<textarea[^>]*name="q_message"[^>]*>([^<]*)</textarea>', mailbox)
-    assert box.group(1) == TYPED
+    box = textarea_text(mailbox, "q_message")
+    assert box == TYPED
     assert messages(db) == 0
     # And Send, with the tokens of that very page, delivers it, once.
     tokens = dict(re.findall(r'name="(csrf_token|submission_token)" value="([^"]+)"',
                              mailbox.split('id="report-form"')[1]))
-    sent = client.post(REPLY, data={**tokens, "q_message": box.group(1)},
+    sent = client.post(REPLY, data={**tokens, "q_message": box},
                        content_type="multipart/form-data")
     assert sent.status_code == 303
     assert messages(db) == 1
@@ -218,7 +217,7 @@ def test_signing_in_with_a_wrong_code_keeps_the_text(client, in_mailbox, session
         "carried_message": TYPED})
     page = response.get_data(as_text=True)
     assert "This code does not open a report" in page
-    assert re.search(r'name="carried_message"[^>]*>' + re.escape(TYPED) + "<", page)
+    assert textarea_text(page, "carried_message") == TYPED
 
 
 @pytest.mark.database
@@ -280,7 +279,7 @@ def test_a_report_sent_after_its_session_ended_comes_back_with_its_answers(
     page = response.get_data(as_text=True)
     assert "its session ended, so nothing was sent" in page
     assert "add any files again" in page
-    assert "It started in March.\nThe invoices are fake.</textarea>" in page
+    assert textarea_text(page, "q_what") == "It started in March.\nThe invoices are fake."
     assert 'value="Ana"' in page
     assert reports(db) == 0
     assert blob_files(settings) == []
@@ -302,3 +301,38 @@ def test_another_site_cannot_fill_in_a_report_form(client, db, channel_with_hand
     assert response.status_code == 403
     assert "PLANTED" not in response.get_data(as_text=True)
     assert reports(db) == 0
+
+
+@pytest.fixture
+def small_files(app):
+    app.extensions["settings"] = app.extensions["settings"].replace(
+        submission_max_bytes=64 * 1024)
+
+
+@pytest.mark.database
+@pytest.mark.parametrize("refusal", ["too large", "nobody could read it"])
+def test_a_refused_report_shows_its_answers_again(
+    client, db, settings, channel_with_handlers, small_files, refusal
+):
+    extra = ({"q_evidence": (io.BytesIO(b"x" * 100_000), "big.bin")} if refusal == "too large"
+             else {"exclude": [channel_with_handlers["hana"].public_id,
+                               channel_with_handlers["omar"].public_id]})
+    data = report_form_data(client, q_what="The tender was rigged in March.", **extra)
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
+    assert response.status_code in {400, 413}
+    page = response.get_data(as_text=True)
+    assert textarea_text(page, "q_what") == "The tender was rigged in March."
+    assert "field__error" not in page  # no field was wrong
+    assert reports(db) == 0
+    assert blob_files(settings) == []
+
+
+@pytest.mark.database
+def test_a_reply_refused_as_too_large_stays_in_the_reply_box(
+    client, db, settings, in_mailbox, small_files
+):
+    data = typed_reply(client, q_attachments=(io.BytesIO(b"x" * 100_000), "big.bin"))
+    response = client.post(REPLY, data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert textarea_text(response.get_data(as_text=True), "q_message") == TYPED
+    assert messages(db) == 0

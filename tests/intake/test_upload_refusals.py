@@ -120,6 +120,13 @@ def test_the_token_is_needed_on_the_reply_path_too(client, db, in_mailbox):
     assert stored_objects(db) == before
 
 
+def test_the_page_says_how_many_files_and_how_large(client, channel_with_handlers,
+                                                     in_mailbox):
+    for path in (REPORT_FORM, MAILBOX):
+        page = client.get(path).get_data(as_text=True)
+        assert "Up to 20 files and 1024 MB in all." in page, path
+
+
 @pytest.fixture
 def page_limits(app):
     """Two files and 64 KiB, as the page then says."""
@@ -130,7 +137,7 @@ def page_limits(app):
 def test_the_page_states_the_limits_the_server_enforces(client, channel_with_handlers,
                                                          page_limits, app):
     page = client.get(REPORT_FORM).get_data(as_text=True)
-    assert '"max_files": 2' in page
+    assert '"max_files": 2' in page  # what the script checks before encrypting
     assert f'"max_bytes": {64 * 1024}' in page
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from reporting_portal.db import rollback_request_session
+from reporting_portal.sessions import ServerSession
 
 _MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
@@ -31,6 +32,10 @@ def _render(code: int) -> tuple[str, int]:
     server_error = code >= HTTPStatus.INTERNAL_SERVER_ERROR
     if server_error:
         rollback_request_session()
+        # The session must not keep what the rolled-back request put in it (a receipt
+        # code, a one-time token taken out): the reporter's page stays sendable.
+        if isinstance(session, ServerSession):
+            session.discard_changes()
     message = _MESSAGES.get(code, _MESSAGES[500 if server_error else 400])
     return render_template("error.html", code=code, message=message), code
 

@@ -64,6 +64,16 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.rotate = False
         self.touched = False
+        self.discarded = False
+
+    def discard_changes(self) -> None:
+        """Keep the session as stored: this request's changes are not saved.
+
+        For a request that failed after changing it (a server error rolls the database
+        back, so a receipt code or a consumed one-time token in the session would
+        describe a report that was never stored).
+        """
+        self.discarded = True
 
     def regenerate(self) -> None:
         """Issue a new token at the next save (ASVS 7.2.4: renew at sign-in)."""
@@ -145,6 +155,8 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, ServerSession):
             raise TypeError("sessions come from ServerSessionInterface.open_session")
+        if session.discarded:
+            return
         database = get_database(app)
         if not session:
             if session.token is not None:

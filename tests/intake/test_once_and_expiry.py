@@ -336,3 +336,26 @@ def test_a_reply_refused_as_too_large_stays_in_the_reply_box(
     assert response.status_code == 413
     assert textarea_text(response.get_data(as_text=True), "q_message") == TYPED
     assert messages(db) == 0
+
+
+@pytest.mark.database
+def test_a_server_error_after_the_token_is_taken_leaves_the_form_sendable(
+        client, db, channel_with_handlers, monkeypatch):
+    import reporting_portal.intake.views as intake_views
+
+    data = report_form_data(client)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the mail queue is down")
+
+    monkeypatch.setattr(intake_views, "notify_new_items", broken)
+    failed = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
+    assert failed.status_code == 500
+    assert reports(db) == 0
+    # No receipt for a report that was never stored...
+    assert client.get("/report/receipt").status_code == 302
+    # ...and the same page can be sent again once the fault is gone.
+    monkeypatch.undo()
+    again = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
+    assert again.status_code == 303
+    assert reports(db) == 1

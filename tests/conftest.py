@@ -235,3 +235,23 @@ def channel_with_handlers(app: Flask, installed: Installed, make_staff) -> dict[
             )
         session.commit()
     return members
+
+
+@pytest.fixture
+def receipt_code(app, installed, channel_with_handlers) -> str:
+    """A report stored through the service (no page involved); returns its receipt code
+    as the receipt page shows it."""
+    from crypto.receipt import format_receipt_code
+    from reporting_portal.extensions import get_blob_store
+    from reporting_portal.intake.services import Submission, submit_report
+    from reporting_portal.intake.views import receipt_params
+    from reporting_portal.models import Channel
+
+    with app.app_context(), get_database(app).session_factory() as db:
+        channel = db.scalar(select(Channel).where(Channel.slug == installed.channel_slug))
+        _report, code = submit_report(
+            db, get_blob_store(), channel=channel,
+            submission=Submission(excluded_ids=set(), files=[], answers={"what": "Bribes."}),
+            receipt_params=receipt_params())
+        db.commit()
+    return format_receipt_code(code)

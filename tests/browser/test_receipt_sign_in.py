@@ -11,31 +11,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
-from crypto.receipt import format_receipt_code
-from reporting_portal.db import get_database
-from reporting_portal.extensions import get_blob_store
 from reporting_portal.followup.services import level_budget, plain_budget
-from reporting_portal.intake.services import Submission, submit_report
-from reporting_portal.intake.views import receipt_params
-from reporting_portal.models import Channel
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
-
-
-@pytest.fixture
-def receipt_code(app, installed, channel_with_handlers) -> str:
-    with app.app_context(), get_database(app).session_factory() as db:
-        channel = db.scalar(select(Channel).where(Channel.slug == installed.channel_slug))
-        _report, code = submit_report(
-            db, get_blob_store(), channel=channel,
-            submission=Submission(excluded_ids=set(), files=[], answers={"what": "Bribes."}),
-            receipt_params=receipt_params())
-        db.commit()
-    return format_receipt_code(code)
 
 
 def pow_posts(recorded_bodies) -> list[bytes]:

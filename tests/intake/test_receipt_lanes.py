@@ -18,11 +18,8 @@ from sqlalchemy import insert, select
 
 from crypto.receipt import format_receipt_code, generate_receipt_code
 from reporting_portal.db import get_database
-from reporting_portal.extensions import get_blob_store
 from reporting_portal.followup import services as followup_services
-from reporting_portal.intake.services import Submission, submit_report
-from reporting_portal.intake.views import receipt_params
-from reporting_portal.models import Channel, RateLimitCounter
+from reporting_portal.models import RateLimitCounter
 from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database
@@ -31,18 +28,6 @@ SIGN_IN = "/followup"
 NOT_A_REPORT = "This code does not open a report."
 EXPIRED = "The page&#39;s check had expired."
 BUSY = "Too many people are signing in right now."
-
-
-@pytest.fixture
-def receipt_code(app, installed, channel_with_handlers) -> str:
-    with app.app_context(), get_database(app).session_factory() as db:
-        channel = db.scalar(select(Channel).where(Channel.slug == installed.channel_slug))
-        _report, code = submit_report(
-            db, get_blob_store(), channel=channel,
-            submission=Submission(excluded_ids=set(), files=[], answers={"what": "Bribes."}),
-            receipt_params=receipt_params())
-        db.commit()
-    return format_receipt_code(code)
 
 
 @pytest.fixture

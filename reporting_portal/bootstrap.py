@@ -7,25 +7,19 @@ default secret. Production refuses to start without a configured one (config.set
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from config.settings import Settings, load_settings
+from reporting_portal.secret_files import read_or_create_secret_file
 
 SECRET_KEY_FILE = "secret-key"  # noqa: S105  # nosec B105 -- a file name
 
 
 def development_secret_key(instance_dir: Path) -> str:
     instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = instance_dir / SECRET_KEY_FILE
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text(encoding="ascii").strip()
+    return read_or_create_secret_file(instance_dir / SECRET_KEY_FILE,
+                                      lambda: secrets.token_urlsafe(48))
 
 
 def settings_from_environment() -> Settings:

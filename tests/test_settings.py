@@ -128,3 +128,12 @@ def test_every_secret_setting_stays_out_of_the_repr():
     for marker in ("key-marker-", "mail-marker-77", "db-pass-0c1f"):
         assert marker not in shown
     assert "staff_idle_minutes=30" in shown  # the rest is still there to read
+
+
+def test_the_development_secret_key_is_made_once_owner_only(tmp_path):
+    from reporting_portal.bootstrap import development_secret_key
+
+    first = development_secret_key(tmp_path / "instance")
+    assert len(first) >= 48
+    assert (tmp_path / "instance" / "secret-key").stat().st_mode & 0o077 == 0
+    assert development_secret_key(tmp_path / "instance") == first

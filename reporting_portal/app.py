@@ -35,9 +35,9 @@ from reporting_portal.auth.viewer import load_staff_viewer
 from reporting_portal.blobstore import LocalBlobStore
 from reporting_portal.db import Database, commit_request_session
 from reporting_portal.errors import init_error_handlers
-from reporting_portal.extensions import babel, csrf, get_blob_store
+from reporting_portal.extensions import babel, csrf
 from reporting_portal.notifications import init_notifications, send_pending_notifications
-from reporting_portal.objects import blobs_committed, discard_uncommitted_blobs
+from reporting_portal.objects import install_blob_cleanup
 from reporting_portal.security.access import init_access_rules
 from reporting_portal.security.headers import init_security_headers
 from reporting_portal.security.rate_limit import RateLimits
@@ -68,6 +68,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app.extensions["surface"] = surface
     database = Database(settings.database_url)
     install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))
+    install_blob_cleanup(database.session_factory, app.extensions["blob_store"])
     database.init_app(app)
     app.extensions["rate_limits"] = RateLimits(database.engine, settings.secret_key)
     app.session_interface = ServerSessionInterface(
@@ -97,7 +98,6 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)
-    app.teardown_request(_discard_blobs)
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:
@@ -120,10 +120,5 @@ def _select_locale() -> str | None:
 def _commit(response: object) -> object:
     """Commit the request's one transaction at the boundary (STYLE.md 6)."""
     commit_request_session()
-    blobs_committed()
     send_pending_notifications()
     return response
-
-
-def _discard_blobs(_error: BaseException | None) -> None:
-    discard_uncommitted_blobs(get_blob_store())

@@ -15,9 +15,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask import g
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from crypto import (
     FileKey,
@@ -138,25 +137,43 @@ def read_small_json(
     return parsed
 
 
-def track_uncommitted_blobs(names: list[str]) -> None:
-    """Blobs written during this request that the database does not point to yet.
+_NEW_BLOBS = "new_blobs"
 
-    If the request fails, or its transaction does not commit, they are deleted at
-    teardown, so nothing is left half-written (and no orphaned ciphertext piles up).
+
+def track_new_blobs(db: Session, names: list[str]) -> None:
+    """Blobs being written for ``db``'s transaction, which no committed row names yet.
+
+    ``names`` may still grow (an upload appends each blob as it starts). If the
+    transaction rolls back, or the session closes without committing, they are deleted
+    (see :func:`install_blob_cleanup`), so a refused or failed submission leaves no
+    ciphertext behind; once it commits they are kept. The same holds in a request, the
+    command line or a job, as it hangs on the session rather than on the request.
     """
-    g.setdefault("uncommitted_blobs", []).append(names)
+    if not db.in_transaction():
+        # The list belongs to a transaction: begin one, so that a rollback (which fires
+        # no event on a session without one) is seen and deletes the blobs.
+        db.begin()
+    db.info.setdefault(_NEW_BLOBS, []).append(names)
 
 
-def blobs_committed() -> None:
-    """The transaction naming them committed: keep them."""
-    g.pop("uncommitted_blobs", None)
+def install_blob_cleanup(factory: sessionmaker[Session], store: BlobStore) -> None:
+    """Make every session from ``factory`` keep its new blobs on commit and delete them
+    when its transaction is rolled back (STYLE.md 12b)."""
 
+    def keep(db: Session) -> None:
+        db.info.pop(_NEW_BLOBS, None)
 
-def discard_uncommitted_blobs(store: BlobStore) -> None:
-    """Delete this request's new blobs: it failed, or refused what was sent."""
-    for names in g.pop("uncommitted_blobs", []):
-        for name in names:
-            store.delete(name)
+    def delete_uncommitted(db: Session, transaction: SessionTransaction) -> None:
+        # The outermost transaction ended without "keep" running first: it was rolled
+        # back, or the session closed without committing. (The app uses no savepoints.)
+        if transaction.parent is not None:
+            return
+        for names in db.info.pop(_NEW_BLOBS, []):
+            for name in names:
+                store.delete(name)
+
+    event.listen(factory, "after_commit", keep)
+    event.listen(factory, "after_transaction_end", delete_uncommitted)
 
 
 # A sealed text is a short note (a justification, a reason) kept whole in a column.

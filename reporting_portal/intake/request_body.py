@@ -18,7 +18,7 @@ from werkzeug.http import parse_options_header
 from wtforms import ValidationError
 
 from reporting_portal.blobstore import BlobWriter
-from reporting_portal.db import rollback_request_session
+from reporting_portal.db import get_session, rollback_request_session
 from reporting_portal.extensions import get_blob_store, get_settings
 from reporting_portal.intake.uploads import (
     AgeFileSink,
@@ -30,7 +30,7 @@ from reporting_portal.intake.uploads import (
     UploadError,
     UploadLimits,
 )
-from reporting_portal.objects import discard_uncommitted_blobs, track_uncommitted_blobs
+from reporting_portal.objects import track_new_blobs
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}
 # Parts the script adds once each beside the reporter's files.
@@ -73,7 +73,7 @@ def read_upload(file_questions: set[str],
     if mimetype != "multipart/form-data" or not options.get("boundary"):
         raise UploadError(_("The form was not sent as expected. Reload it and try again."))
     created: list[str] = []
-    track_uncommitted_blobs(created)
+    track_new_blobs(get_session(), created)
     reader = MultipartReader(
         store=get_blob_store(),
         open_sink=_sink_factory(file_questions),
@@ -132,9 +132,8 @@ class _CountingStream:
 
 
 def refuse_upload() -> None:
-    """Nothing of a refused upload stays: no blob, no row."""
+    """Nothing of a refused upload stays: no row, and so no blob (objects.track_new_blobs)."""
     rollback_request_session()
-    discard_uncommitted_blobs(get_blob_store())
 
 
 def drain_request_body() -> None:

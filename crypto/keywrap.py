@@ -17,7 +17,9 @@ Envelope layout (all integers big-endian), version 1::
 Everything before the ciphertext is the AEAD associated data, so the parameters, the salt
 and the kind cannot be changed without the tag failing: a password blob never opens as a
 key blob, and nobody can lower a blob's recorded cost. The recorded cost lets the policy
-rise later (:func:`needs_rewrap`).
+rise later (:func:`needs_rewrap`). A key blob may also be bound to a ``context`` (it
+follows the header in the associated data, and is not stored): it then opens only with
+the same context, so a blob moved to another row does not open there.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from crypto.kdf import Argon2Params, derive
 
 __all__ = [
     "KEY_BYTES",
+    "MAX_KEY_SEALED_BYTES",
     "MAX_PASSWORD_BYTES",
     "MAX_SECRET_BYTES",
     "needs_rewrap",
@@ -57,6 +60,9 @@ TAG_BYTES: Final = 16
 # An age identity string is under 100 bytes; 4 KiB leaves room for other key types
 # while bounding what an untrusted blob can make us decrypt.
 MAX_SECRET_BYTES: Final = 4096
+# Raw-key blobs also seal small records (a server-side session): a larger, still fixed,
+# bound on what an untrusted blob can make us decrypt.
+MAX_KEY_SEALED_BYTES: Final = 64 * 1024
 # Argon2id hashes the password once, so length is not a cost problem; the bound keeps
 # request bodies and memory predictable and is far above any passphrase.
 MAX_PASSWORD_BYTES: Final = 1024
@@ -133,31 +139,35 @@ def needs_rewrap(blob: bytes, params: Argon2Params) -> bool:
     return not stored.meets(params)
 
 
-def wrap_with_key(secret: bytes, key: bytes) -> bytes:
-    """Encrypt ``secret`` under a 32-byte key (the receipt-derived wrapping key).
+def wrap_with_key(secret: bytes, key: bytes, *, context: bytes = b"") -> bytes:
+    """Encrypt ``secret`` under a 32-byte key (the receipt-derived wrapping key, or a
+    session's key), bound to ``context`` if one is given.
 
-    Raises ``ValueError`` for a key that is not 32 bytes or an empty or oversized secret.
+    Raises ``ValueError`` for a key that is not 32 bytes or an empty or oversized secret
+    (up to :data:`MAX_KEY_SEALED_BYTES`).
     """
-    _check_secret(secret)
+    _check_secret(secret, MAX_KEY_SEALED_BYTES)
     _check_key(key)
     nonce = secrets.token_bytes(NONCE_BYTES)
     header = _PREFIX.pack(MAGIC, VERSION, KIND_KEY) + nonce
-    return header + ChaCha20Poly1305(key).encrypt(nonce, secret, header)
+    return header + ChaCha20Poly1305(key).encrypt(nonce, secret, header + context)
 
 
-def unwrap_with_key(blob: bytes, key: bytes) -> bytes:
-    """Return the secret in a key blob.
+def unwrap_with_key(blob: bytes, key: bytes, *, context: bytes = b"") -> bytes:
+    """Return the secret in a key blob wrapped with the same ``context``.
 
-    Raises :class:`~crypto.errors.KeyWrapError`, with the same message, for a wrong key,
-    a password blob, or a damaged blob; ``ValueError`` if ``key`` is not 32 bytes.
+    Raises :class:`~crypto.errors.KeyWrapError`, with the same message, for a wrong key
+    or context, a password blob, or a damaged blob; ``ValueError`` if ``key`` is not 32
+    bytes.
     """
     _check_key(key)
     _check_prefix(blob, KIND_KEY)
-    if not _KEY_HEADER_BYTES + TAG_BYTES < len(blob) <= MAX_BLOB_BYTES:
+    if not _KEY_HEADER_BYTES + TAG_BYTES < len(blob) <= (
+            _KEY_HEADER_BYTES + MAX_KEY_SEALED_BYTES + TAG_BYTES):
         raise KeyWrapError(_UNWRAP_FAILED)
     header = blob[:_KEY_HEADER_BYTES]
     nonce = header[_PREFIX.size :]
-    return _decrypt(key, nonce, blob[_KEY_HEADER_BYTES:], header)
+    return _decrypt(key, nonce, blob[_KEY_HEADER_BYTES:], header + context)
 
 
 def _parse_password_blob(blob: bytes) -> tuple[Argon2Params, bytes, bytes, bytes, bytes]:
@@ -205,11 +215,11 @@ def _password_bytes(password: str) -> bytes:
     return encoded
 
 
-def _check_secret(secret: bytes) -> None:
+def _check_secret(secret: bytes, limit: int = MAX_SECRET_BYTES) -> None:
     if not isinstance(secret, bytes):
         raise TypeError("secret must be bytes")
-    if not 0 < len(secret) <= MAX_SECRET_BYTES:
-        raise ValueError(f"secret must be 1 to {MAX_SECRET_BYTES} bytes")
+    if not 0 < len(secret) <= limit:
+        raise ValueError(f"secret must be 1 to {limit} bytes")
 
 
 def _check_key(key: bytes) -> None:

@@ -1,7 +1,7 @@
 """Server-side sessions sealed under a key that only the browser holds.
 
 The cookie carries a random 256-bit token. The database row is found by one hash of the
-token and its contents are sealed (ChaCha20-Poly1305) under a key from another hash of
+token and its contents are sealed (crypto.keywrap, ChaCha20-Poly1305) under a key from another hash of
 it, so a dump of the session table, or of the whole database, opens no session and
 reveals none of the values kept in one (later: a staff member's unwrapped age identity).
 The times that drive the idle and absolute timeouts live inside the sealed data, so
@@ -19,13 +19,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import CursorResult, delete, select, update
 from werkzeug.datastructures import CallbackDict
 
+from crypto.errors import KeyWrapError
+from crypto.keywrap import unwrap_with_key, wrap_with_key
 from reporting_portal.db import get_database
 from reporting_portal.models import StoredSession
 
@@ -86,17 +86,17 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 def seal(token: bytes, data: dict[str, Any]) -> bytes:
-    nonce = secrets.token_bytes(12)
+    """The session's data, sealed under the token's key and bound to its row's id."""
     plaintext = json.dumps(data, separators=(",", ":")).encode()
-    return nonce + ChaCha20Poly1305(_token_key(token)).encrypt(nonce, plaintext, _token_hash(token))
+    return wrap_with_key(plaintext, _token_key(token), context=_token_hash(token))
 
 
 def unseal(token: bytes, sealed: bytes) -> dict[str, Any] | None:
+    """The data :func:`seal` sealed for this token, or ``None`` (wrong token, damaged,
+    or sealed by a version of this code from before sessions used ``crypto.keywrap``)."""
     try:
-        plaintext = ChaCha20Poly1305(_token_key(token)).decrypt(
-            sealed[:12], sealed[12:], _token_hash(token)
-        )
-    except (InvalidTag, ValueError):
+        plaintext = unwrap_with_key(sealed, _token_key(token), context=_token_hash(token))
+    except KeyWrapError:
         return None
     data: dict[str, Any] = json.loads(plaintext)
     return data

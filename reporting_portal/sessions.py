@@ -1,9 +1,10 @@
 """Server-side sessions sealed under a key that only the browser holds.
 
 The cookie carries a random 256-bit token. The database row is found by one hash of the
-token and its contents are sealed (crypto.keywrap, ChaCha20-Poly1305) under a key from another hash of
-it, so a dump of the session table, or of the whole database, opens no session and
-reveals none of the values kept in one (later: a staff member's unwrapped age identity).
+token and its contents are sealed (crypto.keywrap: ChaCha20-Poly1305) under a key from
+another hash of it, so a dump of the session table, or of the whole database, opens no
+session and reveals none of the values kept in one (a staff member's unwrapped age
+identity).
 The times that drive the idle and absolute timeouts live inside the sealed data, so
 even a reporter's session row says nothing precise about when they were active.
 """

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reporting_portal.admin.services import AccountError, Actor
+from reporting_portal.admin.services import Actor
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.models import Channel, Role, StaffAccount, StaffRole
 from reporting_portal.questionnaire import (
@@ -23,7 +23,7 @@ from reporting_portal.questionnaire import (
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
 
-class ChannelError(AccountError):
+class ChannelError(ValueError):
     """The channel cannot be saved as asked; the message says why."""
 
 

@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.admin import bp
-from reporting_portal.admin.channels import ChannelError
 from reporting_portal.admin.forms import AccountActionForm, LabelForm
-from reporting_portal.admin.labels import add_label, delete_label
+from reporting_portal.admin.labels import LabelError, add_label, delete_label
 from reporting_portal.admin.views import current_actor
 from reporting_portal.casework.services import list_labels
 from reporting_portal.db import get_session
@@ -24,7 +23,7 @@ def labels() -> str | BaseResponse:
     if form.validate_on_submit():
         try:
             add_label(get_session(), current_actor(), form.name.data or "")
-        except ChannelError as error:
+        except LabelError as error:
             form.name.errors = [str(error)]
         else:
             flash(_("Label added."), "success")
@@ -39,7 +38,7 @@ def remove_label(label_id: int) -> BaseResponse:
     if AccountActionForm().validate_on_submit():
         try:
             delete_label(get_session(), current_actor(), label_id)
-        except ChannelError as error:
+        except LabelError as error:
             flash(str(error), "error")
         else:
             flash(_("Label deleted."), "success")

@@ -51,9 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.settings import load_settings
 from crypto.checkpoint import open_checkpoint
 from crypto.merkle import consistency_proof, verify_consistency
-from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import create_app
-from reporting_portal.audit.browse import EventFilter, event_page
 from reporting_portal.audit.events import (
     ANONYMOUS,
     REPORTER,
@@ -71,11 +69,19 @@ from reporting_portal.audit.proofs import (
     verifier_key,
 )
 from reporting_portal.audit.verify import stored_time_text, verify_log
-from reporting_portal.db import get_database, new_public_id
-from reporting_portal.extensions import get_passwords
-from reporting_portal.installation import initialise_installation
-from reporting_portal.migrate import upgrade_database
-from reporting_portal.models import AuditEvent, AuditTreeHead, AuditTreeNode, Role, StaffAccount
+from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.staff.auditor.browse import EventFilter, event_page
+from reporting_portal.storage.db import get_database, new_public_id
+from reporting_portal.storage.migrate import upgrade_database
+from reporting_portal.storage.models import (
+    AuditEvent,
+    AuditTreeHead,
+    AuditTreeNode,
+    Role,
+    StaffAccount,
+)
+from reporting_portal.web.extensions import get_passwords
 
 TARGET_VERIFY_S = 20.0
 TARGET_PROOF_BYTES = 1024

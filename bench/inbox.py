@@ -6,7 +6,7 @@
 Sets up a throwaway installation (temporary instance folder, SQLite unless
 ``--database-url`` names an EMPTY database or schema), bulk-inserts ``--reports`` reports
 with SQLAlchemy Core (a realistic spread over two years of statuses, priorities, channels
-and labels, EU Directive deadlines from reporting_portal.deadlines, one reporter content
+and labels, EU Directive deadlines from reporting_portal.domain.deadlines, one reporter content
 object each, most of them marked read), all granted to one case handler, serves the
 combined app with gunicorn (config/gunicorn.conf.py) on a free loopback port, signs the
 handler in (password and TOTP code) and times, one request at a time:
@@ -56,16 +56,14 @@ from config.settings import Settings, load_settings
 from crypto.kdf import Argon2Params
 from crypto.keys import generate_identity
 from crypto.keywrap import wrap_with_password
-from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM
-from reporting_portal.bootstrap import development_secret_key
-from reporting_portal.db import get_database, new_public_id
-from reporting_portal.deadlines import acknowledgement_due, add_months, feedback_due
-from reporting_portal.extensions import get_passwords
-from reporting_portal.installation import initialise_installation
-from reporting_portal.migrate import upgrade_database
-from reporting_portal.models import (
+from reporting_portal.domain.deadlines import acknowledgement_due, add_months, feedback_due
+from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.storage.db import get_database, new_public_id
+from reporting_portal.storage.migrate import upgrade_database
+from reporting_portal.storage.models import (
     AccessGrant,
     CaseRead,
     Channel,
@@ -78,6 +76,8 @@ from reporting_portal.models import (
     StaffAccount,
     report_label,
 )
+from reporting_portal.web.bootstrap import development_secret_key
+from reporting_portal.web.extensions import get_passwords
 
 TARGET_P95_MS = 150.0
 BATCH = 5000

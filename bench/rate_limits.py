@@ -49,7 +49,7 @@ from config.settings import Settings, load_settings  # noqa: E402
 from crypto.kdf import Argon2Params  # noqa: E402
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code  # noqa: E402
 from reporting_portal.app import create_app  # noqa: E402, F401 -- imports the app in its order
-from reporting_portal.followup.services import level_budget, pow_bits  # noqa: E402
+from reporting_portal.reporter.followup.services import level_budget, pow_bits  # noqa: E402
 
 STATIC_JS = ROOT / "reporting_portal" / "static" / "js"
 CHROMIUM = "/usr/bin/chromium"

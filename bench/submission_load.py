@@ -58,15 +58,15 @@ from crypto.kdf import Argon2Params
 from crypto.keys import generate_identity
 from crypto.keywrap import wrap_with_password
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code, new_installation_salt
-from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM
-from reporting_portal.bootstrap import development_secret_key
-from reporting_portal.db import get_database
-from reporting_portal.extensions import get_passwords
-from reporting_portal.installation import initialise_installation
-from reporting_portal.migrate import upgrade_database
-from reporting_portal.models import Channel, Role
+from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.storage.db import get_database
+from reporting_portal.storage.migrate import upgrade_database
+from reporting_portal.storage.models import Channel, Role
+from reporting_portal.web.bootstrap import development_secret_key
+from reporting_portal.web.extensions import get_passwords
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

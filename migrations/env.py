@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import reporting_portal.models  # noqa: F401 -- registers every table on the metadata
-from reporting_portal.db import Base, make_engine
+import reporting_portal.storage.models  # noqa: F401 -- registers every table on the metadata
+from reporting_portal.storage.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

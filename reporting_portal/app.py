@@ -16,32 +16,24 @@ from flask import Flask, g, request
 from flask_babel import get_locale
 
 from config.settings import Settings
-from reporting_portal import (
-    admin,
-    auth,
-    casework,
-    custody,
-    followup,
-    health,
-    intake,
-    reporter,
-    staff_home,
-)
-from reporting_portal.audit import views as audit_views
 from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
-from reporting_portal.auth.forms import SignOutForm
-from reporting_portal.auth.passwords import PasswordService
-from reporting_portal.auth.viewer import load_staff_viewer
-from reporting_portal.blobstore import LocalBlobStore
-from reporting_portal.db import Database, commit_request_session
-from reporting_portal.errors import init_error_handlers
-from reporting_portal.extensions import babel, csrf
-from reporting_portal.notifications import init_notifications, send_pending_notifications
-from reporting_portal.objects import install_blob_cleanup
-from reporting_portal.security.access import init_access_rules
-from reporting_portal.security.headers import init_security_headers
-from reporting_portal.security.rate_limit import RateLimits
-from reporting_portal.sessions import ServerSessionInterface
+from reporting_portal.domain.notifications import init_notifications, send_pending_notifications
+from reporting_portal.domain.objects import install_blob_cleanup
+from reporting_portal.domain.passwords import PasswordService
+from reporting_portal.reporter import followup, intake, landing
+from reporting_portal.staff import admin, auth, casework, custody, home
+from reporting_portal.staff.auditor import views as auditor_views
+from reporting_portal.staff.auth.forms import SignOutForm
+from reporting_portal.staff.auth.viewer import load_staff_viewer
+from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.db import Database, commit_request_session
+from reporting_portal.web import health
+from reporting_portal.web.errors import init_error_handlers
+from reporting_portal.web.extensions import babel, csrf
+from reporting_portal.web.security.access import init_access_rules
+from reporting_portal.web.security.headers import init_security_headers
+from reporting_portal.web.security.rate_limit import RateLimits
+from reporting_portal.web.sessions import ServerSessionInterface
 
 Surface = Literal["combined", "reporter", "staff"]
 LANGUAGES = ("en",)
@@ -84,17 +76,17 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
 
     app.register_blueprint(health.bp)
     if surface in ("combined", "reporter"):
-        app.register_blueprint(reporter.bp)
+        app.register_blueprint(landing.bp)
         app.register_blueprint(intake.bp)
         app.register_blueprint(followup.bp)
     if surface in ("combined", "staff"):
         app.before_request(load_staff_viewer)
         app.register_blueprint(auth.bp)
-        app.register_blueprint(staff_home.bp)
+        app.register_blueprint(home.bp)
         app.register_blueprint(admin.bp)
         app.register_blueprint(casework.bp)
         app.register_blueprint(custody.bp)
-        app.register_blueprint(audit_views.bp)
+        app.register_blueprint(auditor_views.bp)
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)

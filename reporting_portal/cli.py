@@ -19,21 +19,21 @@ from werkzeug.serving import run_simple
 from config.logging import configure_logging
 from config.settings import SettingsError
 from crypto.checkpoint import MAX_NOTE_BYTES
-from reporting_portal.admin.services import AccountError, Actor, create_account
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM, AuditAction, record_event
 from reporting_portal.audit.held import release_held_events
 from reporting_portal.audit.log import AuditLogError, TreeHeadSigner
 from reporting_portal.audit.proofs import latest_head, verifier_key
 from reporting_portal.audit.verify import verify_log
-from reporting_portal.bootstrap import settings_from_environment
-from reporting_portal.db import get_database
-from reporting_portal.extensions import get_blob_store, get_passwords, get_settings
-from reporting_portal.installation import initialise_installation
-from reporting_portal.migrate import upgrade_database
-from reporting_portal.models import Role
-from reporting_portal.retention import delete_blobs, purge_expired_reports
-from reporting_portal.secret_files import write_secret_file
+from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
+from reporting_portal.staff.admin.services import AccountError, Actor, create_account
+from reporting_portal.storage.db import get_database
+from reporting_portal.storage.migrate import upgrade_database
+from reporting_portal.storage.models import Role
+from reporting_portal.storage.secret_files import write_secret_file
+from reporting_portal.web.bootstrap import settings_from_environment
+from reporting_portal.web.extensions import get_blob_store, get_passwords, get_settings
 
 CLI_ACTOR = Actor(account=None, role=SYSTEM)
 Command = TypeVar("Command", bound=Callable[..., Any])

@@ -25,14 +25,14 @@ from config.settings import Settings, load_settings
 from crypto.kdf import Argon2Params
 from crypto.keys import generate_identity
 from crypto.keywrap import wrap_with_password
-from reporting_portal.admin.services import Actor, create_account
 from reporting_portal.app import Surface, create_app
 from reporting_portal.audit.events import SYSTEM
 from reporting_portal.audit.log import create_signing_key
-from reporting_portal.db import get_database
-from reporting_portal.extensions import get_passwords
-from reporting_portal.migrate import upgrade_database
-from reporting_portal.models import Role, StaffAccount
+from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.storage.db import get_database
+from reporting_portal.storage.migrate import upgrade_database
+from reporting_portal.storage.models import Role, StaffAccount
+from reporting_portal.web.extensions import get_passwords
 from tests.helpers import STRONG_PASSWORD, StaffMember, StoppedClock, csrf_token, https_client
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -206,7 +206,7 @@ class Installed:
 
 @pytest.fixture
 def installed(app: Flask) -> Installed:
-    from reporting_portal.installation import initialise_installation
+    from reporting_portal.domain.installation import initialise_installation
 
     with app.app_context(), get_database(app).session_factory() as session:
         result = initialise_installation(
@@ -220,7 +220,7 @@ def installed(app: Flask) -> Installed:
 @pytest.fixture
 def channel_with_handlers(app: Flask, installed: Installed, make_staff) -> dict[str, StaffMember]:
     """The default channel with two case handlers and one identity custodian."""
-    from reporting_portal.models import Channel
+    from reporting_portal.storage.models import Channel
 
     members = {
         "hana": make_staff("hana", Role.CASE_HANDLER),
@@ -242,10 +242,10 @@ def receipt_code(app, installed, channel_with_handlers) -> str:
     """A report stored through the service (no page involved); returns its receipt code
     as the receipt page shows it."""
     from crypto.receipt import format_receipt_code
-    from reporting_portal.extensions import get_blob_store
-    from reporting_portal.intake.services import Submission, submit_report
-    from reporting_portal.intake.views import receipt_params
-    from reporting_portal.models import Channel
+    from reporting_portal.reporter.intake.services import Submission, submit_report
+    from reporting_portal.reporter.intake.views import receipt_params
+    from reporting_portal.storage.models import Channel
+    from reporting_portal.web.extensions import get_blob_store
 
     with app.app_context(), get_database(app).session_factory() as db:
         channel = db.scalar(select(Channel).where(Channel.slug == installed.channel_slug))

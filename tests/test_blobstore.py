@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reporting_portal.blobstore import BlobNotFoundError, LocalBlobStore
+from reporting_portal.storage.blobstore import BlobNotFoundError, LocalBlobStore
 
 
 @pytest.fixture

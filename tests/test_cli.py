@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import parse_identity
 from reporting_portal.cli import main
-from reporting_portal.models import AuditEvent, Channel, Installation, Role, StaffAccount
+from reporting_portal.storage.models import AuditEvent, Channel, Installation, Role, StaffAccount
 
 pytestmark = pytest.mark.database
 

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from reporting_portal.db import Base, make_engine
-from reporting_portal.migrate import alembic_config, downgrade_database, upgrade_database
+from reporting_portal.storage.db import Base, make_engine
+from reporting_portal.storage.migrate import alembic_config, downgrade_database, upgrade_database
 
 pytestmark = pytest.mark.database
 

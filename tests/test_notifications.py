@@ -13,9 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from reporting_portal.db import get_session
-from reporting_portal.models import CaseRead, Channel, Report, ReportObject, StaffAccount
-from reporting_portal.notifications import (
+from reporting_portal.domain.notifications import (
     Notifier,
     init_notifications,
     next_window_start,
@@ -24,6 +22,8 @@ from reporting_portal.notifications import (
     stop_notifications,
     wait_for_notifications,
 )
+from reporting_portal.storage.db import get_session
+from reporting_portal.storage.models import CaseRead, Channel, Report, ReportObject, StaffAccount
 from tests.intake.helpers import receipt_code_from
 from tests.intake.test_submission import FORM, plaintext_form
 

@@ -12,16 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporting_portal.casework.inbox import MAX_PAGE, InboxFilter, Sort
-from reporting_portal.models import Priority, ReportStatus
-from reporting_portal.questionnaire import (
+from reporting_portal.domain.questionnaire import (
     MAX_FIELDS,
     FieldType,
     QuestionnaireError,
     default_corruption_questionnaire,
     parse_questionnaire,
 )
-from reporting_portal.sessions import ServerSessionInterface
+from reporting_portal.staff.casework.inbox import MAX_PAGE, InboxFilter, Sort
+from reporting_portal.storage.models import Priority, ReportStatus
+from reporting_portal.web.sessions import ServerSessionInterface
 
 INTERFACE = ServerSessionInterface(staff_idle=timedelta(minutes=30),
                                    staff_absolute=timedelta(hours=12),

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reporting_portal.blobstore import LocalBlobStore
-from reporting_portal.models import (
+from reporting_portal.domain.retention import PurgedReports, delete_blobs, purge_expired_reports
+from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.models import (
     AccessGrant,
     AuditEvent,
     IdentityAccessRequest,
@@ -21,7 +22,6 @@ from reporting_portal.models import (
     StaffAccount,
     report_label,
 )
-from reporting_portal.retention import PurgedReports, delete_blobs, purge_expired_reports
 from tests.intake.test_submission import FORM, plaintext_form
 
 pytestmark = pytest.mark.database

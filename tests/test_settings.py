@@ -131,7 +131,7 @@ def test_every_secret_setting_stays_out_of_the_repr():
 
 
 def test_the_development_secret_key_is_made_once_owner_only(tmp_path):
-    from reporting_portal.bootstrap import development_secret_key
+    from reporting_portal.web.bootstrap import development_secret_key
 
     first = development_secret_key(tmp_path / "instance")
     assert len(first) >= 48

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from reporting_portal.audit.held import hold_event
 from reporting_portal.audit.log import queue_event
-from reporting_portal.models import AuditEvent, Role, StaffAccount
+from reporting_portal.storage.models import AuditEvent, Role, StaffAccount
 
 
 class AuditAction(StrEnum):

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from reporting_portal.audit.log import queue_event
-from reporting_portal.models import AuditEvent, HeldAuditEvent
+from reporting_portal.storage.models import AuditEvent, HeldAuditEvent
 
 _ID_BYTES = 16
 # Rows deleted per statement: well under every database's limit on bound parameters.

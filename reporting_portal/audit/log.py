@@ -30,8 +30,8 @@ from crypto.checkpoint import (
     verifier_key_for,
 )
 from crypto.merkle import CompactRange, leaf_hash
-from reporting_portal.models import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
-from reporting_portal.secret_files import write_secret_file
+from reporting_portal.storage.models import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
+from reporting_portal.storage.secret_files import write_secret_file
 
 # The first field of every encoded event: a later encoding gets a new tag, never a change.
 ENCODING_TAG = "reporting-portal/audit-event/v1"

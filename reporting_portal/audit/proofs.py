@@ -25,7 +25,7 @@ from crypto.merkle import (
     verify_inclusion,
 )
 from reporting_portal.audit.log import canonical_event, event_leaf_hash
-from reporting_portal.models import AuditEvent, AuditTreeHead, AuditTreeNode, Installation
+from reporting_portal.storage.models import AuditEvent, AuditTreeHead, AuditTreeNode, Installation
 
 
 class EventNotFoundError(LookupError):

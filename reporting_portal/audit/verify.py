@@ -31,7 +31,7 @@ from crypto.checkpoint import Checkpoint, open_checkpoint
 from crypto.errors import CheckpointError, ProofError
 from crypto.merkle import MerkleTree, leaf_hash, verify_consistency
 from reporting_portal.audit.log import encode_event
-from reporting_portal.models import AuditLogState, AuditTreeHead
+from reporting_portal.storage.models import AuditLogState, AuditTreeHead
 
 _BATCH = 20_000
 

@@ -1,7 +1,5 @@
-"""The public side for reporters: nothing here may reach a staff route or tell who reports."""
+"""The public trust zone: the landing page, intake and the receipt-code mailbox.
 
-from flask import Blueprint
-
-bp = Blueprint("reporter", __name__, template_folder="templates")
-
-from reporting_portal.reporter import views  # noqa: E402, F401 -- registers the routes
+Nothing here imports the staff zone (import-linter keeps it so): the reporter app has no
+staff route, and a reporter page cannot reach staff code.
+"""

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import AuditEvent, Role, StaffAccount
+from reporting_portal.storage.models import AuditEvent, Role, StaffAccount
 from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import AuditEvent, Channel, Role
+from reporting_portal.storage.models import AuditEvent, Channel, Role
 from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.database
@@ -85,7 +85,7 @@ def test_channel_pages_are_for_administrators_only(client, make_staff, sign_in, 
 
 
 def test_label_vocabulary_is_managed_by_administrators(admin_client, db):
-    from reporting_portal.models import Label
+    from reporting_portal.storage.models import Label
 
     token = csrf_token(admin_client, "/staff/admin/labels")
     admin_client.post("/staff/admin/labels", data={"csrf_token": token, "name": "Procurement"})

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import AuditEvent, Channel, Installation, Role, StaffAccount
+from reporting_portal.storage.models import AuditEvent, Channel, Installation, Role, StaffAccount
 from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.database

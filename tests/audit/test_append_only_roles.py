@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError, ProgrammingError
 
-from reporting_portal.migrate import downgrade_database, upgrade_database
+from reporting_portal.storage.migrate import downgrade_database, upgrade_database
 
 pytestmark = pytest.mark.database
 

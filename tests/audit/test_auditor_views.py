@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from crypto.checkpoint import open_checkpoint
 from crypto.merkle import leaf_hash, verify_inclusion
-from reporting_portal.models import AuditEvent, Role
+from reporting_portal.storage.models import AuditEvent, Role
 from tests.custody.test_identity_access import CONTENT_MARKER, NAME, ask, case_id, signed_in
 from tests.helpers import csrf_token, release_held_events_now
 

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from reporting_portal.auth.devices import device_nonce, new_device_cookie
-from reporting_portal.models import AuditEvent
+from reporting_portal.staff.auth.devices import device_nonce, new_device_cookie
+from reporting_portal.storage.models import AuditEvent
 from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import AuditEvent, StaffAccount
+from reporting_portal.storage.models import AuditEvent, StaffAccount
 from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from reporting_portal.models import Label, Role
+from reporting_portal.storage.models import Label, Role
 from tests.browser.test_reporter import EVIDENCE, fill_report, take_receipt
 from tests.browser.test_staff_sign_in import fill_sign_in
 

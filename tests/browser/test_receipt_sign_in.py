@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from reporting_portal.followup.services import level_budget, plain_budget
+from reporting_portal.reporter.followup.services import level_budget, plain_budget
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

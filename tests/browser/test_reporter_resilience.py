@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from reporting_portal.models import ObjectKind, Report, ReportObject
+from reporting_portal.storage.models import ObjectKind, Report, ReportObject
 from tests.browser.conftest import SCREENSHOTS
 from tests.helpers import https_client
 from tests.intake.helpers import decrypt_object, objects_of, send_report

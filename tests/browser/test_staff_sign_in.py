@@ -6,9 +6,9 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from reporting_portal.admin.services import Actor, create_account
-from reporting_portal.extensions import get_passwords
-from reporting_portal.models import Role
+from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.storage.models import Role
+from reporting_portal.web.extensions import get_passwords
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

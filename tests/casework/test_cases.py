@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import AuditEvent, Label, Report, Role
+from reporting_portal.storage.models import AuditEvent, Label, Report, Role
 from tests.crypto.test_interop import run_js
 from tests.helpers import csrf_token, https_client
 from tests.intake.helpers import receipt_code_from

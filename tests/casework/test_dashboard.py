@@ -11,15 +11,22 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.casework.charts import bar_chart, weekly_chart
-from reporting_portal.casework.dashboard import (
+from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
+from reporting_portal.staff.casework.charts import bar_chart, weekly_chart
+from reporting_portal.staff.casework.dashboard import (
     WEEKS_SHOWN,
     dashboard_stats,
     iso_week_label,
     median_from_counts,
 )
-from reporting_portal.deadlines import acknowledgement_due, feedback_due
-from reporting_portal.models import AccessGrant, AuditEvent, Channel, Report, Role, StaffAccount
+from reporting_portal.storage.models import (
+    AccessGrant,
+    AuditEvent,
+    Channel,
+    Report,
+    Role,
+    StaffAccount,
+)
 
 DASHBOARD = "/staff/cases/dashboard"
 
@@ -100,8 +107,8 @@ def figure(page: str, element_id: str) -> str:
 @pytest.mark.database
 def test_dashboard_is_registered(app):
     assert "casework.dashboard" in app.view_functions, (
-        "reporting_portal.casework.dashboard_views is not imported by "
-        "reporting_portal/casework/__init__.py"
+        "reporting_portal.staff.casework.dashboard_views is not imported by "
+        "reporting_portal/staff/casework/__init__.py"
     )
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reporting_portal.models import Role
+from reporting_portal.storage.models import Role
 
 pytestmark = pytest.mark.database
 

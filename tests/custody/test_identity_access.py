@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from crypto import NoMatchError
-from reporting_portal.models import (
+from reporting_portal.storage.models import (
     AuditEvent,
     Channel,
     IdentityAccessRequest,
@@ -308,7 +308,7 @@ def test_resealing_takes_the_identity_from_a_handler_who_left_the_case(
 
 def every_stored_value(db):
     """Every value of every row of every table, as stored: what a stolen database holds."""
-    from reporting_portal.db import Base
+    from reporting_portal.storage.db import Base
 
     db.expire_all()
     for table in Base.metadata.sorted_tables:

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from crypto import decrypt_parts
 from crypto.keys import parse_identity
-from reporting_portal.blobstore import LocalBlobStore
-from reporting_portal.models import ObjectKind, Report, ReportObject
+from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.models import ObjectKind, Report, ReportObject
 
 
 def decrypt_object(settings, obj: ReportObject, identity: str) -> bytes:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from crypto import NoMatchError
-from reporting_portal.followup.services import post_message
-from reporting_portal.models import ObjectKind, Report, ReportStatus, StaffAccount
+from reporting_portal.reporter.followup.services import post_message
+from reporting_portal.storage.models import ObjectKind, Report, ReportStatus, StaffAccount
 from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import (
     REPORT_FORM,
@@ -84,7 +84,7 @@ def test_mailbox_needs_a_receipt_sign_in(client, installed):
 
 def test_handler_message_is_read_and_answered(app, client, submitted, db, settings,
                                              channel_with_handlers):
-    from reporting_portal.blobstore import LocalBlobStore
+    from reporting_portal.storage.blobstore import LocalBlobStore
 
     hana = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
     report = only_report(db)

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from reporting_portal.intake.submission_tokens import (
+from reporting_portal.reporter.intake.submission_tokens import (
     MAX_KEPT,
     SubmissionReplayedError,
     consume_submission_token,
     issue_submission_token,
 )
-from reporting_portal.models import ObjectKind, Report, ReportObject, StoredSession
+from reporting_portal.storage.models import ObjectKind, Report, ReportObject, StoredSession
 from tests.helpers import BASE_URL, csrf_token, https_client, submission_token
 from tests.intake.helpers import REPORT_FORM, blob_files, report_form_data, textarea_text
 
@@ -229,7 +229,7 @@ def test_a_double_click_sends_one_report_and_points_to_its_receipt(
     import threading
     import time
 
-    from reporting_portal.intake import views
+    from reporting_portal.reporter.intake import views
 
     data = report_form_data(client)
     cookie = client.get_cookie("__Host-session", domain="localhost").value
@@ -341,7 +341,7 @@ def test_a_reply_refused_as_too_large_stays_in_the_reply_box(
 @pytest.mark.database
 def test_a_server_error_after_the_token_is_taken_leaves_the_form_sendable(
         client, db, channel_with_handlers, monkeypatch):
-    import reporting_portal.intake.views as intake_views
+    import reporting_portal.reporter.intake.views as intake_views
 
     data = report_form_data(client)
 

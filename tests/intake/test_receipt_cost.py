@@ -12,7 +12,7 @@ import io
 
 import pytest
 
-import reporting_portal.followup.services as followup_services
+import reporting_portal.reporter.followup.services as followup_services
 from crypto.receipt import generate_receipt_code
 from tests.helpers import hidden_fields
 from tests.intake.helpers import receipt_code_from

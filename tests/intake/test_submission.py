@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crypto import NoMatchError, encrypt, parse_recipient
-from reporting_portal.models import (
+from reporting_portal.storage.models import (
     AuditEvent,
     HeldAuditEvent,
     ObjectKind,
@@ -191,7 +191,7 @@ def encrypted_form(client, recipients, **extra):
 def test_browser_encrypted_submission_is_stored_as_sent(
     client, db, settings, installed, channel_with_handlers, app
 ):
-    from reporting_portal.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
 
     with app.app_context():
         channel = find_open_channel(db, "corruption")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crypto import encrypt, parse_recipient
-from reporting_portal.models import Channel, Report, ReportObject
+from reporting_portal.storage.models import Channel, Report, ReportObject
 from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import (
     BOUNDARY,
@@ -177,7 +177,7 @@ def age_file(plaintext: bytes, recipients: list[str]) -> io.BytesIO:
 def test_with_javascript_the_limits_are_exactly_the_pages(
     client, db, settings, channel_with_handlers, page_limits, app, sizes, status
 ):
-    from reporting_portal.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
 
     with app.app_context():
         recipients = channel_recipients(db, find_open_channel(db, "corruption"))
@@ -203,7 +203,7 @@ def test_with_javascript_the_limits_are_exactly_the_pages(
 
 def test_the_encrypted_answers_may_come_only_once(client, db, settings, channel_with_handlers,
                                                   app):
-    from reporting_portal.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
 
     with app.app_context():
         recipients = channel_recipients(db, find_open_channel(db, "corruption")).content_for(

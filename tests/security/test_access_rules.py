@@ -2,8 +2,8 @@
 
 import pytest
 
-from reporting_portal.models import Role
-from reporting_portal.security.access import rule_for
+from reporting_portal.storage.models import Role
+from reporting_portal.web.security.access import rule_for
 
 pytestmark = pytest.mark.database
 
@@ -70,8 +70,8 @@ def test_admin_pages_refuse_other_roles(client, make_staff, sign_in):
 
 
 def test_half_signed_in_person_reaches_only_the_sign_in_steps(app, client, db):
-    from reporting_portal.admin.services import Actor, create_account
-    from reporting_portal.extensions import get_passwords
+    from reporting_portal.staff.admin.services import Actor, create_account
+    from reporting_portal.web.extensions import get_passwords
     from tests.helpers import csrf_token
 
     with app.app_context():

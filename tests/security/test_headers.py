@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import Role
+from reporting_portal.storage.models import Role
 
 pytestmark = pytest.mark.database
 
@@ -107,9 +107,9 @@ def test_error_pages_reveal_nothing(client, installed, path, status):
 
 
 def test_unexpected_error_shows_generic_page_and_rolls_back(app, client, db):
-    from reporting_portal.db import get_session
-    from reporting_portal.models import Label
-    from reporting_portal.security.access import public
+    from reporting_portal.storage.db import get_session
+    from reporting_portal.storage.models import Label
+    from reporting_portal.web.security.access import public
 
     @public
     def explode():
@@ -130,8 +130,8 @@ def test_unexpected_error_shows_generic_page_and_rolls_back(app, client, db):
 def test_a_response_that_sets_its_own_policy_keeps_it(app, client):
     from flask import Response
 
-    from reporting_portal.security.access import public
-    from reporting_portal.security.headers import DOWNLOAD_CSP, as_download
+    from reporting_portal.web.security.access import public
+    from reporting_portal.web.security.headers import DOWNLOAD_CSP, as_download
 
     @public
     def download():
@@ -166,7 +166,7 @@ def test_the_case_handlers_downloads_keep_their_sandbox(client, db, channel_with
                                                         sign_in):
     import io
 
-    from reporting_portal.models import Report
+    from reporting_portal.storage.models import Report
     from tests.helpers import csrf_token, hidden_fields
 
     form = "/report/corruption"

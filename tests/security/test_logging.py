@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from config.logging import AllowListFormatter, configure_logging
-from reporting_portal.security.access import public
+from reporting_portal.web.security.access import public
 from tests.helpers import csrf_token
 
 pytestmark = pytest.mark.database

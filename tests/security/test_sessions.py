@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from reporting_portal.models import StoredSession
+from reporting_portal.storage.models import StoredSession
 
 pytestmark = pytest.mark.database
 
@@ -79,7 +79,7 @@ def test_forged_or_garbled_cookie_is_ignored(client, make_staff, sign_in):
 def test_a_session_is_a_keywrap_blob_bound_to_its_row(client, make_staff, sign_in, db):
     from crypto.errors import KeyWrapError
     from crypto.keywrap import unwrap_with_key
-    from reporting_portal.sessions import _token_hash, _token_key, unseal
+    from reporting_portal.web.sessions import _token_hash, _token_key, unseal
 
     sign_in(make_staff("hana"))
     value = client.get_cookie("__Host-session").value

@@ -1,7 +1,0 @@
-"""Casework: the case handler's inbox, case view, workflow, messages, notes and export."""
-
-from flask import Blueprint
-
-bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder="templates")
-
-from reporting_portal.casework import dashboard_views, views  # noqa: E402, F401 -- routes

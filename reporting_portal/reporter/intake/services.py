@@ -1,0 +1,270 @@
+"""Taking in a report: recipients, encryption, the receipt code.
+
+A report's content and files are encrypted to the channel's case handlers (minus any the
+reporter excluded) and the organisation's recovery recipient; the optional identity only
+to the identity custodians and the recovery recipient. A key pair is made for the
+reporter; its secret is wrapped under a key derived from the receipt code, which is shown
+once and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crypto import generate_identity, inspect_header, parse_recipient
+from crypto.kdf import Argon2Params
+from crypto.keywrap import wrap_with_key
+from crypto.receipt import derive_receipt_secrets, generate_receipt_code
+from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
+from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
+from reporting_portal.domain.objects import new_object, seal_for, store_small_payload
+from reporting_portal.reporter.intake.uploads import StoredUpload
+from reporting_portal.storage.blobstore import BlobStore
+from reporting_portal.storage.models import (
+    AccessGrant,
+    Channel,
+    Installation,
+    ObjectKind,
+    Report,
+    ReportExclusion,
+    ReportObject,
+    Role,
+    StaffAccount,
+    StaffRole,
+)
+
+CONTENT_VERSION = 1
+_KNOWN_STANZAS = {"X25519", "mlkem768x25519"}
+
+
+class ChannelNotFoundError(LookupError):
+    """No open channel of that name (or it has no case handler who can receive yet)."""
+
+
+class SubmissionRefusedError(ValueError):
+    """The submission breaks a rule; the message is for the reporter."""
+
+
+@dataclass(frozen=True)
+class ChannelRecipients:
+    """Who may read what a reporter sends through a channel."""
+
+    handlers: tuple[StaffAccount, ...]
+    recovery: str
+    custodians: tuple[str, ...]
+
+    def content_for(self, excluded: set[str]) -> list[str]:
+        chosen = [h.age_recipient for h in self.handlers if h.public_id not in excluded]
+        return [key for key in chosen if key] + [self.recovery]
+
+    def identity(self) -> list[str]:
+        return [*self.custodians, self.recovery]
+
+
+@dataclass
+class Submission:
+    """What arrived, on either path. Plaintext answers exist only without JavaScript."""
+
+    excluded_ids: set[str]
+    files: list[StoredUpload]
+    answers: dict[str, str | list[str]] | None = None
+    content_upload: StoredUpload | None = None
+    identity: dict[str, str] | None = None
+    identity_upload: StoredUpload | None = None
+    file_descriptions: list[dict[str, object]] = field(default_factory=list)
+
+
+def get_installation(db: Session) -> Installation:
+    installation = db.scalar(select(Installation).limit(1))
+    if installation is None:
+        raise RuntimeError("not initialised: run `reporting-portal init`")
+    return installation
+
+
+def ready_handlers(channel: Channel) -> tuple[StaffAccount, ...]:
+    """The channel's case handlers who have a key (they have chosen a password)."""
+    return tuple(
+        handler
+        for handler in channel.handlers
+        if handler.is_active and handler.age_recipient and handler.has_role(Role.CASE_HANDLER)
+    )
+
+
+def open_channels(db: Session) -> list[Channel]:
+    """Channels a reporter can use: active, with at least one handler able to receive."""
+    channels = db.scalars(
+        select(Channel).where(Channel.is_active.is_(True)).order_by(Channel.name)
+    ).all()
+    return [channel for channel in channels if ready_handlers(channel)]
+
+
+def find_open_channel(db: Session, slug: str) -> Channel:
+    channel = db.scalar(select(Channel).where(Channel.slug == slug, Channel.is_active.is_(True)))
+    if channel is None or not ready_handlers(channel):
+        raise ChannelNotFoundError(slug)
+    return channel
+
+
+def custodian_recipients(db: Session) -> tuple[str, ...]:
+    """The active identity custodians' recipients (those who have chosen a password)."""
+    custodians = db.scalars(
+        select(StaffAccount.age_recipient)
+        .join(StaffRole)
+        .where(
+            StaffRole.role == Role.IDENTITY_CUSTODIAN,
+            StaffAccount.is_active.is_(True),
+            StaffAccount.age_recipient.is_not(None),
+        )
+        .order_by(StaffAccount.id)
+    ).all()
+    return tuple(key for key in custodians if key)
+
+
+def channel_recipients(db: Session, channel: Channel) -> ChannelRecipients:
+    return ChannelRecipients(
+        handlers=ready_handlers(channel),
+        recovery=get_installation(db).recovery_recipient,
+        custodians=custodian_recipients(db),
+    )
+
+
+def check_uploaded_header(header: bytes, recipients: Sequence[str]) -> None:
+    """A browser-made header must hold one stanza of the right type per recipient."""
+    expected = sorted(
+        "mlkem768x25519" if parse_recipient(key).post_quantum else "X25519"
+        for key in dict.fromkeys(recipients)
+    )
+    found = sorted(kind for kind in inspect_header(header) if kind in _KNOWN_STANZAS)
+    if found != expected:
+        raise SubmissionRefusedError(
+            "The report was encrypted for the wrong recipients. Reload the page and try again."
+        )
+
+
+def header_for_upload(upload: StoredUpload, recipients: Sequence[str]) -> bytes:
+    if upload.header is not None:
+        check_uploaded_header(upload.header, recipients)
+        return upload.header
+    if upload.file_key is None:
+        raise SubmissionRefusedError("An upload was incomplete.")
+    return seal_for(upload.file_key, recipients)
+
+
+def submit_report(
+    db: Session,
+    store: BlobStore,
+    *,
+    channel: Channel,
+    submission: Submission,
+    receipt_params: Argon2Params,
+) -> tuple[Report, str]:
+    """Store a report; return it and its receipt code (digits, unformatted): shown once.
+
+    Uploaded blobs are already in the store; the caller deletes them if this raises.
+    """
+    recipients = channel_recipients(db, channel)
+    known_ids = {handler.public_id for handler in recipients.handlers}
+    if not submission.excluded_ids <= known_ids:
+        raise SubmissionRefusedError("The list of people to exclude is out of date. Reload.")
+    if len(submission.excluded_ids) >= len(known_ids):
+        raise SubmissionRefusedError(
+            "You excluded every case handler of this channel, so nobody could read your "
+            "report. Choose another channel or include at least one person."
+        )
+    content_keys = recipients.content_for(submission.excluded_ids)
+    today = datetime.now(UTC).date()
+
+    code = generate_receipt_code()
+    installation = get_installation(db)
+    secrets = derive_receipt_secrets(code, installation.receipt_salt, receipt_params)
+    reporter_identity = generate_identity(post_quantum=True)
+    report = Report(
+        channel=channel,
+        received_on=today,
+        acknowledgement_due=acknowledgement_due(today),
+        feedback_due=feedback_due(today, None),
+        receipt_lookup=secrets.lookup,
+        reporter_recipient=str(reporter_identity.recipient),
+        wrapped_reporter_identity=wrap_with_key(
+            reporter_identity.to_string().encode("ascii"), secrets.wrapping_key
+        ),
+    )
+    db.add(report)
+
+    content = _content_object(store, report, submission, content_keys, today)
+    for upload in submission.files:
+        db.add(new_object(
+            report=report, kind=ObjectKind.FILE, header=header_for_upload(upload, content_keys),
+            blob_name=upload.blob_name, payload_size=upload.payload_size, today=today,
+            from_reporter=True, parent=content,
+        ))
+    identity_object = _identity_object(store, report, submission, recipients, today)
+    if identity_object is not None:
+        db.add(identity_object)
+    for handler in recipients.handlers:
+        if handler.public_id in submission.excluded_ids:
+            db.add(ReportExclusion(report=report, staff_id=handler.id))
+        else:
+            db.add(AccessGrant(report=report, staff_id=handler.id))
+    db.flush()  # the report's public id names it in the audit event
+    record_event(
+        db, AuditAction.REPORT_SUBMITTED, actor=None, actor_role=REPORTER,
+        object_type=ObjectType.REPORT, object_id=report.public_id,
+    )
+    return report, code
+
+
+def _content_object(
+    store: BlobStore, report: Report, submission: Submission, keys: list[str], today: date
+) -> ReportObject:
+    if submission.content_upload is not None:
+        upload = submission.content_upload
+        header = header_for_upload(upload, keys)
+        blob_name, size = upload.blob_name, upload.payload_size
+    else:
+        document = {
+            "version": CONTENT_VERSION,
+            "answers": submission.answers or {},
+            "files": submission.file_descriptions,
+        }
+        blob_name, size, file_key = store_small_payload(
+            store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+        )
+        header = seal_for(file_key, keys)
+    content = new_object(
+        report=report, kind=ObjectKind.CONTENT, header=header, blob_name=blob_name,
+        payload_size=size, today=today, from_reporter=True,
+    )
+    report.objects.append(content)
+    return content
+
+
+def _identity_object(
+    store: BlobStore,
+    report: Report,
+    submission: Submission,
+    recipients: ChannelRecipients,
+    today: date,
+) -> ReportObject | None:
+    keys = recipients.identity()
+    if submission.identity_upload is not None:
+        upload = submission.identity_upload
+        header = header_for_upload(upload, keys)
+        blob_name, size = upload.blob_name, upload.payload_size
+    elif submission.identity:
+        blob_name, size, file_key = store_small_payload(
+            store, json.dumps(submission.identity, ensure_ascii=False).encode("utf-8")
+        )
+        header = seal_for(file_key, keys)
+    else:
+        return None
+    return new_object(
+        report=report, kind=ObjectKind.IDENTITY, header=header, blob_name=blob_name,
+        payload_size=size, today=today, from_reporter=True,
+    )

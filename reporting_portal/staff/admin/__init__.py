@@ -1,0 +1,7 @@
+"""Administration: staff accounts, channels and the label vocabulary."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/staff/admin", template_folder="templates")
+
+from reporting_portal.staff.admin import channel_views, label_views, views  # noqa: E402, F401 -- routes

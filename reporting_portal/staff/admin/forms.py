@@ -1,0 +1,110 @@
+"""Account administration forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from reporting_portal.domain.questionnaire import FieldType
+from reporting_portal.storage.models import Role
+
+ROLE_LABELS = {
+    Role.ADMINISTRATOR: _l("Administrator"),
+    Role.CASE_HANDLER: _l("Case handler"),
+    Role.IDENTITY_CUSTODIAN: _l("Identity custodian"),
+    Role.AUDITOR: _l("Auditor"),
+}
+
+
+class CreateAccountForm(FlaskForm):
+    username = StringField(
+        _l("Account name"),
+        description=_l("Lower-case letters, digits, dots, dashes; 3 to 64 characters."),
+        validators=[InputRequired(), Length(min=3, max=64)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"},
+    )
+    display_name = StringField(
+        _l("Full name"), validators=[InputRequired(), Length(max=128)]
+    )
+    email = EmailField(
+        _l("Email for notifications (optional)"), validators=[Optional(), Length(max=254)]
+    )
+    roles = SelectMultipleField(
+        _l("Roles"),
+        choices=[SelectChoice(str(role), label) for role, label in ROLE_LABELS.items()],
+        validators=[InputRequired(message=_l("Choose at least one role."))],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+
+
+class AccountActionForm(FlaskForm):
+    """A POST button with a CSRF token: reset 2FA, deactivate, reactivate."""
+
+
+class ChannelForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=128)])
+    slug = StringField(
+        _l("Address name"),
+        description=_l("Part of the web address, after /report/. Lower-case letters, digits, '-'."),
+        validators=[InputRequired(), Length(min=3, max=64)],
+    )
+    description = TextAreaField(
+        _l("Description shown to reporters"), validators=[Optional(), Length(max=2000)]
+    )
+    retention_days = IntegerField(
+        _l("Keep closed reports for (days)"),
+        description=_l("Then they are deleted. Germany's HinSchG: 3 years (1095 days)."),
+        default=1095,
+        validators=[InputRequired(), NumberRange(min=30, max=36500)],
+    )
+    notify_identity_disclosure = BooleanField(
+        _l("Tell reporters when their identity is disclosed (EU Directive art. 16(3))"),
+        default=True,
+    )
+    is_active = BooleanField(_l("Open for reports"), default=True)
+    handlers = SelectMultipleField(
+        _l("Case handlers"),
+        description=_l("Only people who have chosen their password can receive reports."),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[Optional()],
+    )
+
+
+class QuestionForm(FlaskForm):
+    field_id = StringField(
+        _l("Field id"), description=_l("Lower-case letters, digits, '_'; unique in the form."),
+        validators=[InputRequired(), Length(max=32)],
+    )
+    field_type = SelectField(
+        _l("Type"),
+        choices=[SelectChoice(str(kind), label) for kind, label in (
+            (FieldType.SHORT_TEXT, _l("Short text")), (FieldType.LONG_TEXT, _l("Long text")),
+            (FieldType.SINGLE_CHOICE, _l("Single choice")),
+            (FieldType.MULTIPLE_CHOICE, _l("Multiple choice")),
+            (FieldType.DATE, _l("Date")), (FieldType.FILE, _l("File upload")),
+        )],
+    )
+    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
+    help_text = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=1000)])
+    required = BooleanField(_l("Required"))
+    choices = TextAreaField(
+        _l("Choices (one per line, for choice fields)"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class LabelForm(FlaskForm):
+    name = StringField(_l("New label"), validators=[InputRequired(), Length(max=64)])

@@ -1,0 +1,7 @@
+"""Staff sign-in: password and TOTP, enrolment, password changes, sign-out."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/staff", template_folder="templates")
+
+from reporting_portal.staff.auth import views  # noqa: E402, F401 -- registers the routes

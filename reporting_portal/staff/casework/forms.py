@@ -1,0 +1,87 @@
+"""Casework forms: shape only; the services check the rules."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField, SelectMultipleField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
+from wtforms.validators import InputRequired, Length, Optional
+
+from reporting_portal.staff.casework.services import CLOSING_OUTCOMES
+from reporting_portal.storage.models import Priority, ReportStatus
+
+TEXT_MAX = 20000
+
+STATUS_LABELS = {
+    ReportStatus.RECEIVED: _l("Received"),
+    ReportStatus.ACKNOWLEDGED: _l("Acknowledged"),
+    ReportStatus.ASSESSMENT: _l("Assessment"),
+    ReportStatus.INVESTIGATION: _l("Investigation"),
+    ReportStatus.CLOSED: _l("Closed"),
+}
+PRIORITY_LABELS = {
+    Priority.LOW: _l("Low"),
+    Priority.NORMAL: _l("Normal"),
+    Priority.HIGH: _l("High"),
+    Priority.URGENT: _l("Urgent"),
+}
+
+
+class CaseActionForm(FlaskForm):
+    """A POST with a CSRF token (labels, assignment, export)."""
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        _l("Move to"),
+        choices=[SelectChoice(str(s), label) for s, label in STATUS_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    outcome = SelectField(
+        _l("Outcome (when closing)"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(o, o) for o in CLOSING_OUTCOMES],
+        validators=[Optional()],
+    )
+
+
+class PriorityForm(FlaskForm):
+    priority = SelectField(
+        _l("Priority"),
+        choices=[SelectChoice(str(p), label) for p, label in PRIORITY_LABELS.items()],
+        validators=[InputRequired()],
+    )
+
+
+class LabelsForm(FlaskForm):
+    labels = SelectMultipleField(
+        _l("Labels"), option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False), validators=[Optional()],
+    )
+
+
+class AddHandlerForm(FlaskForm):
+    handler = SelectField(_l("Add a case handler"), validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Internal note (case handlers only)"),
+                         validators=[InputRequired(), Length(max=TEXT_MAX)],
+                         render_kw={"rows": 4})
+
+
+class ReplyForm(FlaskForm):
+    reply = TextAreaField(_l("Message to the reporter"),
+                         validators=[InputRequired(), Length(max=TEXT_MAX)],
+                         render_kw={"rows": 4})
+
+
+class AcknowledgeForm(FlaskForm):
+    message = TextAreaField(_l("Acknowledgement sent to the reporter"),
+                            validators=[Optional(), Length(max=TEXT_MAX)],
+                            render_kw={"rows": 4})
+
+
+class IdentityDownloadForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=256)],
+                             render_kw={"autocomplete": "current-password"})

@@ -1,0 +1,469 @@
+"""Casework rules: who may open a case, reading it, and changing it.
+
+A handler reaches a case only through an access grant; any other case answers exactly as
+one that does not exist. Reading decrypts with the handler's own identity, held in their
+session; granting a colleague adds their recipient to every object's header (no payload
+is touched), revoking rewrites the headers without them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from crypto import AgeError, add_recipients, rewrite_recipients
+from crypto.keys import AnyIdentity
+from reporting_portal.audit.events import (
+    AuditAction,
+    ObjectType,
+    Outcome,
+    primary_role,
+    record_event,
+)
+from reporting_portal.domain.deadlines import feedback_due
+from reporting_portal.domain.objects import (
+    case_recipients,
+    new_object,
+    read_small_json,
+    recipient_from,
+    seal_for,
+    store_small_payload,
+)
+from reporting_portal.domain.questionnaire import parse_questionnaire
+from reporting_portal.reporter.followup.services import post_message
+from reporting_portal.reporter.intake.services import get_installation
+from reporting_portal.storage.blobstore import BlobStore
+from reporting_portal.storage.models import (
+    AccessGrant,
+    AuditEvent,
+    CaseRead,
+    HeldAuditEvent,
+    Label,
+    ObjectKind,
+    Priority,
+    Report,
+    ReportExclusion,
+    ReportObject,
+    ReportStatus,
+    Role,
+    StaffAccount,
+)
+
+NOTE_VERSION = 1
+# ISO 37002 stages, in order; a case moves forward, or is closed from any stage.
+STATUS_FLOW = [s.value for s in ReportStatus]
+CLOSING_OUTCOMES = (
+    "Substantiated: referred to the competent authority",
+    "Substantiated: dealt with internally",
+    "Not substantiated",
+    "Outside the scope of this channel",
+    "Not enough information to act on",
+)
+DEFAULT_ACKNOWLEDGEMENT = (
+    "Thank you for your report. We have received it and a case handler is assessing it. "
+    "We will give you feedback within three months. If we have questions, you will find "
+    "them here; please check back with your receipt code."
+)
+
+
+class CaseNotFoundError(LookupError):
+    """No such case for this handler (whether it exists or not: the same answer)."""
+
+
+class CaseRuleError(ValueError):
+    """The change breaks a casework rule; the message is for the handler."""
+
+
+class NoKeysError(RuntimeError):
+    """The handler's identity is not unlocked in this session."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    account: StaffAccount
+    identity: AnyIdentity | None
+
+    @property
+    def role(self) -> str:
+        return primary_role(self.account)
+
+    def require_identity(self) -> AnyIdentity:
+        if self.identity is None:
+            raise NoKeysError
+        return self.identity
+
+
+def record_case_event(db: Session, actor: Actor, action: AuditAction, report: Report, *,
+                      outcome: Outcome = Outcome.SUCCESS) -> None:
+    """An audit event by a member of staff about a case (casework and custody alike)."""
+    record_event(db, action, actor=actor.account, actor_role=actor.role, outcome=outcome,
+                 object_type=ObjectType.REPORT, object_id=report.public_id)
+
+
+def _account_event(db: Session, actor: Actor, action: AuditAction, account_id: str) -> None:
+    # The second half of an assignment: an event names one object, so whose access
+    # changed is its own event, right after the case's.
+    record_event(db, action, actor=actor.account, actor_role=actor.role,
+                 object_type=ObjectType.ACCOUNT, object_id=account_id)
+
+
+def open_case(db: Session, account: StaffAccount, public_id: str) -> Report:
+    """The case, if this handler holds a grant for it."""
+    report = db.scalar(
+        select(Report).join(AccessGrant, AccessGrant.report_id == Report.id)
+        .where(Report.public_id == public_id, AccessGrant.staff_id == account.id)
+    )
+    if report is None or not account.is_active or not account.has_role(Role.CASE_HANDLER):
+        raise CaseNotFoundError(public_id)
+    return report
+
+
+def record_refused_open(db: Session, account: StaffAccount, public_id: str) -> None:
+    """A handler asked for a case they hold no grant for: denied, and kept in the log.
+
+    The object is named only if such a report exists (the handler's answer is the same
+    404 either way), so arbitrary text from a URL never enters the log.
+    """
+    exists = db.scalar(select(Report.id).where(Report.public_id == public_id)) is not None
+    record_event(db, AuditAction.CASE_READ, actor=account, actor_role=primary_role(account),
+                 outcome=Outcome.DENIED, object_type=ObjectType.REPORT,
+                 object_id=public_id if exists else None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    label: str
+    value: str | list[str]
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    object: ReportObject
+    name: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: date
+    kind: str  # "message", "reporter message", "note", "event"
+    author: str
+    text: str  # a message's text, or an event's (translated) description
+    files: tuple[CaseFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseView:
+    report: Report
+    answers: list[Answer]
+    files: list[CaseFile]
+    timeline: list[TimelineEntry]
+    handlers: list[StaffAccount]
+    excluded_ids: set[int]
+
+
+def _files_of(document: dict[str, Any], children: list[ReportObject]) -> list[CaseFile]:
+    described = [f for f in document.get("files", []) if isinstance(f, dict)]
+    files = []
+    for index, obj in enumerate(children):
+        info = described[index] if index < len(described) else {}
+        files.append(CaseFile(
+            object=obj,
+            name=str(info.get("name") or f"file-{index + 1}"),
+            size=int(info.get("size") or obj.payload_size),
+            content_type=str(info.get("type") or ""),
+        ))
+    return files
+
+
+def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> CaseView:
+    """Decrypt what the handler may read of a case, and mark it read. An audit event."""
+    identity = actor.require_identity()
+    objects = list(db.scalars(
+        select(ReportObject).where(ReportObject.report_id == report.id)
+        .order_by(ReportObject.id)
+    ))
+    children: dict[int, list[ReportObject]] = {}
+    for obj in objects:
+        if obj.parent_id is not None:
+            children.setdefault(obj.parent_id, []).append(obj)
+    questions = {q.id: q.label for q in parse_questionnaire(report.channel.questionnaire)}
+    answers: list[Answer] = []
+    files: list[CaseFile] = []
+    timeline: list[TimelineEntry] = []
+    for obj in objects:
+        if obj.kind == ObjectKind.CONTENT:
+            document = read_small_json(store, obj, [identity])
+            raw = document.get("answers", {})
+            for key, value in (raw.items() if isinstance(raw, dict) else []):
+                if value in ("", [], None):
+                    continue
+                shown = [str(v) for v in value] if isinstance(value, list) else str(value)
+                answers.append(Answer(label=questions.get(str(key), str(key)), value=shown))
+            files.extend(_files_of(document, children.get(obj.id, [])))
+        elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE):
+            timeline.append(_timeline_entry(store, obj, identity, children.get(obj.id, [])))
+    timeline.extend(_event_entries(db, report))
+    timeline.sort(key=lambda entry: entry.when)
+    _mark_read(db, actor.account, report, objects)
+    record_case_event(db, actor, AuditAction.CASE_READ, report)
+    handlers = list(db.scalars(
+        select(StaffAccount).join(AccessGrant, AccessGrant.staff_id == StaffAccount.id)
+        .where(AccessGrant.report_id == report.id).order_by(StaffAccount.display_name)
+    ))
+    excluded = set(db.scalars(
+        select(ReportExclusion.staff_id).where(ReportExclusion.report_id == report.id)))
+    return CaseView(report=report, answers=answers, files=files,
+                    timeline=timeline, handlers=handlers, excluded_ids=excluded)
+
+
+_TIMELINE_ACTIONS = {
+    AuditAction.REPORT_SUBMITTED: _l("Report received"),
+    AuditAction.CASE_STATUS_CHANGED: _l("Status changed"),
+    AuditAction.CASE_ACKNOWLEDGED: _l("Acknowledged"),
+    AuditAction.CASE_PRIORITY_CHANGED: _l("Priority changed"),
+    AuditAction.CASE_LABELS_CHANGED: _l("Labels changed"),
+    AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
+    AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
+    AuditAction.CASE_CLOSED: _l("Closed"),
+    AuditAction.CASE_EXPORTED: _l("Exported"),
+    AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
+    AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
+    AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
+}
+
+
+def _event_entries(db: Session, report: Report) -> list[TimelineEntry]:
+    """The case's events for the timeline: logged ones, and reporters' still held back."""
+    logged = [(event.occurred_at.date(), event.actor_id, event.actor_role, event.action)
+              for event in db.scalars(
+                  select(AuditEvent).where(AuditEvent.object_type == ObjectType.REPORT,
+                                           AuditEvent.object_id == report.public_id,
+                                           AuditEvent.action.in_(_TIMELINE_ACTIONS))
+                  .order_by(AuditEvent.id))]
+    held = [(event.occurred_on, None, event.actor_role, event.action)
+            for event in db.scalars(
+                select(HeldAuditEvent).where(HeldAuditEvent.object_type == ObjectType.REPORT,
+                                             HeldAuditEvent.object_id == report.public_id,
+                                             HeldAuditEvent.action.in_(_TIMELINE_ACTIONS)))]
+    return [TimelineEntry(when=day, kind="event", author=_actor_name(db, actor_id, role),
+                          text=str(_TIMELINE_ACTIONS[AuditAction(action)]))
+            for day, actor_id, role, action in [*logged, *held]]
+
+
+def _actor_name(db: Session, actor_id: str | None, role: str) -> str:
+    if actor_id is None:
+        return "Reporter" if role == "reporter" else "System"
+    name = db.scalar(select(StaffAccount.display_name).where(StaffAccount.public_id == actor_id))
+    return name or "Former staff member"
+
+
+def _timeline_entry(store: BlobStore, obj: ReportObject, identity: AnyIdentity,
+                    attachments: list[ReportObject]) -> TimelineEntry:
+    try:
+        document = read_small_json(store, obj, [identity])
+    except (AgeError, ValueError):
+        document = {"answers": {"message": "(this item could not be decrypted)"}}
+    answers = document.get("answers", {})
+    text = str(answers.get("message", "")) if isinstance(answers, dict) else ""
+    if obj.kind == ObjectKind.NOTE:
+        kind = "note"
+    else:
+        kind = "reporter message" if obj.from_reporter else "message"
+    author = "Reporter" if obj.from_reporter else (
+        obj.author.display_name if obj.author else "Case handler")
+    return TimelineEntry(when=obj.created_on, kind=kind, author=author, text=text,
+                         files=tuple(_files_of(document, attachments)))
+
+
+def _mark_read(db: Session, account: StaffAccount, report: Report,
+               objects: list[ReportObject]) -> None:
+    newest = max((obj.id for obj in objects), default=0)
+    marker = db.get(CaseRead, (report.id, account.id))
+    if marker is None:
+        db.add(CaseRead(report_id=report.id, staff_id=account.id, last_object_id=newest))
+    else:
+        marker.last_object_id = max(marker.last_object_id, newest)
+
+
+def find_file(db: Session, report: Report, public_id: str) -> ReportObject:
+    obj = db.scalar(select(ReportObject).where(
+        ReportObject.report_id == report.id, ReportObject.public_id == public_id,
+        ReportObject.kind == ObjectKind.FILE))
+    if obj is None:
+        raise CaseNotFoundError(public_id)
+    return obj
+
+
+def download_name(db: Session, store: BlobStore, actor: Actor, obj: ReportObject) -> str:
+    """The name the reporter gave a file, read from its encrypted parent document.
+
+    Worked out here rather than carried in the download link: a file name is report
+    content, and a URL ends up in proxy logs and browser history.
+    """
+    if obj.parent_id is None:
+        return obj.public_id
+    parent = db.get(ReportObject, obj.parent_id)
+    if parent is None:
+        return obj.public_id
+    siblings = list(db.scalars(select(ReportObject).where(ReportObject.parent_id == parent.id)
+                               .order_by(ReportObject.id)))
+    try:
+        document = read_small_json(store, parent, [actor.require_identity()])
+    except (AgeError, ValueError):
+        return obj.public_id
+    named = {f.object.id: f.name for f in _files_of(document, siblings)}
+    return named.get(obj.id, obj.public_id)
+
+
+def record_download(db: Session, actor: Actor, report: Report, obj: ReportObject) -> None:
+    record_event(db, AuditAction.FILE_DOWNLOADED, actor=actor.account, actor_role=actor.role,
+                 object_type=ObjectType.FILE, object_id=obj.public_id)
+
+
+# --- workflow ---------------------------------------------------------------------------
+
+
+def set_status(db: Session, actor: Actor, report: Report, status: str, *,
+               outcome: str | None = None) -> None:
+    """Move a case forward through ISO 37002's stages, or close it with an outcome."""
+    if status not in STATUS_FLOW or status == ReportStatus.RECEIVED:
+        raise CaseRuleError("Choose a valid next stage.")
+    if report.status == ReportStatus.CLOSED:
+        raise CaseRuleError("This case is closed.")
+    if STATUS_FLOW.index(status) <= STATUS_FLOW.index(report.status):
+        raise CaseRuleError("A case moves forward only.")
+    today = datetime.now(UTC).date()
+    if status == ReportStatus.CLOSED:
+        if outcome not in CLOSING_OUTCOMES:
+            raise CaseRuleError("Choose the outcome of the case to close it.")
+        report.closing_outcome = outcome
+        report.closed_on = today
+        report.purge_after = date.fromordinal(today.toordinal() + report.channel.retention_days)
+    if report.acknowledged_on is None and status != ReportStatus.CLOSED:
+        report.acknowledged_on = today
+        report.feedback_due = feedback_due(report.received_on, today)
+    report.status = status
+    record_case_event(db, actor,
+           AuditAction.CASE_CLOSED if status == ReportStatus.CLOSED
+           else AuditAction.CASE_STATUS_CHANGED, report)
+
+
+def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:
+    """Acknowledge receipt (art. 9(1)(b)) and tell the reporter in their mailbox."""
+    if report.status != ReportStatus.RECEIVED:
+        raise CaseRuleError("This report was already acknowledged.")
+    today = datetime.now(UTC).date()
+    report.status = ReportStatus.ACKNOWLEDGED
+    report.acknowledged_on = today
+    report.feedback_due = feedback_due(report.received_on, today)
+    post_message(db, store, report, text=text.strip() or DEFAULT_ACKNOWLEDGEMENT,
+                 author=actor.account)
+    record_case_event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
+
+
+def set_priority(db: Session, actor: Actor, report: Report, priority: str) -> None:
+    if priority not in set(Priority):
+        raise CaseRuleError("Unknown priority.")
+    report.priority = priority
+    record_case_event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
+
+
+def set_labels(db: Session, actor: Actor, report: Report, names: list[str]) -> None:
+    labels = list(db.scalars(select(Label).where(Label.name.in_(names))))
+    report.labels = labels
+    record_case_event(db, actor, AuditAction.CASE_LABELS_CHANGED, report)
+
+
+def list_labels(db: Session) -> list[Label]:
+    return list(db.scalars(select(Label).order_by(Label.name)))
+
+
+def assignable_handlers(db: Session, report: Report) -> list[StaffAccount]:
+    """Case handlers who could be added: active, with keys, not excluded, not on it."""
+    on_case = select(AccessGrant.staff_id).where(AccessGrant.report_id == report.id)
+    excluded = select(ReportExclusion.staff_id).where(ReportExclusion.report_id == report.id)
+    candidates = db.scalars(
+        select(StaffAccount).where(
+            StaffAccount.is_active.is_(True), StaffAccount.age_recipient.is_not(None),
+            StaffAccount.id.not_in(on_case), StaffAccount.id.not_in(excluded),
+        ).order_by(StaffAccount.display_name)
+    )
+    return [c for c in candidates if c.has_role(Role.CASE_HANDLER)]
+
+
+def _case_objects(db: Session, report: Report) -> list[ReportObject]:
+    # The identity object is never a case handler's by assignment (issue: identity kept
+    # apart); it has its own recipients, changed only by a custodian's approval.
+    return list(db.scalars(select(ReportObject).where(
+        ReportObject.report_id == report.id, ReportObject.kind != ObjectKind.IDENTITY)))
+
+
+def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
+    """Grant a colleague the case: their recipient joins every object's header."""
+    identity = actor.require_identity()
+    handler = next((h for h in assignable_handlers(db, report)
+                    if h.public_id == handler_public_id), None)
+    if handler is None or handler.age_recipient is None:
+        raise CaseRuleError("That person cannot be added to this case.")
+    new_recipient = [recipient_from(handler.age_recipient)]
+    for obj in _case_objects(db, report):
+        obj.header = add_recipients(obj.header, [identity], new_recipient)
+    db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
+                       granted_by_id=actor.account.id))
+    record_case_event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
+    _account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
+
+
+def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
+    """Take a handler off the case: headers are rewritten without them."""
+    identity = actor.require_identity()
+    grant = db.scalar(
+        select(AccessGrant).join(StaffAccount, StaffAccount.id == AccessGrant.staff_id)
+        .where(AccessGrant.report_id == report.id, StaffAccount.public_id == handler_public_id)
+    )
+    if grant is None:
+        raise CaseRuleError("That person is not on this case.")
+    remaining = db.scalar(select(func.count()).select_from(AccessGrant)
+                          .where(AccessGrant.report_id == report.id)) or 0
+    if remaining <= 1:
+        raise CaseRuleError("A case needs at least one case handler.")
+    db.execute(delete(AccessGrant).where(AccessGrant.report_id == report.id,
+                                         AccessGrant.staff_id == grant.staff_id))
+    db.flush()  # case_recipients below must no longer see the removed grant
+    keys = case_recipients(db, report, get_installation(db))
+    for obj in _case_objects(db, report):
+        wanted = keys + ([report.reporter_recipient] if obj.kind == ObjectKind.MESSAGE else [])
+        obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
+    record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
+    _account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
+
+
+def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:
+    """An internal note: for the case's handlers and the recovery key, never the reporter."""
+    if not text.strip():
+        raise CaseRuleError("Write something first.")
+    document = {"version": NOTE_VERSION, "answers": {"message": text}, "files": []}
+    blob_name, size, file_key = store_small_payload(
+        store, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+    db.add(new_object(
+        report=report, kind=ObjectKind.NOTE,
+        header=seal_for(file_key, case_recipients(db, report, get_installation(db))),
+        blob_name=blob_name, payload_size=size, today=datetime.now(UTC).date(),
+        from_reporter=False, author=actor.account,
+    ))
+    record_case_event(db, actor, AuditAction.CASE_NOTE_WRITTEN, report)
+
+
+def reply_to_reporter(db: Session, store: BlobStore, actor: Actor, report: Report,
+                      text: str) -> None:
+    if not text.strip():
+        raise CaseRuleError("Write something first.")
+    post_message(db, store, report, text=text, author=actor.account)

@@ -1,0 +1,387 @@
+"""Casework views: parse, call one service, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
+
+from crypto import AgeError
+from crypto.errors import KeyWrapError
+from crypto.keys import parse_identity
+from crypto.keywrap import unwrap_with_password
+from reporting_portal.audit.events import AuditAction, ObjectType, Outcome, record_event
+from reporting_portal.domain.notifications import notify_custodians
+from reporting_portal.domain.objects import read_object
+from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
+from reporting_portal.staff.auth.viewer import current_identity, current_viewer
+from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.export import export_objects, stream_export
+from reporting_portal.staff.casework.forms import (
+    AcknowledgeForm,
+    AddHandlerForm,
+    CaseActionForm,
+    IdentityDownloadForm,
+    LabelsForm,
+    NoteForm,
+    PriorityForm,
+    ReplyForm,
+    StatusForm,
+)
+from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
+from reporting_portal.staff.casework.services import (
+    CLOSING_OUTCOMES,
+    DEFAULT_ACKNOWLEDGEMENT,
+    Actor,
+    CaseNotFoundError,
+    CaseRuleError,
+    NoKeysError,
+    acknowledge,
+    add_handler,
+    assignable_handlers,
+    download_name,
+    find_file,
+    list_labels,
+    open_case,
+    post_note,
+    read_case,
+    record_case_event,
+    record_download,
+    record_refused_open,
+    remove_handler,
+    reply_to_reporter,
+    set_labels,
+    set_priority,
+    set_status,
+)
+from reporting_portal.staff.custody.forms import IdentityRequestForm
+from reporting_portal.staff.custody.services import (
+    IdentityRuleError,
+    ReporterIdentity,
+    access_for,
+    read_identity,
+    request_access,
+)
+from reporting_portal.storage.db import get_session
+from reporting_portal.storage.models import Channel, Priority, Report, ReportStatus, Role
+from reporting_portal.web.extensions import get_blob_store, get_settings
+from reporting_portal.web.security.access import staff
+from reporting_portal.web.security.headers import as_download
+from reporting_portal.web.security.rate_limit import get_rate_limits, minutes_to_wait
+
+HANDLER = Role.CASE_HANDLER
+
+
+def _actor() -> Actor:
+    return Actor(account=current_viewer().account, identity=current_identity())
+
+
+def _case(public_id: str) -> Report:
+    try:
+        return open_case(get_session(), current_viewer().account, public_id)
+    except CaseNotFoundError:
+        record_refused_open(get_session(), current_viewer().account, public_id)
+        abort(404)  # the same answer as for a case that does not exist
+
+
+@bp.route("")
+@staff(HANDLER)
+def inbox() -> str:
+    chosen = InboxFilter.from_args(request.args.to_dict())
+    today = datetime.now(UTC).date()
+    page = inbox_page(get_session(), current_viewer().account.id, chosen, today)
+    channels = get_session().query(Channel).order_by(Channel.name).all()
+    return render_template(
+        "casework/inbox.html", page=page, chosen=chosen, today=today,
+        statuses=list(ReportStatus), priorities=list(Priority), channels=channels,
+        labels=list_labels(get_session()),
+        query_without_page={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+def _render_case(report: Report, status: int = 200, *,
+                 identity: ReporterIdentity | None = None,
+                 identity_form: IdentityRequestForm | None = None) -> tuple[str, int]:
+    db = get_session()
+    try:
+        view = read_case(db, get_blob_store(), _actor(), report)
+    except NoKeysError:
+        return render_template("casework/no_keys.html"), 409
+    labels = list_labels(db)
+    label_form = LabelsForm()
+    label_form.labels.choices = [SelectChoice(label.name, label.name) for label in labels]
+    label_form.labels.data = [label.name for label in report.labels]
+    add_form = AddHandlerForm()
+    add_form.handler.choices = [SelectChoice(h.public_id, h.display_name)
+                                for h in assignable_handlers(db, report)]
+    page = render_template(
+        "casework/case.html", view=view, report=report, today=datetime.now(UTC).date(),
+        status_form=StatusForm(), priority_form=PriorityForm(priority=report.priority),
+        label_form=label_form, add_form=add_form, action_form=CaseActionForm(),
+        note_form=NoteForm(), reply_form=ReplyForm(),
+        acknowledge_form=AcknowledgeForm(message=DEFAULT_ACKNOWLEDGEMENT),
+        outcomes=CLOSING_OUTCOMES, next_statuses=_next_statuses(report),
+        identity_access=access_for(db, _actor(), report), identity=identity,
+        identity_form=identity_form or IdentityRequestForm(),
+    )
+    return page, status
+
+
+def _next_statuses(report: Report) -> list[str]:
+    flow = [s.value for s in ReportStatus]
+    if report.status == ReportStatus.CLOSED:
+        return []
+    return flow[flow.index(report.status) + 1:]
+
+
+@bp.route("/<public_id>")
+@staff(HANDLER)
+def case(public_id: str) -> tuple[str, int]:
+    return _render_case(_case(public_id))
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """A download name that cannot carry a path, a header break or a script extension."""
+    cleaned = _SAFE_NAME.sub("_", name).strip("._") or "file"
+    return cleaned[:100]
+
+
+@bp.route("/<public_id>/files/<file_id>")
+@staff(HANDLER)
+def download(public_id: str, file_id: str) -> BaseResponse:
+    report = _case(public_id)
+    db = get_session()
+    identity = current_identity()
+    if identity is None:
+        abort(409)
+    try:
+        obj = find_file(db, report, file_id)
+    except CaseNotFoundError:
+        abort(404)
+    try:
+        chunks = read_object(get_blob_store(), obj, [identity])
+    except AgeError:
+        abort(404)
+    name = download_name(db, get_blob_store(), _actor(), obj)
+    record_download(db, _actor(), report, obj)
+    response = BaseResponse(stream_with_context(chunks), mimetype="application/octet-stream")
+    return as_download(response, safe_filename(name))
+
+
+def _after_change(public_id: str, message: str) -> BaseResponse:
+    flash(message, "success")
+    return redirect(url_for("casework.case", public_id=public_id))
+
+
+def _record_failed(report: Report, attempted: AuditAction) -> None:
+    """A refused change is still an event: the auditor sees what was tried."""
+    record_case_event(get_session(), _actor(), attempted, report, outcome=Outcome.FAILURE)
+
+
+def _refused(report: Report, error: Exception, attempted: AuditAction) -> tuple[str, int]:
+    """Explain the refusal on the case page, and log the attempt with outcome failure."""
+    _record_failed(report, attempted)
+    flash(str(error), "error")
+    return _render_case(report, 400)
+
+
+@bp.route("/<public_id>/acknowledge", methods=["POST"])
+@staff(HANDLER)
+def acknowledge_case(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = AcknowledgeForm()
+    if not form.validate_on_submit():
+        return _refused(report, CaseRuleError(_("The message is too long.")),
+                        AuditAction.CASE_ACKNOWLEDGED)
+    try:
+        acknowledge(get_session(), get_blob_store(), _actor(), report, form.message.data or "")
+    except CaseRuleError as error:
+        return _refused(report, error, AuditAction.CASE_ACKNOWLEDGED)
+    return _after_change(public_id, _("Acknowledged. The reporter sees your message."))
+
+
+@bp.route("/<public_id>/status", methods=["POST"])
+@staff(HANDLER)
+def change_status(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        set_status(get_session(), _actor(), report, form.status.data or "",
+                   outcome=form.outcome.data or None)
+    except CaseRuleError as error:
+        return _refused(report, error, AuditAction.CASE_STATUS_CHANGED)
+    return _after_change(public_id, _("Status changed."))
+
+
+@bp.route("/<public_id>/priority", methods=["POST"])
+@staff(HANDLER)
+def change_priority(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = PriorityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        set_priority(get_session(), _actor(), report, form.priority.data or "")
+    except CaseRuleError as error:
+        return _refused(report, error, AuditAction.CASE_PRIORITY_CHANGED)
+    return _after_change(public_id, _("Priority changed."))
+
+
+@bp.route("/<public_id>/labels", methods=["POST"])
+@staff(HANDLER)
+def change_labels(public_id: str) -> BaseResponse:
+    report = _case(public_id)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    set_labels(get_session(), _actor(), report, request.form.getlist("labels"))
+    return _after_change(public_id, _("Labels saved."))
+
+
+@bp.route("/<public_id>/handlers", methods=["POST"])
+@staff(HANDLER)
+def add_case_handler(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    try:
+        add_handler(get_session(), _actor(), report, request.form.get("handler", ""))
+    except (CaseRuleError, NoKeysError) as error:
+        return _refused(report, error, AuditAction.CASE_HANDLER_ADDED)
+    return _after_change(public_id, _("Case handler added. They can now open this case."))
+
+
+@bp.route("/<public_id>/handlers/<handler_id>/remove", methods=["POST"])
+@staff(HANDLER)
+def remove_case_handler(public_id: str, handler_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    try:
+        remove_handler(get_session(), _actor(), report, handler_id)
+    except (CaseRuleError, NoKeysError) as error:
+        return _refused(report, error, AuditAction.CASE_HANDLER_REMOVED)
+    if handler_id == current_viewer().account.public_id:
+        flash(_("You are no longer on this case."), "success")
+        return redirect(url_for("casework.inbox"))
+    return _after_change(public_id, _("Case handler removed from this case."))
+
+
+@bp.route("/<public_id>/notes", methods=["POST"])
+@staff(HANDLER)
+def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _refused(report, CaseRuleError(_("Write a note of at most 20,000 characters.")),
+                        AuditAction.CASE_NOTE_WRITTEN)
+    try:
+        post_note(get_session(), get_blob_store(), _actor(), report, form.note.data or "")
+    except CaseRuleError as error:
+        return _refused(report, error, AuditAction.CASE_NOTE_WRITTEN)
+    return _after_change(public_id, _("Note saved. Only case handlers see it."))
+
+
+@bp.route("/<public_id>/messages", methods=["POST"])
+@staff(HANDLER)
+def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _refused(report,
+                        CaseRuleError(_("Write a message of at most 20,000 characters.")),
+                        AuditAction.HANDLER_MESSAGE_SENT)
+    try:
+        reply_to_reporter(get_session(), get_blob_store(), _actor(), report,
+                          form.reply.data or "")
+    except CaseRuleError as error:
+        return _refused(report, error, AuditAction.HANDLER_MESSAGE_SENT)
+    return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
+
+
+@bp.route("/<public_id>/identity-requests", methods=["POST"])
+@staff(HANDLER)
+def request_identity(public_id: str) -> BaseResponse | tuple[str, int]:
+    report = _case(public_id)
+    form = IdentityRequestForm()
+    if not form.validate_on_submit():
+        _record_failed(report, AuditAction.IDENTITY_ACCESS_REQUESTED)
+        return _render_case(report, 400, identity_form=form)
+    try:
+        request_access(get_session(), _actor(), report, form.justification.data or "")
+    except IdentityRuleError as error:
+        return _refused(report, error, AuditAction.IDENTITY_ACCESS_REQUESTED)
+    notify_custodians(get_session())
+    return _after_change(public_id, _("Request sent. An identity custodian will decide it."))
+
+
+@bp.route("/<public_id>/identity")
+@staff(HANDLER)
+def show_identity(public_id: str) -> tuple[str, int]:
+    """The case view with the reporter's identity shown: for approved requests only."""
+    report = _case(public_id)
+    try:
+        identity = read_identity(get_session(), get_blob_store(), _actor(), report)
+    except IdentityRuleError:
+        abort(403)
+    except NoKeysError:
+        return render_template("casework/no_keys.html"), 409
+    return _render_case(report, identity=identity)
+
+
+@bp.route("/<public_id>/export", methods=["POST"])
+@staff(HANDLER)
+def export_case(public_id: str) -> BaseResponse:
+    report = _case(public_id)
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    objects = export_objects(db, report, include_identity=False)
+    actor = _actor()
+    record_case_event(db, actor, AuditAction.CASE_EXPORTED, report)
+    response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects)),
+                            mimetype="application/zip")
+    return as_download(response, f"case-{safe_filename(report.public_id)}.zip")
+
+
+@bp.route("/my-identity", methods=["GET", "POST"])
+@staff(HANDLER)
+def identity_file() -> str | BaseResponse:
+    """The handler's own age identity, after the password again (to open exports)."""
+    form = IdentityDownloadForm()
+    account = current_viewer().account
+    if form.validate_on_submit() and account.wrapped_identity is not None:
+        try:
+            # A stolen session must not guess the password here (issue 11, item 13).
+            spent = spend_password_check(get_session(), get_rate_limits(), get_settings(),
+                                         account)
+            secret = unwrap_with_password(account.wrapped_identity, form.password.data or "")
+        except PasswordCheckThrottledError as throttled:
+            form.password.errors = [ngettext(
+                "Too many wrong passwords. Try again in %(num)d minute.",
+                "Too many wrong passwords. Try again in %(num)d minutes.",
+                minutes_to_wait(throttled.retry_after))]
+        except KeyWrapError:
+            form.password.errors = [_("That password is not right.")]
+        else:
+            get_rate_limits().refund(spent)  # before the event below is written
+            identity = parse_identity(secret.decode("ascii"))
+            record_event(get_session(), AuditAction.IDENTITY_FILE_DOWNLOADED, actor=account,
+                         actor_role=Actor(account, None).role,
+                         object_type=ObjectType.ACCOUNT, object_id=account.public_id)
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            body = (f"# created: {created}\n# public key: {identity.recipient}\n"
+                    f"{identity.to_string()}\n")
+            response = BaseResponse(body, mimetype="application/octet-stream")
+            return as_download(response, f"identity-{safe_filename(account.username)}.txt")
+    return render_template("casework/identity_file.html", form=form,
+                           has_keys=account.wrapped_identity is not None)

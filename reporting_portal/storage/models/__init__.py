@@ -1,0 +1,54 @@
+"""The data model. Importing this package registers every table on ``Base.metadata``."""
+
+from reporting_portal.storage.models.audit import (
+    AuditEvent,
+    AuditLogState,
+    AuditTreeHead,
+    AuditTreeNode,
+    HeldAuditEvent,
+)
+from reporting_portal.storage.models.channels import Channel, channel_handler
+from reporting_portal.storage.models.reports import (
+    AccessGrant,
+    CaseRead,
+    IdentityAccessRequest,
+    IdentityRequestStatus,
+    Label,
+    ObjectKind,
+    Priority,
+    Report,
+    ReportExclusion,
+    ReportObject,
+    ReportStatus,
+    report_label,
+)
+from reporting_portal.storage.models.staff import Role, StaffAccount, StaffRole
+from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
+
+__all__ = [
+    "AccessGrant",
+    "AuditEvent",
+    "AuditLogState",
+    "AuditTreeHead",
+    "AuditTreeNode",
+    "CaseRead",
+    "Channel",
+    "HeldAuditEvent",
+    "IdentityAccessRequest",
+    "IdentityRequestStatus",
+    "Installation",
+    "Label",
+    "ObjectKind",
+    "Priority",
+    "RateLimitCounter",
+    "Report",
+    "ReportExclusion",
+    "ReportObject",
+    "ReportStatus",
+    "Role",
+    "StaffAccount",
+    "StaffRole",
+    "StoredSession",
+    "channel_handler",
+    "report_label",
+]

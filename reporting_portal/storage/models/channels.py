@@ -1,0 +1,40 @@
+"""Channels: intake forms, each with its questionnaire, case handlers and retention."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reporting_portal.storage.db import Base, new_public_id
+from reporting_portal.storage.models.staff import StaffAccount
+from reporting_portal.storage.models.types import UTCDateTime, utc_now
+
+channel_handler = Table(
+    "channel_handler",
+    Base.metadata,
+    Column("channel_id", ForeignKey("channel.id", ondelete="CASCADE"), primary_key=True),
+    Column("staff_id", ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Channel(Base):
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The questionnaire: a list of field definitions (type, label, help, required, choices).
+    questionnaire: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Closed reports are purged this many days after closing (HinSchG §11(5): 3 years).
+    retention_days: Mapped[int] = mapped_column(default=3 * 365)
+    # EU Directive 2019/1937 art. 16(3): tell the reporter when their identity is disclosed.
+    notify_identity_disclosure: Mapped[bool] = mapped_column(default=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+    handlers: Mapped[list[StaffAccount]] = relationship(secondary=channel_handler)

@@ -1,0 +1,225 @@
+"""Reports and their encrypted objects, access grants, labels and identity requests.
+
+Triage metadata (status, priority, labels, channel, assignment, dates) is plaintext so it
+can be queried; content, files, messages, notes and identity are age objects whose header
+lives here and whose payload lives in the blob store (DESIGN.md, storage split).
+Reporter-originated times are stored at day precision.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reporting_portal.storage.db import Base, new_public_id
+from reporting_portal.storage.models.channels import Channel
+from reporting_portal.storage.models.staff import StaffAccount
+from reporting_portal.storage.models.types import UTCDateTime, utc_now
+
+
+class ReportStatus(StrEnum):
+    """ISO 37002 stages: receive, assess, address, conclude."""
+
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    ASSESSMENT = "assessment"
+    INVESTIGATION = "investigation"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ObjectKind(StrEnum):
+    CONTENT = "content"
+    FILE = "file"
+    MESSAGE = "message"
+    NOTE = "note"
+    IDENTITY = "identity"
+
+
+class IdentityRequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    # Approved once, then taken back when the identity was re-sealed without the handler
+    # (they had left the case).
+    WITHDRAWN = "withdrawn"
+
+
+report_label = Table(
+    "report_label",
+    Base.metadata,
+    Column("report_id", ForeignKey("report.id", ondelete="CASCADE"), primary_key=True),
+    Column("label_id", ForeignKey("label.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Label(Base):
+    """A triage label from the vocabulary the administrator manages."""
+
+    __tablename__ = "label"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Report(Base):
+    __tablename__ = "report"
+    # The inbox sorts by day received and counts by status over a handler's grants.
+    __table_args__ = (
+        Index("ix_report_received_on_id", "received_on", "id"),
+        Index("ix_report_status_id", "status", "id"),
+        Index("ix_report_status_priority", "status", "priority", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The case reference shown to staff; random, so it says nothing about volume or order.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.RECEIVED, index=True)
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL)
+    closing_outcome: Mapped[str | None] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    acknowledged_on: Mapped[date | None] = mapped_column(Date)
+    # EU Directive 2019/1937 deadlines, kept as columns so the inbox filters and sorts
+    # on them in the database (see reporting_portal.domain.deadlines for the rules).
+    acknowledgement_due: Mapped[date | None] = mapped_column(Date, index=True)
+    feedback_due: Mapped[date | None] = mapped_column(Date, index=True)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    purge_after: Mapped[date | None] = mapped_column(Date)
+    # Argon2id(receipt code, installation salt) -> HKDF: finds the report; the code itself
+    # is never stored.
+    receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reporter_recipient: Mapped[str] = mapped_column(Text)
+    wrapped_reporter_identity: Mapped[bytes] = mapped_column(LargeBinary)
+
+    channel: Mapped[Channel] = relationship()
+    objects: Mapped[list[ReportObject]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+    grants: Mapped[list[AccessGrant]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+    labels: Mapped[list[Label]] = relationship(secondary=report_label)
+
+
+class ReportObject(Base):
+    """One age object: header here, payload in the blob store under ``blob_name``.
+
+    Deleting the row shreds the object: without the header nobody can unwrap the file key,
+    even from a backup of the blob store.
+    """
+
+    __tablename__ = "report_object"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    header: Mapped[bytes] = mapped_column(LargeBinary)
+    blob_name: Mapped[str] = mapped_column(String(64), unique=True)
+    payload_size: Mapped[int] = mapped_column(BigInteger)
+    created_on: Mapped[date] = mapped_column(Date)
+    from_reporter: Mapped[bool] = mapped_column(default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    # Files belong to the content or message whose (encrypted) text names them.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_object.id", ondelete="CASCADE"), index=True
+    )
+
+    report: Mapped[Report] = relationship(back_populates="objects")
+    author: Mapped[StaffAccount | None] = relationship()
+    parent: Mapped[ReportObject | None] = relationship(remote_side=[id])
+
+
+class AccessGrant(Base):
+    """A staff member is a recipient of a report's objects."""
+
+    __tablename__ = "access_grant"
+    # A handler's cases, found and counted from the index alone.
+    __table_args__ = (Index("ix_access_grant_staff_report", "staff_id", "report_id"),)
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+
+    report: Mapped[Report] = relationship(back_populates="grants")
+    staff: Mapped[StaffAccount] = relationship(foreign_keys=[staff_id])
+
+
+class CaseRead(Base):
+    """How far a handler has read a case: reporter messages after this are unread."""
+
+    __tablename__ = "case_read"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_object_id: Mapped[int] = mapped_column(default=0)
+
+
+class ReportExclusion(Base):
+    """A case handler the reporter excluded (conflict of interest): never a recipient."""
+
+    __tablename__ = "report_exclusion"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    report: Mapped[Report] = relationship()
+
+
+class IdentityAccessRequest(Base):
+    """A handler's request to learn who reported, decided by an identity custodian.
+
+    The justification and the custodian's reason often quote the case, so each is an age
+    file (header and payload together: a few hundred bytes) for the identity custodians,
+    the requesting handler and the recovery key, never plaintext in the database.
+    """
+
+    __tablename__ = "identity_access_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+    sealed_justification: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default=IdentityRequestStatus.PENDING)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sealed_decision_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    report: Mapped[Report] = relationship()
+    requester: Mapped[StaffAccount] = relationship(foreign_keys=[requester_id])
+    decided_by: Mapped[StaffAccount | None] = relationship(foreign_keys=[decided_by_id])

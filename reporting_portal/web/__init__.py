@@ -1,0 +1,1 @@
+"""Request plumbing shared by both zones: extensions, errors, health, sessions, security."""

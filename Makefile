@@ -28,8 +28,10 @@ pytest: install
 pytest-postgresql: install
 	$(PY) -m pytest -m database --database=postgresql -q
 
+# ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the trust zones).
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(PY) -m mypy

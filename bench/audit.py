@@ -69,10 +69,12 @@ from reporting_portal.audit.proofs import (
     verifier_key,
 )
 from reporting_portal.audit.verify import stored_time_text, verify_log
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
-from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.auditor.browse import EventFilter, event_page
-from reporting_portal.storage.db import get_database, new_public_id
+from reporting_portal.storage.db import new_public_id
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import (
     AuditEvent,
@@ -81,7 +83,7 @@ from reporting_portal.storage.models import (
     Role,
     StaffAccount,
 )
-from reporting_portal.web.extensions import get_passwords
+from reporting_portal.web.database import get_database
 
 TARGET_VERIFY_S = 20.0
 TARGET_PROOF_BYTES = 1024

@@ -58,10 +58,12 @@ from crypto.keys import generate_identity
 from crypto.keywrap import wrap_with_password
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.deadlines import acknowledgement_due, add_months, feedback_due
 from reporting_portal.domain.installation import initialise_installation
-from reporting_portal.staff.admin.services import Actor, create_account
-from reporting_portal.storage.db import get_database, new_public_id
+from reporting_portal.domain.passwords import get_passwords
+from reporting_portal.storage.db import new_public_id
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -77,7 +79,7 @@ from reporting_portal.storage.models import (
     report_label,
 )
 from reporting_portal.web.bootstrap import development_secret_key
-from reporting_portal.web.extensions import get_passwords
+from reporting_portal.web.database import get_database
 
 TARGET_P95_MS = 150.0
 BATCH = 5000

@@ -60,13 +60,14 @@ from crypto.keywrap import wrap_with_password
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code, new_installation_salt
 from reporting_portal.app import create_app
 from reporting_portal.audit.events import SYSTEM
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
-from reporting_portal.staff.admin.services import Actor, create_account
-from reporting_portal.storage.db import get_database
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Channel, Role
 from reporting_portal.web.bootstrap import development_secret_key
-from reporting_portal.web.extensions import get_passwords
+from reporting_portal.web.database import get_database
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

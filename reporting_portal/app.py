@@ -26,8 +26,9 @@ from reporting_portal.staff.auditor import views as auditor_views
 from reporting_portal.staff.auth.forms import SignOutForm
 from reporting_portal.staff.auth.viewer import load_staff_viewer
 from reporting_portal.storage.blobstore import LocalBlobStore
-from reporting_portal.storage.db import Database, commit_request_session
+from reporting_portal.storage.db import Database
 from reporting_portal.web import health
+from reporting_portal.web.database import commit_request_session, init_database
 from reporting_portal.web.errors import init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
 from reporting_portal.web.security.access import init_access_rules
@@ -61,7 +62,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     database = Database(settings.database_url)
     install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))
     install_blob_cleanup(database.session_factory, app.extensions["blob_store"])
-    database.init_app(app)
+    init_database(app, database)
     app.extensions["rate_limits"] = RateLimits(database.engine, settings.secret_key)
     app.session_interface = ServerSessionInterface(
         staff_idle=timedelta(minutes=settings.staff_idle_minutes),

@@ -25,15 +25,17 @@ from reporting_portal.audit.held import release_held_events
 from reporting_portal.audit.log import AuditLogError, TreeHeadSigner
 from reporting_portal.audit.proofs import latest_head, verifier_key
 from reporting_portal.audit.verify import verify_log
+from reporting_portal.domain.accounts import AccountError, create_account
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
-from reporting_portal.staff.admin.services import AccountError, Actor, create_account
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Role
 from reporting_portal.storage.secret_files import write_secret_file
 from reporting_portal.web.bootstrap import settings_from_environment
-from reporting_portal.web.extensions import get_blob_store, get_passwords, get_settings
+from reporting_portal.web.database import get_database
+from reporting_portal.web.extensions import get_blob_store, get_settings
 
 CLI_ACTOR = Actor(account=None, role=SYSTEM)
 Command = TypeVar("Command", bound=Callable[..., Any])

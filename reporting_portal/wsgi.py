@@ -12,8 +12,8 @@ from flask import Flask
 
 from config.logging import configure_logging
 from reporting_portal.app import Surface, create_app
-from reporting_portal.storage.db import get_database
 from reporting_portal.web.bootstrap import settings_from_environment
+from reporting_portal.web.database import get_database
 
 _SURFACES: dict[str, Surface] = {
     "app": "combined",

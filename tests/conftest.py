@@ -28,11 +28,12 @@ from crypto.keywrap import wrap_with_password
 from reporting_portal.app import Surface, create_app
 from reporting_portal.audit.events import SYSTEM
 from reporting_portal.audit.log import create_signing_key
-from reporting_portal.staff.admin.services import Actor, create_account
-from reporting_portal.storage.db import get_database
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Role, StaffAccount
-from reporting_portal.web.extensions import get_passwords
+from reporting_portal.web.database import get_database
 from tests.helpers import STRONG_PASSWORD, StaffMember, StoppedClock, csrf_token, https_client
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

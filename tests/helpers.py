@@ -96,7 +96,7 @@ def release_held_events_now(app: Flask) -> int:
     from datetime import UTC, datetime, timedelta
 
     from reporting_portal.audit.held import release_held_events
-    from reporting_portal.storage.db import get_database
+    from reporting_portal.web.database import get_database
 
     with get_database(app).session_factory() as db:
         released = release_held_events(db, before=datetime.now(UTC).date() + timedelta(days=1))

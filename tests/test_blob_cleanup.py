@@ -7,7 +7,7 @@ command line and in a job (STYLE.md 12b).
 import pytest
 
 from reporting_portal.domain.objects import track_new_blobs
-from reporting_portal.storage.db import get_database
+from reporting_portal.web.database import get_database
 from reporting_portal.web.extensions import get_blob_store
 
 pytestmark = pytest.mark.database

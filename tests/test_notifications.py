@@ -22,8 +22,8 @@ from reporting_portal.domain.notifications import (
     stop_notifications,
     wait_for_notifications,
 )
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import CaseRead, Channel, Report, ReportObject, StaffAccount
+from reporting_portal.web.database import get_session
 from tests.intake.helpers import receipt_code_from
 from tests.intake.test_submission import FORM, plaintext_form
 

@@ -17,9 +17,10 @@ from crypto.keys import generate_identity
 from crypto.receipt import new_installation_salt
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.audit.log import ensure_signing_key
+from reporting_portal.domain.accounts import NewAccount, create_account
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.domain.questionnaire import default_corruption_questionnaire
-from reporting_portal.staff.admin.services import Actor, NewAccount, create_account
 from reporting_portal.storage.models import Channel, Installation, Role, StaffAccount, StaffRole
 
 
@@ -43,8 +44,17 @@ DEMO_STAFF = (
 )
 
 
-def get_installation(db: Session) -> Installation | None:
+def find_installation(db: Session) -> Installation | None:
+    """The installation, or ``None`` before ``init``."""
     return db.scalar(select(Installation).limit(1))
+
+
+def get_installation(db: Session) -> Installation:
+    """The installation made by ``init`` (its recovery key, its receipt salt)."""
+    installation = find_installation(db)
+    if installation is None:
+        raise RuntimeError("not initialised: run `reporting-portal init`")
+    return installation
 
 
 def initialise_installation(
@@ -58,7 +68,7 @@ def initialise_installation(
     """
     recovery_identity: str | None = None
     verifier_key: str | None = None
-    existing = get_installation(db)
+    existing = find_installation(db)
     if existing is not None and existing.audit_verifier_key is None:
         # Installed before the access log was signed (migration 0005): its key now, and
         # an event, whose commit signs the first head over the events numbered then.

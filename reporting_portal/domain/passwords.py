@@ -14,6 +14,7 @@ from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
@@ -96,3 +97,9 @@ class PasswordService:
             raise WeakPasswordError(
                 _l("This password is too easy to guess. A few unrelated words work well.")
             )
+
+
+def get_passwords() -> PasswordService:
+    """The current application's password service (made by the factory)."""
+    passwords: PasswordService = current_app.extensions["passwords"]
+    return passwords

@@ -1,7 +1,7 @@
-"""Database engine, the declarative base and the request-scoped session.
+"""Database engine, the declarative base and the session factory.
 
-One transaction per request: views and services use :func:`get_session`; the app commits
-once, after the view returned, and rolls back on any error (STYLE.md 6).
+Nothing here knows about requests: the request-scoped session lives in
+``reporting_portal.web.database``, so the command line and jobs use this module alike.
 """
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 # Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -59,10 +58,6 @@ class Database:
         self.engine = make_engine(database_url)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
-    def init_app(self, app: Flask) -> None:
-        app.extensions["database"] = self
-        app.teardown_appcontext(_close_session)
-
     def refresh_statistics(self) -> None:
         """Refresh SQLite's query-planner statistics (bounded sampling, so it is cheap).
 
@@ -74,37 +69,3 @@ class Database:
         with self.engine.begin() as connection:
             connection.exec_driver_sql("PRAGMA analysis_limit=1000")
             connection.exec_driver_sql("ANALYZE")
-
-
-def get_database(app: Flask) -> Database:
-    database: Database = app.extensions["database"]
-    return database
-
-
-def get_session() -> Session:
-    """The session of the current request, opened on first use."""
-    if "db_session" not in g:
-        g.db_session = get_database(current_app).session_factory()
-    session: Session = g.db_session
-    return session
-
-
-def commit_request_session() -> None:
-    """Commit the request's transaction, if one was opened."""
-    session: Session | None = g.get("db_session")
-    if session is not None:
-        session.commit()
-
-
-def _close_session(_error: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
-
-
-def rollback_request_session() -> None:
-    """Throw away the request's writes: an error page must not commit half an action."""
-    session: Session | None = g.get("db_session")
-    if session is not None:
-        session.rollback()

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from reporting_portal.storage.db import rollback_request_session
+from reporting_portal.web.database import rollback_request_session
 from reporting_portal.web.sessions import ServerSession
 
 _MESSAGES = {

@@ -8,7 +8,6 @@ from flask_babel import Babel
 from flask_wtf import CSRFProtect
 
 from config.settings import Settings
-from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.storage.blobstore import BlobStore
 
 csrf = CSRFProtect()
@@ -18,11 +17,6 @@ babel = Babel()
 def get_settings() -> Settings:
     settings: Settings = current_app.extensions["settings"]
     return settings
-
-
-def get_passwords() -> PasswordService:
-    passwords: PasswordService = current_app.extensions["passwords"]
-    return passwords
 
 
 def get_blob_store() -> BlobStore:

@@ -6,7 +6,7 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from reporting_portal.storage.db import get_session
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import public
 
 bp = Blueprint("health", __name__)

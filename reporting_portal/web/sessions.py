@@ -27,8 +27,8 @@ from werkzeug.datastructures import CallbackDict
 
 from crypto.errors import KeyWrapError
 from crypto.keywrap import unwrap_with_key, wrap_with_key
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import StoredSession
+from reporting_portal.web.database import get_database
 
 COOKIE_NAME = "__Host-session"
 _TOKEN_BYTES = 32

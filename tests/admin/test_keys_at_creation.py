@@ -12,9 +12,10 @@ from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.keywrap import unwrap_with_password
 from reporting_portal.audit.events import SYSTEM
-from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.models import Channel, Role, StaffAccount
-from reporting_portal.web.extensions import get_passwords
 from tests.helpers import csrf_token, first_sign_in, hidden_fields, https_client
 
 pytestmark = pytest.mark.database

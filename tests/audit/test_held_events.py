@@ -17,8 +17,8 @@ from reporting_portal.audit.events import REPORTER, SYSTEM, AuditAction, record_
 from reporting_portal.audit.held import release_held_events
 from reporting_portal.audit.proofs import verifier_key
 from reporting_portal.audit.verify import verify_log
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import AuditEvent, HeldAuditEvent, Report
+from reporting_portal.web.database import get_database
 from tests.helpers import hidden_fields, release_held_events_now
 
 pytestmark = pytest.mark.database

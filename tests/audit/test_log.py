@@ -26,8 +26,8 @@ from reporting_portal.audit.proofs import (
 )
 from reporting_portal.audit.verify import verify_log
 from reporting_portal.cli import main
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import AuditEvent, AuditTreeHead
+from reporting_portal.web.database import get_database
 
 pytestmark = pytest.mark.database
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from reporting_portal.reporter.followup.services import post_message
+from reporting_portal.domain.messages import post_message
 from reporting_portal.storage.blobstore import LocalBlobStore
 from reporting_portal.storage.models import ObjectKind, Report, StaffAccount
 from tests.intake.helpers import content_of, decrypt_object, objects_of, only_report

@@ -6,9 +6,10 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-from reporting_portal.staff.admin.services import Actor, create_account
+from reporting_portal.domain.accounts import create_account
+from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.models import Role
-from reporting_portal.web.extensions import get_passwords
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

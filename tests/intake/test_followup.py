@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from crypto import NoMatchError
-from reporting_portal.reporter.followup.services import post_message
+from reporting_portal.domain.messages import post_message
 from reporting_portal.storage.models import ObjectKind, Report, ReportStatus, StaffAccount
 from tests.helpers import csrf_token, submission_token
 from tests.intake.helpers import (

@@ -18,8 +18,8 @@ from sqlalchemy import insert, select
 
 from crypto.receipt import format_receipt_code, generate_receipt_code
 from reporting_portal.reporter.followup import services as followup_services
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import RateLimitCounter
+from reporting_portal.web.database import get_database
 from tests.helpers import csrf_token, https_client
 
 pytestmark = pytest.mark.database

@@ -191,7 +191,8 @@ def encrypted_form(client, recipients, **extra):
 def test_browser_encrypted_submission_is_stored_as_sent(
     client, db, settings, installed, channel_with_handlers, app
 ):
-    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.domain.recipients import channel_recipients
+    from reporting_portal.reporter.intake.services import find_open_channel
 
     with app.app_context():
         channel = find_open_channel(db, "corruption")

@@ -177,7 +177,8 @@ def age_file(plaintext: bytes, recipients: list[str]) -> io.BytesIO:
 def test_with_javascript_the_limits_are_exactly_the_pages(
     client, db, settings, channel_with_handlers, page_limits, app, sizes, status
 ):
-    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.domain.recipients import channel_recipients
+    from reporting_portal.reporter.intake.services import find_open_channel
 
     with app.app_context():
         recipients = channel_recipients(db, find_open_channel(db, "corruption"))
@@ -203,7 +204,8 @@ def test_with_javascript_the_limits_are_exactly_the_pages(
 
 def test_the_encrypted_answers_may_come_only_once(client, db, settings, channel_with_handlers,
                                                   app):
-    from reporting_portal.reporter.intake.services import channel_recipients, find_open_channel
+    from reporting_portal.domain.recipients import channel_recipients
+    from reporting_portal.reporter.intake.services import find_open_channel
 
     with app.app_context():
         recipients = channel_recipients(db, find_open_channel(db, "corruption")).content_for(

@@ -70,8 +70,9 @@ def test_admin_pages_refuse_other_roles(client, make_staff, sign_in):
 
 
 def test_half_signed_in_person_reaches_only_the_sign_in_steps(app, client, db):
-    from reporting_portal.staff.admin.services import Actor, create_account
-    from reporting_portal.web.extensions import get_passwords
+    from reporting_portal.domain.accounts import create_account
+    from reporting_portal.domain.actors import Actor
+    from reporting_portal.domain.passwords import get_passwords
     from tests.helpers import csrf_token
 
     with app.app_context():

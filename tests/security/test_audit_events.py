@@ -21,8 +21,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import AuditEvent, Channel, Label, Report, Role, StaffAccount
+from reporting_portal.web.database import get_database
 from reporting_portal.web.extensions import get_blob_store
 from tests.custody.test_identity_access import JUSTIFICATION, REASON, signed_in, the_request
 from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token

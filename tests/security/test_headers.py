@@ -107,8 +107,8 @@ def test_error_pages_reveal_nothing(client, installed, path, status):
 
 
 def test_unexpected_error_shows_generic_page_and_rolls_back(app, client, db):
-    from reporting_portal.storage.db import get_session
     from reporting_portal.storage.models import Label
+    from reporting_portal.web.database import get_session
     from reporting_portal.web.security.access import public
 
     @public

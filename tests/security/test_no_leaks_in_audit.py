@@ -21,8 +21,8 @@ from flask import Flask
 from sqlalchemy import MetaData, Table, inspect, select
 
 from config.logging import AllowListFormatter, configure_logging
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import Report
+from reporting_portal.web.database import get_database
 from tests.custody.test_identity_access import the_request
 from tests.helpers import HttpsClient, StaffMember, csrf_token, submission_token
 from tests.intake.helpers import receipt_code_from

@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.auth import services
 from reporting_portal.staff.auth.services import SignInRefusedError, SignInThrottledError
-from reporting_portal.storage.db import get_database
 from reporting_portal.storage.models import RateLimitCounter
-from reporting_portal.web.extensions import get_passwords, get_settings
+from reporting_portal.web.database import get_database
+from reporting_portal.web.extensions import get_settings
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits
 from tests.helpers import csrf_token
 

@@ -30,22 +30,18 @@ from reporting_portal.audit.events import (
     AuditAction,
     ObjectType,
     Outcome,
-    primary_role,
     record_event,
 )
 from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
+from reporting_portal.domain.installation import get_installation
+from reporting_portal.domain.messages import MESSAGE_VERSION, message_recipients
 from reporting_portal.domain.objects import (
-    case_recipients,
     new_object,
     read_small_json,
     seal_for,
     store_small_payload,
 )
-from reporting_portal.reporter.intake.services import (
-    SubmissionRefusedError,
-    get_installation,
-    header_for_upload,
-)
+from reporting_portal.reporter.intake.services import SubmissionRefusedError, header_for_upload
 from reporting_portal.reporter.intake.uploads import StoredUpload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
@@ -55,12 +51,10 @@ from reporting_portal.storage.models import (
     Report,
     ReportObject,
     ReportStatus,
-    StaffAccount,
 )
 from reporting_portal.web.security.proof_of_work import CHALLENGE_LIFETIME, solves
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits
 
-MESSAGE_VERSION = 1
 # Each difficulty level needs two more leading zero bits: four times the work.
 BITS_PER_LEVEL = 2
 _MINUTE = timedelta(minutes=1)
@@ -301,45 +295,6 @@ def _identity_disclosures(db: Session, report: Report) -> tuple[date, ...]:
         .order_by(IdentityAccessRequest.decided_at)
     )
     return tuple(moment.date() for moment in decided if moment is not None)
-
-
-def message_recipients(db: Session, report: Report) -> list[str]:
-    """A message is for the case's handlers, the recovery key and the reporter."""
-    return [*case_recipients(db, report, get_installation(db)), report.reporter_recipient]
-
-
-def post_message(
-    db: Session,
-    store: BlobStore,
-    report: Report,
-    *,
-    text: str,
-    author: StaffAccount | None,
-) -> ReportObject:
-    """Encrypt a message to everyone on the case and the reporter, and file it.
-
-    ``author`` is the case handler who writes, or ``None`` for the reporter.
-    """
-    from_reporter = author is None
-    document = {"version": MESSAGE_VERSION, "answers": {"message": text}, "files": []}
-    blob_name, size, file_key = store_small_payload(
-        store, json.dumps(document, ensure_ascii=False).encode("utf-8")
-    )
-    message = new_object(
-        report=report, kind=ObjectKind.MESSAGE,
-        header=seal_for(file_key, message_recipients(db, report)),
-        blob_name=blob_name, payload_size=size, today=datetime.now(UTC).date(),
-        from_reporter=from_reporter, author=author,
-    )
-    db.add(message)
-    record_event(
-        db,
-        AuditAction.REPORTER_MESSAGE_SENT if from_reporter else AuditAction.HANDLER_MESSAGE_SENT,
-        actor=author,
-        actor_role=REPORTER if author is None else primary_role(author),
-        object_type=ObjectType.REPORT, object_id=report.public_id,
-    )
-    return message
 
 
 def post_reporter_reply(

@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
+from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.objects import case_recipients
 from reporting_portal.reporter.followup import bp
@@ -34,7 +35,7 @@ from reporting_portal.reporter.intake.request_body import (
     refuse_upload,
     sent_from_this_site,
 )
-from reporting_portal.reporter.intake.services import SubmissionRefusedError, get_installation
+from reporting_portal.reporter.intake.services import SubmissionRefusedError
 from reporting_portal.reporter.intake.submission_tokens import (
     FIELD_NAME,
     SubmissionReplayedError,
@@ -44,8 +45,8 @@ from reporting_portal.reporter.intake.submission_tokens import (
 )
 from reporting_portal.reporter.intake.uploads import UploadError
 from reporting_portal.reporter.intake.views import receipt_params
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Report
+from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.security.access import public, reporter, reporter_keeping_text
 from reporting_portal.web.security.proof_of_work import new_challenge

@@ -29,7 +29,7 @@ from reporting_portal.reporter.intake.uploads import (
     UploadLimits,
 )
 from reporting_portal.storage.blobstore import BlobWriter
-from reporting_portal.storage.db import get_session, rollback_request_session
+from reporting_portal.web.database import get_session, rollback_request_session
 from reporting_portal.web.extensions import get_blob_store, get_settings
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}

@@ -23,20 +23,18 @@ from crypto.keywrap import wrap_with_key
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code
 from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
 from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
+from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.objects import new_object, seal_for, store_small_payload
+from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients, ready_handlers
 from reporting_portal.reporter.intake.uploads import StoredUpload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
     Channel,
-    Installation,
     ObjectKind,
     Report,
     ReportExclusion,
     ReportObject,
-    Role,
-    StaffAccount,
-    StaffRole,
 )
 
 CONTENT_VERSION = 1
@@ -49,22 +47,6 @@ class ChannelNotFoundError(LookupError):
 
 class SubmissionRefusedError(ValueError):
     """The submission breaks a rule; the message is for the reporter."""
-
-
-@dataclass(frozen=True)
-class ChannelRecipients:
-    """Who may read what a reporter sends through a channel."""
-
-    handlers: tuple[StaffAccount, ...]
-    recovery: str
-    custodians: tuple[str, ...]
-
-    def content_for(self, excluded: set[str]) -> list[str]:
-        chosen = [h.age_recipient for h in self.handlers if h.public_id not in excluded]
-        return [key for key in chosen if key] + [self.recovery]
-
-    def identity(self) -> list[str]:
-        return [*self.custodians, self.recovery]
 
 
 @dataclass
@@ -80,22 +62,6 @@ class Submission:
     file_descriptions: list[dict[str, object]] = field(default_factory=list)
 
 
-def get_installation(db: Session) -> Installation:
-    installation = db.scalar(select(Installation).limit(1))
-    if installation is None:
-        raise RuntimeError("not initialised: run `reporting-portal init`")
-    return installation
-
-
-def ready_handlers(channel: Channel) -> tuple[StaffAccount, ...]:
-    """The channel's case handlers who have a key (they have chosen a password)."""
-    return tuple(
-        handler
-        for handler in channel.handlers
-        if handler.is_active and handler.age_recipient and handler.has_role(Role.CASE_HANDLER)
-    )
-
-
 def open_channels(db: Session) -> list[Channel]:
     """Channels a reporter can use: active, with at least one handler able to receive."""
     channels = db.scalars(
@@ -109,29 +75,6 @@ def find_open_channel(db: Session, slug: str) -> Channel:
     if channel is None or not ready_handlers(channel):
         raise ChannelNotFoundError(slug)
     return channel
-
-
-def custodian_recipients(db: Session) -> tuple[str, ...]:
-    """The active identity custodians' recipients (those who have chosen a password)."""
-    custodians = db.scalars(
-        select(StaffAccount.age_recipient)
-        .join(StaffRole)
-        .where(
-            StaffRole.role == Role.IDENTITY_CUSTODIAN,
-            StaffAccount.is_active.is_(True),
-            StaffAccount.age_recipient.is_not(None),
-        )
-        .order_by(StaffAccount.id)
-    ).all()
-    return tuple(key for key in custodians if key)
-
-
-def channel_recipients(db: Session, channel: Channel) -> ChannelRecipients:
-    return ChannelRecipients(
-        handlers=ready_handlers(channel),
-        recovery=get_installation(db).recovery_recipient,
-        custodians=custodian_recipients(db),
-    )
 
 
 def check_uploaded_header(header: bytes, recipients: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ from crypto.kdf import Argon2Params
 from crypto.receipt import format_receipt_code
 from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.questionnaire import FieldType, Question, parse_questionnaire
+from reporting_portal.domain.recipients import channel_recipients
 from reporting_portal.reporter.intake import bp
 from reporting_portal.reporter.intake.forms import answers_from, build_report_form
 from reporting_portal.reporter.intake.request_body import (
@@ -26,7 +27,6 @@ from reporting_portal.reporter.intake.services import (
     ChannelNotFoundError,
     Submission,
     SubmissionRefusedError,
-    channel_recipients,
     find_open_channel,
     open_channels,
     submit_report,
@@ -39,8 +39,8 @@ from reporting_portal.reporter.intake.submission_tokens import (
     issue_submission_token,
 )
 from reporting_portal.reporter.intake.uploads import ParsedUpload, UploadError
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Channel
+from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.security.access import public
 from reporting_portal.web.security.sri import static_integrity

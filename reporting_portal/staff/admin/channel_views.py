@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
 from reporting_portal.domain.questionnaire import parse_questionnaire
-from reporting_portal.reporter.intake.services import ready_handlers
+from reporting_portal.domain.recipients import ready_handlers
 from reporting_portal.staff.admin import bp
 from reporting_portal.staff.admin.channels import (
     ChannelError,
@@ -22,8 +22,8 @@ from reporting_portal.staff.admin.channels import (
 )
 from reporting_portal.staff.admin.forms import AccountActionForm, ChannelForm, QuestionForm
 from reporting_portal.staff.admin.views import current_actor
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Channel, Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 

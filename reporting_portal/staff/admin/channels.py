@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
+from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.questionnaire import (
     FieldType,
     Question,
@@ -17,7 +18,6 @@ from reporting_portal.domain.questionnaire import (
     default_corruption_questionnaire,
     parse_questionnaire,
 )
-from reporting_portal.staff.admin.services import Actor
 from reporting_portal.storage.models import Channel, Role, StaffAccount, StaffRole
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")

@@ -11,8 +11,8 @@ from reporting_portal.staff.admin.forms import AccountActionForm, LabelForm
 from reporting_portal.staff.admin.labels import LabelError, add_label, delete_label
 from reporting_portal.staff.admin.views import current_actor
 from reporting_portal.staff.casework.services import list_labels
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 

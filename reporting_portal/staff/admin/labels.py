@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
-from reporting_portal.staff.admin.services import Actor
+from reporting_portal.domain.actors import Actor
 from reporting_portal.storage.models import Label
 
 LABEL_NAME = re.compile(r"[\w][\w .-]{0,62}[\w]|\w")

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
-from reporting_portal.domain.installation import get_installation
-from reporting_portal.reporter.intake.services import ready_handlers
-from reporting_portal.staff.admin.services import Actor
+from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.installation import find_installation, get_installation
+from reporting_portal.domain.recipients import ready_handlers
 from reporting_portal.storage.models import Channel, Role, StaffAccount, StaffRole
 
 
@@ -45,7 +45,7 @@ def installation_readiness(db: Session) -> Readiness:
     """The checklist's state, from what the database holds now."""
     channels = db.scalars(select(Channel).where(Channel.is_active.is_(True))
                           .order_by(Channel.name)).all()
-    installation = get_installation(db)
+    installation = find_installation(db)
     return Readiness(
         channels_without_handlers=tuple(c for c in channels if not ready_handlers(c)),
         has_custodian=_has_active(db, Role.IDENTITY_CUSTODIAN),
@@ -58,8 +58,6 @@ def installation_readiness(db: Session) -> Readiness:
 def confirm_recovery_stored(db: Session, actor: Actor) -> None:
     """Record an administrator's word that the recovery identity is stored offline."""
     installation = get_installation(db)
-    if installation is None:
-        raise RuntimeError("not initialised: run `reporting-portal init`")
     if installation.recovery_confirmed_on is None:
         installation.recovery_confirmed_on = datetime.now(UTC).date()
     record_event(db, AuditAction.RECOVERY_STORAGE_CONFIRMED, actor=actor.account,

@@ -6,29 +6,27 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from reporting_portal.audit.events import primary_role
+from reporting_portal.domain.accounts import AccountError, create_account
+from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.admin import bp
 from reporting_portal.staff.admin.forms import ROLE_LABELS, AccountActionForm, CreateAccountForm
 from reporting_portal.staff.admin.readiness import confirm_recovery_stored
 from reporting_portal.staff.admin.services import (
-    AccountError,
-    Actor,
-    create_account,
     find_account,
     list_accounts,
     reset_two_factor,
     set_active,
 )
 from reporting_portal.staff.auth.viewer import current_viewer
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Role
-from reporting_portal.web.extensions import get_passwords
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 
 def current_actor() -> Actor:
     account = current_viewer().account
-    return Actor(account=account, role=primary_role(account))
+    return Actor.member(account)
 
 
 @bp.route("/accounts")

@@ -43,8 +43,8 @@ from reporting_portal.staff.auditor.browse import (
 )
 from reporting_portal.staff.auditor.forms import HEAD_FILE_LIMIT, HeadUploadForm
 from reporting_portal.staff.auth.viewer import current_viewer
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import AuditTreeHead, Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 from reporting_portal.web.security.headers import as_download
 

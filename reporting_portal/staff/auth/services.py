@@ -6,7 +6,6 @@ domain errors defined here; the view layer maps them to messages.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,14 +28,13 @@ from reporting_portal.audit.events import (
     primary_role,
     record_event,
 )
+from reporting_portal.domain.accounts import normalise_username
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.staff.auth.devices import device_nonce
 from reporting_portal.staff.auth.totp import verify_code
 from reporting_portal.storage.models import StaffAccount
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits, Spent
 from reporting_portal.web.sessions import end_staff_sessions
-
-USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]")
 
 
 class SignInRefusedError(Exception):
@@ -78,10 +76,6 @@ class PasswordAccepted:
     @property
     def complete(self) -> bool:
         return not (self.needs_enrolment or self.needs_new_password)
-
-
-def normalise_username(username: str) -> str:
-    return username.strip().lower()
 
 
 def untrusted_devices_budget(settings: Settings) -> Budget:

@@ -8,8 +8,8 @@ from flask import g, session
 from sqlalchemy import select
 
 from crypto.keys import AnyIdentity, parse_identity
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import StaffAccount
+from reporting_portal.web.database import get_session
 from reporting_portal.web.sessions import ServerSession
 
 IDENTITY_KEY = "staff_identity"

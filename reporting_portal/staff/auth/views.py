@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
-from reporting_portal.domain.passwords import WeakPasswordError
+from reporting_portal.domain.passwords import WeakPasswordError, get_passwords
 from reporting_portal.staff.auth import bp, services
 from reporting_portal.staff.auth.devices import COOKIE_NAME as DEVICE_COOKIE
 from reporting_portal.staff.auth.devices import new_device_cookie
@@ -44,8 +44,8 @@ from reporting_portal.staff.auth.viewer import (
     session_token,
     start_staff_session,
 )
-from reporting_portal.storage.db import get_session
-from reporting_portal.web.extensions import get_passwords, get_settings
+from reporting_portal.web.database import get_session
+from reporting_portal.web.extensions import get_settings
 from reporting_portal.web.security.access import public, signing_in, staff
 from reporting_portal.web.security.rate_limit import get_rate_limits, minutes_to_wait
 

@@ -16,8 +16,8 @@ from reporting_portal.staff.auth.viewer import current_viewer
 from reporting_portal.staff.casework import bp
 from reporting_portal.staff.casework.charts import bar_chart, weekly_chart
 from reporting_portal.staff.casework.dashboard import WEEKS_SHOWN, dashboard_stats
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import ReportStatus, Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 

@@ -26,7 +26,10 @@ from reporting_portal.audit.events import (
     primary_role,
     record_event,
 )
+from reporting_portal.domain.actors import Actor, record_case_event
 from reporting_portal.domain.deadlines import feedback_due
+from reporting_portal.domain.installation import get_installation
+from reporting_portal.domain.messages import post_message
 from reporting_portal.domain.objects import (
     case_recipients,
     new_object,
@@ -36,8 +39,6 @@ from reporting_portal.domain.objects import (
     store_small_payload,
 )
 from reporting_portal.domain.questionnaire import parse_questionnaire
-from reporting_portal.reporter.followup.services import post_message
-from reporting_portal.reporter.intake.services import get_installation
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -78,32 +79,6 @@ class CaseNotFoundError(LookupError):
 
 class CaseRuleError(ValueError):
     """The change breaks a casework rule; the message is for the handler."""
-
-
-class NoKeysError(RuntimeError):
-    """The handler's identity is not unlocked in this session."""
-
-
-@dataclass(frozen=True)
-class Actor:
-    account: StaffAccount
-    identity: AnyIdentity | None
-
-    @property
-    def role(self) -> str:
-        return primary_role(self.account)
-
-    def require_identity(self) -> AnyIdentity:
-        if self.identity is None:
-            raise NoKeysError
-        return self.identity
-
-
-def record_case_event(db: Session, actor: Actor, action: AuditAction, report: Report, *,
-                      outcome: Outcome = Outcome.SUCCESS) -> None:
-    """An audit event by a member of staff about a case (casework and custody alike)."""
-    record_event(db, action, actor=actor.account, actor_role=actor.role, outcome=outcome,
-                 object_type=ObjectType.REPORT, object_id=report.public_id)
 
 
 def _account_event(db: Session, actor: Actor, action: AuditAction, account_id: str) -> None:
@@ -212,7 +187,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
             timeline.append(_timeline_entry(store, obj, identity, children.get(obj.id, [])))
     timeline.extend(_event_entries(db, report))
     timeline.sort(key=lambda entry: entry.when)
-    _mark_read(db, actor.account, report, objects)
+    _mark_read(db, actor.staff, report, objects)
     record_case_event(db, actor, AuditAction.CASE_READ, report)
     handlers = list(db.scalars(
         select(StaffAccount).join(AccessGrant, AccessGrant.staff_id == StaffAccount.id)
@@ -417,7 +392,7 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     for obj in _case_objects(db, report):
         obj.header = add_recipients(obj.header, [identity], new_recipient)
     db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
-                       granted_by_id=actor.account.id))
+                       granted_by_id=actor.staff.id))
     record_case_event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
     _account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 

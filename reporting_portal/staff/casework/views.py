@@ -16,6 +16,7 @@ from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.keywrap import unwrap_with_password
 from reporting_portal.audit.events import AuditAction, ObjectType, Outcome, record_event
+from reporting_portal.domain.actors import Actor, NoKeysError, record_case_event
 from reporting_portal.domain.notifications import notify_custodians
 from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
@@ -37,10 +38,8 @@ from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
 from reporting_portal.staff.casework.services import (
     CLOSING_OUTCOMES,
     DEFAULT_ACKNOWLEDGEMENT,
-    Actor,
     CaseNotFoundError,
     CaseRuleError,
-    NoKeysError,
     acknowledge,
     add_handler,
     assignable_handlers,
@@ -50,7 +49,6 @@ from reporting_portal.staff.casework.services import (
     open_case,
     post_note,
     read_case,
-    record_case_event,
     record_download,
     record_refused_open,
     remove_handler,
@@ -67,8 +65,8 @@ from reporting_portal.staff.custody.services import (
     read_identity,
     request_access,
 )
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Channel, Priority, Report, ReportStatus, Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import get_blob_store, get_settings
 from reporting_portal.web.security.access import staff
 from reporting_portal.web.security.headers import as_download
@@ -78,7 +76,7 @@ HANDLER = Role.CASE_HANDLER
 
 
 def _actor() -> Actor:
-    return Actor(account=current_viewer().account, identity=current_identity())
+    return Actor.member(current_viewer().account, current_identity())
 
 
 def _case(public_id: str) -> Report:
@@ -376,7 +374,7 @@ def identity_file() -> str | BaseResponse:
             get_rate_limits().refund(spent)  # before the event below is written
             identity = parse_identity(secret.decode("ascii"))
             record_event(get_session(), AuditAction.IDENTITY_FILE_DOWNLOADED, actor=account,
-                         actor_role=Actor(account, None).role,
+                         actor_role=Actor.member(account).role,
                          object_type=ObjectType.ACCOUNT, object_id=account.public_id)
             created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             body = (f"# created: {created}\n# public key: {identity.recipient}\n"

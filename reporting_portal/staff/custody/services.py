@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, joinedload
 from crypto import NoMatchError, add_recipients, rewrite_recipients
 from crypto.keys import AnyIdentity
 from reporting_portal.audit.events import AuditAction
+from reporting_portal.domain.actors import Actor, record_case_event
+from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.objects import open_text, read_small_json, recipient_from, seal_text
-from reporting_portal.reporter.intake.services import custodian_recipients, get_installation
-from reporting_portal.staff.casework.services import Actor, record_case_event
+from reporting_portal.domain.recipients import custodian_recipients
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -121,7 +122,7 @@ def access_for(db: Session, actor: Actor, report: Report) -> IdentityAccess:
     requests = list(db.scalars(
         select(IdentityAccessRequest)
         .where(IdentityAccessRequest.report_id == report.id,
-               IdentityAccessRequest.requester_id == actor.account.id)
+               IdentityAccessRequest.requester_id == actor.staff.id)
         .order_by(IdentityAccessRequest.id.desc())
     ))
 
@@ -148,9 +149,9 @@ def request_access(db: Session, actor: Actor, report: Report,
         raise IdentityRuleError("The reporter did not give an identity.")
     if not access.can_request:
         raise IdentityRuleError("You already have a request for this identity.")
-    if actor.account.age_recipient is None:
+    if actor.staff.age_recipient is None:
         raise IdentityRuleError("Set your password first: your key is made with it.")
-    request = IdentityAccessRequest(report=report, requester=actor.account)
+    request = IdentityAccessRequest(report=report, requester=actor.staff)
     request.sealed_justification = seal_text(text, _text_recipients(db, request))
     db.add(request)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_REQUESTED, report)
@@ -190,9 +191,9 @@ def find_request(db: Session, public_id: str) -> IdentityAccessRequest:
 
 def _check_decider(actor: Actor, request: IdentityAccessRequest, reason: str) -> str:
     # The route admits custodians only; checked again here so no other caller can skip it.
-    if not actor.account.has_role(Role.IDENTITY_CUSTODIAN):
+    if not actor.staff.has_role(Role.IDENTITY_CUSTODIAN):
         raise IdentityRuleError("Only an identity custodian decides identity requests.")
-    if request.requester_id == actor.account.id:
+    if request.requester_id == actor.staff.id:
         raise IdentityRuleError("You cannot decide your own request: another custodian must.")
     if request.status != IdentityRequestStatus.PENDING:
         raise IdentityRuleError("This request was already decided.")
@@ -264,7 +265,7 @@ def reseal_identities(db: Session, actor: Actor) -> Reseal:
     identity here, and their approval is withdrawn. Identities the custodian's key does
     not open are left for another custodian. One audit event per identity re-sealed.
     """
-    if not actor.account.has_role(Role.IDENTITY_CUSTODIAN):
+    if not actor.staff.has_role(Role.IDENTITY_CUSTODIAN):
         raise IdentityRuleError("Only an identity custodian re-seals identities.")
     custodian_identity = actor.require_identity()
     base = [*custodian_recipients(db), get_installation(db).recovery_recipient]

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.audit.events import AuditAction, Outcome
+from reporting_portal.domain.actors import Actor, NoKeysError, record_case_event
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
-from reporting_portal.staff.casework.services import Actor, NoKeysError, record_case_event
 from reporting_portal.staff.custody import bp
 from reporting_portal.staff.custody.forms import CustodyActionForm, DecisionForm
 from reporting_portal.staff.custody.services import (
@@ -22,15 +22,15 @@ from reporting_portal.staff.custody.services import (
     request_texts,
     reseal_identities,
 )
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import IdentityAccessRequest, IdentityRequestStatus, Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 CUSTODIAN = Role.IDENTITY_CUSTODIAN
 
 
 def _actor() -> Actor:
-    return Actor(account=current_viewer().account, identity=current_identity())
+    return Actor.member(current_viewer().account, current_identity())
 
 
 def _request(public_id: str) -> IdentityAccessRequest:

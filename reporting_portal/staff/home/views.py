@@ -8,8 +8,8 @@ from reporting_portal.staff.admin.forms import ROLE_LABELS, AccountActionForm
 from reporting_portal.staff.admin.readiness import installation_readiness
 from reporting_portal.staff.auth.viewer import current_viewer
 from reporting_portal.staff.home import bp
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Role
+from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
 
 

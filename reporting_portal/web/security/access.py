@@ -15,8 +15,8 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.audit.events import AuditAction, Outcome, primary_role, record_event
-from reporting_portal.storage.db import get_session
 from reporting_portal.storage.models import Role
+from reporting_portal.web.database import get_session
 
 View = TypeVar("View", bound=Callable[..., Any])
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from crypto.keys import generate_identity
 from crypto.keywrap import wrap_with_password
-from reporting_portal.audit.events import AuditAction, ObjectType, record_event
-from reporting_portal.domain.actors import Actor
+from reporting_portal.audit.events import AuditAction
+from reporting_portal.domain.actors import Actor, record_account_event
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.storage.models import Role, StaffAccount, StaffRole
 
@@ -83,12 +83,5 @@ def create_account(
     )
     db.add(account)
     db.flush()  # the public id is needed for the audit event
-    record_event(
-        db,
-        AuditAction.ACCOUNT_CREATED,
-        actor=actor.account,
-        actor_role=actor.role,
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, actor, AuditAction.ACCOUNT_CREATED, account.public_id)
     return NewAccount(account=account, one_time_password=one_time_password)

@@ -61,3 +61,10 @@ def record_case_event(db: Session, actor: Actor, action: AuditAction, report: Re
     """An audit event by a member of staff about a case (casework and custody alike)."""
     record_event(db, action, actor=actor.account, actor_role=actor.role, outcome=outcome,
                  object_type=ObjectType.REPORT, object_id=report.public_id)
+
+
+def record_account_event(db: Session, actor: Actor, action: AuditAction, account_id: str, *,
+                         outcome: Outcome = Outcome.SUCCESS) -> None:
+    """An audit event about a staff account (its creation, a sign-in, a key's download)."""
+    record_event(db, action, actor=actor.account, actor_role=actor.role, outcome=outcome,
+                 object_type=ObjectType.ACCOUNT, object_id=account_id)

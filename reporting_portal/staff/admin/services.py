@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.domain.accounts import AccountError
-from reporting_portal.domain.actors import Actor
+from reporting_portal.domain.actors import Actor, record_account_event
 from reporting_portal.storage.models import StaffAccount
 from reporting_portal.web.sessions import end_staff_sessions
 
@@ -36,14 +36,7 @@ def reset_two_factor(db: Session, actor: Actor, account: StaffAccount) -> None:
     account.totp_enrolled_at = None
     account.totp_last_step = None
     end_staff_sessions(db, account.id)
-    record_event(
-        db,
-        AuditAction.ACCOUNT_TOTP_RESET,
-        actor=actor.account,
-        actor_role=actor.role,
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, actor, AuditAction.ACCOUNT_TOTP_RESET, account.public_id)
 
 
 def set_active(db: Session, actor: Actor, account: StaffAccount, *, active: bool) -> None:

@@ -25,10 +25,10 @@ from reporting_portal.audit.events import (
     AuditAction,
     ObjectType,
     Outcome,
-    primary_role,
     record_event,
 )
 from reporting_portal.domain.accounts import normalise_username
+from reporting_portal.domain.actors import Actor, record_account_event
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.staff.auth.devices import device_nonce
 from reporting_portal.staff.auth.totp import verify_code
@@ -122,15 +122,8 @@ def spend_password_check(
     try:
         return rate_limits.spend(budget, rate_limits.key(budget.bucket, account.public_id))
     except BudgetSpentError as refused:
-        record_event(
-            db,
-            AuditAction.PASSWORD_CHECK_THROTTLED,
-            actor=account,
-            actor_role=primary_role(account),
-            outcome=Outcome.DENIED,
-            object_type=ObjectType.ACCOUNT,
-            object_id=account.public_id,
-        )
+        record_account_event(db, Actor.member(account), AuditAction.PASSWORD_CHECK_THROTTLED,
+                             account.public_id, outcome=Outcome.DENIED)
         raise PasswordCheckThrottledError(refused.retry_after) from None
 
 
@@ -205,14 +198,7 @@ def sign_in(
 
 
 def record_signed_in(db: Session, account: StaffAccount) -> None:
-    record_event(
-        db,
-        AuditAction.STAFF_SIGN_IN,
-        actor=account,
-        actor_role=primary_role(account),
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, Actor.member(account), AuditAction.STAFF_SIGN_IN, account.public_id)
 
 
 def enrol_totp(db: Session, account: StaffAccount, *, secret: str, code: str) -> None:
@@ -223,14 +209,7 @@ def enrol_totp(db: Session, account: StaffAccount, *, secret: str, code: str) ->
     account.totp_secret = secret
     account.totp_last_step = step
     account.totp_enrolled_at = datetime.now(UTC)
-    record_event(
-        db,
-        AuditAction.TOTP_ENROLLED,
-        actor=account,
-        actor_role=primary_role(account),
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, Actor.member(account), AuditAction.TOTP_ENROLLED, account.public_id)
 
 
 def set_password(
@@ -279,14 +258,7 @@ def set_password(
     account.password_hash = passwords.hash(new_password)
     account.must_change_password = False
     end_staff_sessions(db, account.id, keep_token=keep_session_token)
-    record_event(
-        db,
-        AuditAction.PASSWORD_CHANGED,
-        actor=account,
-        actor_role=primary_role(account),
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, Actor.member(account), AuditAction.PASSWORD_CHANGED, account.public_id)
     return created
 
 
@@ -312,11 +284,4 @@ def unlock_identity(passwords: PasswordService, account: StaffAccount, password:
 
 
 def record_sign_out(db: Session, account: StaffAccount) -> None:
-    record_event(
-        db,
-        AuditAction.STAFF_SIGN_OUT,
-        actor=account,
-        actor_role=primary_role(account),
-        object_type=ObjectType.ACCOUNT,
-        object_id=account.public_id,
-    )
+    record_account_event(db, Actor.member(account), AuditAction.STAFF_SIGN_OUT, account.public_id)

@@ -26,7 +26,7 @@ from reporting_portal.audit.events import (
     primary_role,
     record_event,
 )
-from reporting_portal.domain.actors import Actor, record_case_event
+from reporting_portal.domain.actors import Actor, record_account_event, record_case_event
 from reporting_portal.domain.deadlines import feedback_due
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.messages import post_message
@@ -79,13 +79,6 @@ class CaseNotFoundError(LookupError):
 
 class CaseRuleError(ValueError):
     """The change breaks a casework rule; the message is for the handler."""
-
-
-def _account_event(db: Session, actor: Actor, action: AuditAction, account_id: str) -> None:
-    # The second half of an assignment: an event names one object, so whose access
-    # changed is its own event, right after the case's.
-    record_event(db, action, actor=actor.account, actor_role=actor.role,
-                 object_type=ObjectType.ACCOUNT, object_id=account_id)
 
 
 def open_case(db: Session, account: StaffAccount, public_id: str) -> Report:
@@ -394,7 +387,7 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
                        granted_by_id=actor.staff.id))
     record_case_event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
-    _account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
+    record_account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 
 
 def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
@@ -418,7 +411,7 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
         wanted = keys + ([report.reporter_recipient] if obj.kind == ObjectKind.MESSAGE else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
-    _account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
+    record_account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
 
 
 def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:

@@ -15,8 +15,13 @@ from crypto import AgeError
 from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.keywrap import unwrap_with_password
-from reporting_portal.audit.events import AuditAction, ObjectType, Outcome, record_event
-from reporting_portal.domain.actors import Actor, NoKeysError, record_case_event
+from reporting_portal.audit.events import AuditAction, Outcome
+from reporting_portal.domain.actors import (
+    Actor,
+    NoKeysError,
+    record_account_event,
+    record_case_event,
+)
 from reporting_portal.domain.notifications import notify_custodians
 from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
@@ -373,9 +378,8 @@ def identity_file() -> str | BaseResponse:
         else:
             get_rate_limits().refund(spent)  # before the event below is written
             identity = parse_identity(secret.decode("ascii"))
-            record_event(get_session(), AuditAction.IDENTITY_FILE_DOWNLOADED, actor=account,
-                         actor_role=Actor.member(account).role,
-                         object_type=ObjectType.ACCOUNT, object_id=account.public_id)
+            record_account_event(get_session(), Actor.member(account),
+                                 AuditAction.IDENTITY_FILE_DOWNLOADED, account.public_id)
             created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             body = (f"# created: {created}\n# public key: {identity.recipient}\n"
                     f"{identity.to_string()}\n")

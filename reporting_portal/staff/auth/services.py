@@ -151,15 +151,8 @@ def sign_in(
     try:
         spent = _spend_sign_in_attempt(rate_limits, settings, name, device_cookie)
     except BudgetSpentError as refused:
-        record_event(
-            db,
-            AuditAction.STAFF_SIGN_IN_THROTTLED,
-            actor=None,
-            actor_role=ANONYMOUS,
-            outcome=Outcome.DENIED,
-            object_type=ObjectType.ACCOUNT if account else None,
-            object_id=account.public_id if account else None,
-        )
+        _record_anonymous_attempt(db, AuditAction.STAFF_SIGN_IN_THROTTLED, Outcome.DENIED,
+                                  account)
         raise SignInThrottledError(refused.retry_after) from None
 
     usable = account is not None and account.is_active
@@ -170,15 +163,8 @@ def sign_in(
         step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
         accepted = step is not None
     if not accepted or account is None:
-        record_event(
-            db,
-            AuditAction.STAFF_SIGN_IN_FAILED,
-            actor=None,
-            actor_role=ANONYMOUS,
-            outcome=Outcome.FAILURE,
-            object_type=ObjectType.ACCOUNT if account else None,
-            object_id=account.public_id if account else None,
-        )
+        _record_anonymous_attempt(db, AuditAction.STAFF_SIGN_IN_FAILED, Outcome.FAILURE,
+                                  account)
         raise SignInRefusedError
 
     # Before the session below writes anything (RateLimits: a connection of its own).
@@ -195,6 +181,14 @@ def sign_in(
     if result.complete:
         record_signed_in(db, account)
     return result
+
+
+def _record_anonymous_attempt(db: Session, action: AuditAction, outcome: Outcome,
+                              account: StaffAccount | None) -> None:
+    # Nobody is signed in yet: the event names the account typed, when there is one.
+    record_event(db, action, actor=None, actor_role=ANONYMOUS, outcome=outcome,
+                 object_type=ObjectType.ACCOUNT if account else None,
+                 object_id=account.public_id if account else None)
 
 
 def record_signed_in(db: Session, account: StaffAccount) -> None:

@@ -106,12 +106,15 @@ def submit_report(
     channel: Channel,
     submission: Submission,
     receipt_params: Argon2Params,
+    recipients: ChannelRecipients | None = None,
 ) -> tuple[Report, str]:
     """Store a report; return it and its receipt code (digits, unformatted): shown once.
 
-    Uploaded blobs are already in the store; the caller deletes them if this raises.
+    ``recipients`` are the channel's as the request read them (read here if not given).
+    Uploaded blobs are already in the store; they are deleted if the transaction does
+    not commit (domain.objects.track_new_blobs).
     """
-    recipients = channel_recipients(db, channel)
+    recipients = recipients if recipients is not None else channel_recipients(db, channel)
     known_ids = {handler.public_id for handler in recipients.handlers}
     if not submission.excluded_ids <= known_ids:
         raise SubmissionRefusedError("The list of people to exclude is out of date. Reload.")

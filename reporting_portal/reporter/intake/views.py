@@ -13,7 +13,7 @@ from crypto.kdf import Argon2Params
 from crypto.receipt import format_receipt_code
 from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.questionnaire import FieldType, Question, parse_questionnaire
-from reporting_portal.domain.recipients import channel_recipients
+from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients
 from reporting_portal.reporter.intake import bp
 from reporting_portal.reporter.intake.forms import answers_from, build_report_form
 from reporting_portal.reporter.intake.request_body import (
@@ -63,11 +63,10 @@ def choose_channel() -> str | BaseResponse:
     return render_template("intake/channels.html", channels=channels)
 
 
-def _render_form(channel: Channel, questions: list[Question], form: object,
-                 error: str | None = None, status: int = 200,
+def _render_form(channel: Channel, questions: list[Question], recipients: ChannelRecipients,
+                 form: object, error: str | None = None, status: int = 200,
                  receipt_pending: bool = False,
                  session_ended: bool = False) -> tuple[str, int]:
-    recipients = channel_recipients(get_session(), channel)
     settings = get_settings()
     recipients_json = {
         "handlers": [{"id": h.public_id, "recipient": h.age_recipient}
@@ -95,55 +94,58 @@ def _render_form(channel: Channel, questions: list[Question], form: object,
     return page, status
 
 
-def _channel_or_404(slug: str) -> tuple[Channel, list[Question]]:
+def _channel_or_404(slug: str) -> tuple[Channel, list[Question], ChannelRecipients]:
+    """The open channel, its questions and its recipients: read once for the request,
+    so the page, the checks and the encryption all use the same keys."""
     try:
         channel = find_open_channel(get_session(), slug)
     except ChannelNotFoundError:
         abort(404)
-    return channel, parse_questionnaire(channel.questionnaire)
+    return (channel, parse_questionnaire(channel.questionnaire),
+            channel_recipients(get_session(), channel))
 
 
-def _handler_choices(channel: Channel) -> list[tuple[str, str]]:
-    recipients = channel_recipients(get_session(), channel)
+def _handler_choices(recipients: ChannelRecipients) -> list[tuple[str, str]]:
     return [(h.public_id, h.display_name) for h in recipients.handlers]
 
 
 @bp.route("/<slug>")
 @public
 def report_form(slug: str) -> tuple[str, int]:
-    channel, questions = _channel_or_404(slug)
-    form = build_report_form(questions, _handler_choices(channel),
+    channel, questions, recipients = _channel_or_404(slug)
+    form = build_report_form(questions, _handler_choices(recipients),
                              max_chars=get_settings().answer_max_chars)
-    return _render_form(channel, questions, form)
+    return _render_form(channel, questions, recipients, form)
 
 
 @bp.route("/<slug>", methods=["POST"])
 @public
 def submit(slug: str) -> BaseResponse | tuple[str, int]:
     """Both paths post here: plaintext without JavaScript, age files with it."""
-    channel, questions = _channel_or_404(slug)
+    channel, questions, recipients = _channel_or_404(slug)
     settings = get_settings()
     if "csrf_token" not in session:
-        return _expired_form(channel, questions)
+        return _expired_form(channel, questions, recipients)
     file_questions = {q.id for q in questions if q.type == FieldType.FILE}
-    form = build_report_form(questions, _handler_choices(channel),
+    form = build_report_form(questions, _handler_choices(recipients),
                              max_chars=settings.answer_max_chars)
     typed: MultiDict[str, str] = MultiDict()  # the answers read, to show again on a refusal
     try:
         parsed = read_upload(file_questions, typed)
-        submission = _submission_from(parsed, questions, channel)
+        submission = _submission_from(parsed, questions, recipients)
         if submission is None:
             refuse_upload()
-            form = build_report_form(questions, _handler_choices(channel),
+            form = build_report_form(questions, _handler_choices(recipients),
                                      max_chars=settings.answer_max_chars, formdata=parsed.fields)
             form.validate()
-            return _render_form(channel, questions, form,
+            return _render_form(channel, questions, recipients, form,
                                 _("Some answers need your attention. Files you chose must be "
                                   "added again."), 400)
         token = parsed.fields.get(FIELD_NAME)
         check_submission_token(session, token)
         report, code = submit_report(get_session(), get_blob_store(), channel=channel,
-                                     submission=submission, receipt_params=receipt_params())
+                                     submission=submission, receipt_params=receipt_params(),
+                                     recipients=recipients)
         claim_submission_token(get_session(), _server_session(), token,
                                keep={"receipt_code": code})
         notify_new_items(get_session(), report)
@@ -154,12 +156,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
                     "files. Nothing was stored. Make the files smaller or send fewer.",
                     size=settings.submission_max_bytes // (1024 * 1024),
                     files=settings.submission_max_files)
-        return _render_form(channel, questions, _typed_form(questions, channel, typed),
-                            message, 413)
+        return _render_form(channel, questions, recipients,
+                            _typed_form(questions, recipients, typed), message, 413)
     except SubmissionReplayedError:
         refuse_upload()
         # An empty form: its answers again, under a new token, would invite a resend.
-        return _render_form(channel, questions, form, _(
+        return _render_form(channel, questions, recipients, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "
             "and fill it in again."), 409, receipt_pending=isinstance(
@@ -167,20 +169,20 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_form(channel, questions, _typed_form(questions, channel, typed),
-                            message, 400)
+        return _render_form(channel, questions, recipients,
+                            _typed_form(questions, recipients, typed), message, 400)
     _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)
 
 
-def _typed_form(questions: list[Question], channel: Channel,
+def _typed_form(questions: list[Question], recipients: ChannelRecipients,
                 typed: MultiDict[str, str]) -> FlaskForm:
     """The form filled in with what the reporter typed (not validated: a refusal for
     another reason must not add field errors). Empty on the script's path, whose
     answers stay in the page."""
     formdata = typed if typed.get("mode") != "encrypted" else MultiDict()
-    return build_report_form(questions, _handler_choices(channel),
+    return build_report_form(questions, _handler_choices(recipients),
                              max_chars=get_settings().answer_max_chars, formdata=formdata)
 
 
@@ -190,7 +192,8 @@ def _server_session() -> ServerSession:
     return session
 
 
-def _expired_form(channel: Channel, questions: list[Question]) -> tuple[str, int]:
+def _expired_form(channel: Channel, questions: list[Question],
+                  recipients: ChannelRecipients) -> tuple[str, int]:
     """A report sent after its session ended (the page was open for hours): nothing is
     stored. The answers typed come back in the form, in this page only, with new tokens;
     files are read past and must be chosen again."""
@@ -207,14 +210,14 @@ def _expired_form(channel: Channel, questions: list[Question]) -> tuple[str, int
             fields = parsed.fields
     # Bound to the answers, never validated (it would only show errors): the new
     # session's CSRF token is rendered, not the stale one that was sent.
-    form = build_report_form(questions, _handler_choices(channel),
+    form = build_report_form(questions, _handler_choices(recipients),
                              max_chars=settings.answer_max_chars, formdata=fields)
     sentences = [_("This page was open so long without activity that its session ended, so "
                    "nothing was sent.")]
     if fields or encrypted:
         sentences.append(_("Your answers are still in the form, kept only in this page: "
                            "check them, add any files again, and send the report again."))
-    return _render_form(channel, questions, form, " ".join(sentences), 403,
+    return _render_form(channel, questions, recipients, form, " ".join(sentences), 403,
                         session_ended=True)
 
 
@@ -224,7 +227,7 @@ csrf.exempt(submit)
 
 
 def _submission_from(parsed: ParsedUpload, questions: list[Question],
-                     channel: Channel) -> Submission | None:
+                     recipients: ChannelRecipients) -> Submission | None:
     """The submission, or ``None`` when plaintext answers fail validation."""
     fields = parsed.fields
     excluded = set(fields.getlist("exclude"))
@@ -244,7 +247,7 @@ def _submission_from(parsed: ParsedUpload, questions: list[Question],
         )
     if age_parts:
         raise UploadError(_("The form was not sent as expected. Reload it and try again."))
-    form = build_report_form(questions, _handler_choices(channel), check_csrf=False,
+    form = build_report_form(questions, _handler_choices(recipients), check_csrf=False,
                              max_chars=get_settings().answer_max_chars, formdata=fields)
     missing_files = [q for q in questions if q.type == FieldType.FILE and q.required
                      and not any(u.field_name == q.id for u in parsed.uploads)]

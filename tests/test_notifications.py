@@ -24,7 +24,7 @@ from reporting_portal.notifications import (
     stop_notifications,
     wait_for_notifications,
 )
-from tests.intake.helpers import receipt_code_from
+from tests.helpers.reporting import receipt_code_from
 from tests.intake.test_submission import FORM, plaintext_form
 
 pytestmark = pytest.mark.database

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from reporting_portal.blobstore import LocalBlobStore
 from reporting_portal.followup.services import post_message
 from reporting_portal.models import ObjectKind, Report, StaffAccount
-from tests.intake.helpers import content_of, decrypt_object, objects_of, only_report
+from tests.helpers.reporting import content_of, decrypt_object, objects_of, only_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

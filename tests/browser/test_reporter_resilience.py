@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from reporting_portal.models import ObjectKind, Report, ReportObject
 from tests.browser.conftest import SCREENSHOTS
 from tests.helpers import https_client
-from tests.intake.helpers import decrypt_object, objects_of, send_report
+from tests.helpers.reporting import decrypt_object, objects_of, send_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from reporting_portal.models import AuditEvent, Label, Report, Role
 from tests.crypto.test_interop import run_js
 from tests.helpers import csrf_token, https_client
-from tests.intake.helpers import receipt_code_from
+from tests.helpers.reporting import receipt_code_from
 from tests.intake.test_submission import FORM, plaintext_form
 
 pytestmark = pytest.mark.database

@@ -20,7 +20,7 @@ from reporting_portal.models import (
     Role,
 )
 from tests.helpers import csrf_token, https_client
-from tests.intake.helpers import decrypt_object, objects_of, receipt_code_from
+from tests.helpers.reporting import decrypt_object, objects_of, receipt_code_from
 from tests.intake.test_followup import open_mailbox
 from tests.intake.test_submission import FORM, plaintext_form
 

@@ -9,7 +9,7 @@ from crypto import NoMatchError
 from reporting_portal.followup.services import post_message
 from reporting_portal.models import ObjectKind, Report, ReportStatus, StaffAccount
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import (
+from tests.helpers.reporting import (
     REPORT_FORM,
     decrypt_object,
     objects_of,

@@ -14,7 +14,7 @@ from reporting_portal.models import (
     ReportExclusion,
 )
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import (
+from tests.helpers.reporting import (
     blob_files,
     content_of,
     decrypt_object,

@@ -25,7 +25,7 @@ from reporting_portal.db import get_database
 from reporting_portal.models import Report
 from tests.custody.test_identity_access import the_request
 from tests.helpers import HttpsClient, StaffMember, csrf_token, submission_token
-from tests.intake.helpers import receipt_code_from
+from tests.helpers.reporting import receipt_code_from
 from tests.intake.test_followup import open_mailbox
 from tests.intake.test_submission import FORM, plaintext_form
 

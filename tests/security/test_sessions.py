@@ -1,26 +1,19 @@
 """Server-side sessions: timeouts, rotation, and nothing readable in the table."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from reporting_portal.models import StoredSession
+from tests.helpers import StoppedClock
 
 pytestmark = pytest.mark.database
 
 
-class Clock:
-    def __init__(self):
-        self.now = datetime.now(UTC)
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock(app):
-    fake = Clock()
+    fake = StoppedClock()
     app.session_interface.clock = fake
     return fake
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: settings, app, client, database backends and domain factories.
+"""Shared fixtures: settings, app, client, database backends, domain factories and cases.
 
 Database tests run on SQLite by default. ``--database=postgresql`` runs them against the
 PostgreSQL server at ``TEST_POSTGRES_URL`` (default: the local one), each test in a
@@ -7,6 +7,7 @@ schema of its own; CI runs both.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -32,9 +33,21 @@ from reporting_portal.domain.accounts import create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.migrate import upgrade_database
-from reporting_portal.storage.models import Role, StaffAccount
+from reporting_portal.storage.models import Report, Role, StaffAccount
 from reporting_portal.web.database import get_database
-from tests.helpers import STRONG_PASSWORD, StaffMember, StoppedClock, csrf_token, https_client
+from tests.helpers.client import csrf_token, https_client
+from tests.helpers.clock import StoppedClock
+from tests.helpers.interop import age_encryption_node
+from tests.helpers.reporting import (
+    CASE_FILE,
+    CASE_FILE_NAME,
+    REPORT_FORM,
+    REPORTER_CONTACT,
+    REPORTER_NAME,
+    plaintext_form,
+    receipt_code_from,
+)
+from tests.helpers.staff import STRONG_PASSWORD, StaffMember
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -256,3 +269,53 @@ def receipt_code(app, installed, channel_with_handlers) -> str:
             receipt_params=receipt_params())
         db.commit()
     return format_receipt_code(code)
+
+
+@pytest.fixture
+def submit_case(client: FlaskClient, db: Session, channel_with_handlers) -> Callable[..., str]:
+    """A factory: a report sent through the form without JavaScript, with or without the
+    reporter's identity (:data:`REPORTER_NAME`) and a file (:data:`CASE_FILE`); returns the
+    case's reference. The client keeps the receipt code as ``client.receipt_code`` and then
+    forgets its session, as a browser closed after writing the code down."""
+
+    def submit(*, identity: bool = False, file: bool = False) -> str:
+        fields: dict[str, object] = {}
+        if identity:
+            fields.update(identity_name=REPORTER_NAME, identity_contact=REPORTER_CONTACT)
+        if file:
+            fields["q_evidence"] = [(io.BytesIO(CASE_FILE), CASE_FILE_NAME)]
+        response = client.post(REPORT_FORM, data=plaintext_form(client, **fields),
+                               content_type="multipart/form-data")
+        assert response.status_code == 303
+        client.receipt_code = receipt_code_from(  # type: ignore[attr-defined]
+            client.get("/report/receipt").get_data(as_text=True))
+        client.delete_cookie("__Host-session", domain="localhost")
+        public_id: str = db.scalar(select(Report.public_id))
+        return public_id
+
+    return submit
+
+
+@pytest.fixture
+def case_with_file(submit_case: Callable[..., str]) -> str:
+    """A case whose report carries one file, :data:`CASE_FILE`, and no identity."""
+    return submit_case(file=True)
+
+
+@pytest.fixture
+def case_with_identity(submit_case: Callable[..., str]) -> str:
+    """A case whose reporter gave their identity, :data:`REPORTER_NAME`; no file."""
+    return submit_case(identity=True)
+
+
+@pytest.fixture
+def full_case(submit_case: Callable[..., str]) -> str:
+    """A case with all a reporter can give: their identity and one file."""
+    return submit_case(identity=True, file=True)
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """``node`` with the pinned ``age-encryption`` package, the independent age
+    implementation that opens what the portal encrypts (crypto interop, case exports)."""
+    return age_encryption_node()

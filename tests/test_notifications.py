@@ -24,8 +24,7 @@ from reporting_portal.domain.notifications import (
 )
 from reporting_portal.storage.models import CaseRead, Channel, Report, ReportObject, StaffAccount
 from reporting_portal.web.database import get_session
-from tests.intake.helpers import receipt_code_from
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers.reporting import REPORT_FORM, plaintext_form, receipt_code_from
 
 pytestmark = pytest.mark.database
 
@@ -84,7 +83,8 @@ def give_addresses(db, names):
 
 def submit(client) -> str:
     """Submit a report through the real no-JavaScript form; return its receipt code."""
-    response = client.post(FORM, data=plaintext_form(client), content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=plaintext_form(client),
+                           content_type="multipart/form-data")
     assert response.status_code == 303
     return receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
 
@@ -228,10 +228,11 @@ def test_an_unreachable_mail_server_is_logged_without_the_address(
 def test_custodians_hear_of_a_waiting_identity_request_and_nothing_else(
     notifying_app, client, db, smtp_server, channel_with_handlers
 ):
-    from tests.custody.test_identity_access import JUSTIFICATION, ask, signed_in
+    from tests.helpers.custody import JUSTIFICATION, ask
+    from tests.helpers.staff import signed_in
 
     port, collector = smtp_server
-    client.post(FORM, data=plaintext_form(client, identity_name="Ada"),
+    client.post(REPORT_FORM, data=plaintext_form(client, identity_name="Ada"),
                 content_type="multipart/form-data")
     use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
     give_addresses(db, ["hana", "cleo"])

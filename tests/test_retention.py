@@ -22,7 +22,7 @@ from reporting_portal.storage.models import (
     StaffAccount,
     report_label,
 )
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers.reporting import REPORT_FORM, plaintext_form
 
 pytestmark = pytest.mark.database
 
@@ -34,7 +34,8 @@ def submit(client, db) -> Report:
     data = plaintext_form(client, identity_name="Rita Reporter",
                           identity_contact="rita@example.org",
                           q_evidence=[(io.BytesIO(b"%PDF-1.7 ledger"), "ledger.pdf")])
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    assert client.post(REPORT_FORM, data=data,
+                       content_type="multipart/form-data").status_code == 303
     client.delete_cookie("__Host-session", domain="localhost")
     return db.scalar(select(Report).order_by(Report.id.desc()))
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from crypto.checkpoint import open_checkpoint
 from crypto.merkle import leaf_hash, verify_inclusion
 from reporting_portal.storage.models import AuditEvent, Role
-from tests.custody.test_identity_access import CONTENT_MARKER, NAME, ask, case_id, signed_in
 from tests.helpers import csrf_token, release_held_events_now
+from tests.helpers.custody import ask
+from tests.helpers.reporting import CONTENT_MARKER, REPORTER_NAME
+from tests.helpers.staff import signed_in
 
 pytestmark = pytest.mark.database
-__all__ = ["case_id"]  # a fixture, used below
 
 
 @pytest.fixture
@@ -48,10 +49,10 @@ def test_only_auditors_reach_the_log(app, channel_with_handlers, make_staff, aud
     assert signed_in(app, auditor).get("/staff/audit").status_code == 200
 
 
-def test_events_filter_by_actor_action_object_and_date(app, db, case_id, channel_with_handlers,
-                                                      auditor):
+def test_events_filter_by_actor_action_object_and_date(app, db, case_with_identity,
+                                                      channel_with_handlers, auditor):
     hana = channel_with_handlers["hana"]
-    signed_in(app, hana).get(f"/staff/cases/{case_id}")
+    signed_in(app, hana).get(f"/staff/cases/{case_with_identity}")
     release_held_events_now(app)  # the reporter's submission joins the log
     browser = signed_in(app, auditor)
     page = browser.get("/staff/audit").get_data(as_text=True)
@@ -64,7 +65,7 @@ def test_events_filter_by_actor_action_object_and_date(app, db, case_id, channel
     by_action = events_table(browser, "?action=case.read")
     assert "case.read" in by_action
     assert "staff.sign_in" not in by_action
-    by_object = events_table(browser, f"?object_type=report&object_id={case_id}")
+    by_object = events_table(browser, f"?object_type=report&object_id={case_with_identity}")
     assert "report.submitted" in by_object
     assert "case.read" in by_object
     assert "staff.sign_in" not in by_object
@@ -75,7 +76,7 @@ def test_events_filter_by_actor_action_object_and_date(app, db, case_id, channel
     assert "staff.sign_in" in events_table(browser, "?since=2001-01-01")
     # Nothing of the report or of the reporter's identity, anywhere on the auditor's page.
     assert CONTENT_MARKER not in page
-    assert NAME not in page
+    assert REPORTER_NAME not in page
 
 
 def test_the_log_pages_newest_first_without_gaps(app, db, auditor):
@@ -132,9 +133,9 @@ def test_a_downloaded_head_checks_out_and_a_forged_one_does_not(app, db, auditor
     assert outcomes == ["success", "failure", "failure"]
 
 
-def test_export_holds_the_filtered_events_and_the_signed_head(app, db, case_id,
+def test_export_holds_the_filtered_events_and_the_signed_head(app, db, case_with_identity,
                                                              channel_with_handlers, auditor):
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     browser = signed_in(app, auditor)
     response = browser.get("/staff/audit/export?action=identity.access_requested")
     assert response.mimetype == "application/zip"

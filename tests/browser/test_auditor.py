@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reporting_portal.storage.models import Role
-from tests.browser.test_staff_sign_in import fill_sign_in
+from tests.helpers.browser import fill_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

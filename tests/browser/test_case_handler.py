@@ -4,15 +4,9 @@ import pytest
 from playwright.sync_api import expect
 
 from reporting_portal.storage.models import Label, Role
-from tests.browser.test_reporter import EVIDENCE, fill_report, take_receipt
-from tests.browser.test_staff_sign_in import fill_sign_in
+from tests.helpers.browser import EVIDENCE, fill_report, fill_sign_in, sign_out, take_receipt
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
-
-
-def sign_out(page):
-    page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
 
 
 def test_handler_walks_a_case_from_receipt_to_closing(

@@ -4,9 +4,7 @@ through a custodian's approval, and the reporter is told."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_case_handler import sign_out
-from tests.browser.test_reporter import fill_report, take_receipt
-from tests.browser.test_staff_sign_in import fill_sign_in
+from tests.helpers.browser import fill_report, fill_sign_in, sign_out, take_receipt
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

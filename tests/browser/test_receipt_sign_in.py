@@ -7,16 +7,14 @@ the page is open, the server moves it up a level and the script resends by itsel
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from reporting_portal.reporter.followup.services import level_budget, plain_budget
+from tests.helpers.browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
-
-SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
 
 
 def pow_posts(recorded_bodies) -> list[bytes]:

@@ -9,38 +9,10 @@ from sqlalchemy import select
 from reporting_portal.domain.messages import post_message
 from reporting_portal.storage.blobstore import LocalBlobStore
 from reporting_portal.storage.models import ObjectKind, Report, StaffAccount
-from tests.intake.helpers import content_of, decrypt_object, objects_of, only_report
+from tests.helpers.browser import EVIDENCE, SCREENSHOTS, fill_report, take_receipt
+from tests.helpers.reporting import content_of, decrypt_object, objects_of, only_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
-
-EVIDENCE = [
-    {"name": "contract-scan.pdf", "mimeType": "application/pdf",
-     "buffer": b"%PDF-1.7 PLAINTEXT-EVIDENCE-ONE"},
-    {"name": "bank-transfer.png", "mimeType": "image/png",
-     "buffer": b"\x89PNG PLAINTEXT-EVIDENCE-TWO" * 1000},
-]
-
-
-def fill_report(page, base):
-    page.goto(f"{base}/report")
-    page.get_by_role("link", name="Report corruption").click()
-    page.get_by_label("What happened?").fill("PLAINTEXT-ANSWER: the tender was rigged.")
-    page.get_by_label("Where did it happen?").fill("Ministry of Works")
-    page.get_by_label("Bribery").check()
-    page.get_by_label("I found documents").check()
-    page.locator("#q_evidence").set_input_files(EVIDENCE)
-
-
-def take_receipt(page, screenshot, name):
-    expect(page.get_by_role("heading", name="Your report was received")).to_be_visible()
-    screenshot(name)
-    code = page.locator("#receipt-code").inner_text()
-    assert re.fullmatch(r"(\d{4} ){6}\d{4}", code.strip())
-    page.get_by_label("I have written the code down").check()
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
-    return code.strip()
-
 
 def test_submission_without_javascript_with_two_files(
     browser, live_server, channel_with_handlers, db, settings
@@ -68,8 +40,6 @@ def test_submission_without_javascript_with_two_files(
 
 
 def _shot(name):
-    from tests.browser.conftest import SCREENSHOTS
-
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS / f"{name}.png"
 

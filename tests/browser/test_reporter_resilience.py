@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from reporting_portal.storage.models import ObjectKind, Report, ReportObject
-from tests.browser.conftest import SCREENSHOTS
 from tests.helpers import https_client
-from tests.intake.helpers import decrypt_object, objects_of, send_report
+from tests.helpers.browser import SCREENSHOTS
+from tests.helpers.reporting import decrypt_object, objects_of, send_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 

@@ -10,18 +10,11 @@ from reporting_portal.domain.accounts import create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.models import Role
+from tests.helpers.browser import fill_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 
 REFUSAL = "Sign-in failed. Check the account name, password and code."
-
-
-def fill_sign_in(page, base, username, password, code):
-    page.goto(f"{base}/staff/sign-in")
-    page.get_by_label("Account name").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_label("Code from your authenticator app").fill(code)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_sign_in_with_password_and_totp_then_sign_out(live_server, page, make_staff,

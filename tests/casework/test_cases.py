@@ -10,26 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from reporting_portal.storage.models import AuditEvent, Label, Report, Role
-from tests.crypto.test_interop import run_js
 from tests.helpers import csrf_token, https_client
-from tests.intake.helpers import receipt_code_from
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers.interop import run_js
+from tests.helpers.reporting import CASE_FILE, REPORT_FORM, plaintext_form
 
 pytestmark = pytest.mark.database
-
-EVIDENCE = b"%PDF-1.7 the signed contract"
-
-
-@pytest.fixture
-def case_id(client, db, channel_with_handlers):
-    """A report submitted through the form without JavaScript; returns its reference."""
-    data = plaintext_form(client, q_evidence=[(io.BytesIO(EVIDENCE), "contract.pdf")])
-    client.post(FORM, data=data, content_type="multipart/form-data")
-    code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
-    client.delete_cookie("__Host-session", domain="localhost")
-    client.receipt_code = code
-    return db.scalar(select(Report.public_id))
-
 
 def browser_for(app, sign_in_member, member):
     other = https_client(app)
@@ -44,30 +29,30 @@ def post(client, path, form_path, **data):
     return client.post(path, data={"csrf_token": csrf_token(client, form_path), **data})
 
 
-def test_inbox_shows_only_the_handlers_cases(client, case_id, sign_in, channel_with_handlers,
+def test_inbox_shows_only_the_handlers_cases(client, case_with_file, sign_in, channel_with_handlers,
                                              make_staff):
     sign_in(channel_with_handlers["hana"])
     page = client.get("/staff/cases").get_data(as_text=True)
-    assert case_id[:8] in page
+    assert case_with_file[:8] in page
     assert "1 case" in page
     client.post("/staff/sign-out", data={"csrf_token": csrf_token(client, "/staff/")})
     outsider = make_staff("zoe", Role.CASE_HANDLER)
     sign_in(outsider)
-    assert case_id[:8] not in client.get("/staff/cases").get_data(as_text=True)
-    assert client.get(f"/staff/cases/{case_id}").status_code == 404
+    assert case_with_file[:8] not in client.get("/staff/cases").get_data(as_text=True)
+    assert client.get(f"/staff/cases/{case_with_file}").status_code == 404
     assert client.get("/staff/cases/no-such-case").status_code == 404
 
 
-def test_case_view_decrypts_answers_and_downloads_the_file(client, case_id, sign_in, db,
+def test_case_view_decrypts_answers_and_downloads_the_file(client, case_with_file, sign_in, db,
                                                            channel_with_handlers):
     sign_in(channel_with_handlers["hana"])
-    page = client.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    page = client.get(f"/staff/cases/{case_with_file}").get_data(as_text=True)
     assert "The mayor&#39;s office took a bribe" in page
     assert "contract.pdf" in page
     link = re.search(r'href="(/staff/cases/[^"]+/files/[^"]+)"', page).group(1)
     assert "contract" not in link  # a file name is content: never in a URL or a proxy log
     response = client.get(link)
-    assert response.data == EVIDENCE
+    assert response.data == CASE_FILE
     assert response.headers["Content-Type"] == "application/octet-stream"
     assert response.headers["Content-Disposition"] == 'attachment; filename="contract.pdf"'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -76,11 +61,11 @@ def test_case_view_decrypts_answers_and_downloads_the_file(client, case_id, sign
     assert "case.file_downloaded" in actions
 
 
-def test_acknowledge_reply_and_note_reach_the_right_people(client, case_id, sign_in, app,
+def test_acknowledge_reply_and_note_reach_the_right_people(client, case_with_file, sign_in, app,
                                                            channel_with_handlers):
     code = client.receipt_code
     sign_in(channel_with_handlers["hana"])
-    path = f"/staff/cases/{case_id}"
+    path = f"/staff/cases/{case_with_file}"
     post(client, f"{path}/acknowledge", path, message="We have your report. Thank you.")
     post(client, f"{path}/notes", path, note="Check the tender file for PRIVATE-NOTE-7.")
     post(client, f"{path}/messages", path, reply="Who else was at the meeting?")
@@ -98,10 +83,10 @@ def test_acknowledge_reply_and_note_reach_the_right_people(client, case_id, sign
     assert "<strong>Acknowledged</strong>" in mailbox
 
 
-def test_workflow_moves_forward_and_closes_only_with_an_outcome(client, case_id, sign_in, db,
+def test_workflow_moves_forward_and_closes_only_with_an_outcome(client, case_with_file, sign_in, db,
                                                                 channel_with_handlers):
     sign_in(channel_with_handlers["hana"])
-    path = f"/staff/cases/{case_id}"
+    path = f"/staff/cases/{case_with_file}"
     response = post(client, f"{path}/status", path, status="investigation")
     assert response.status_code == 302
     backwards = post(client, f"{path}/status", path, status="assessment")
@@ -115,25 +100,25 @@ def test_workflow_moves_forward_and_closes_only_with_an_outcome(client, case_id,
     assert report.purge_after is not None
 
 
-def test_priority_and_labels(client, case_id, sign_in, db, channel_with_handlers):
+def test_priority_and_labels(client, case_with_file, sign_in, db, channel_with_handlers):
     db.add_all([Label(name="procurement"), Label(name="urgent-review")])
     db.commit()
     sign_in(channel_with_handlers["hana"])
-    path = f"/staff/cases/{case_id}"
+    path = f"/staff/cases/{case_with_file}"
     post(client, f"{path}/priority", path, priority="high")
     post(client, f"{path}/labels", path, labels=["procurement"])
     inbox = client.get("/staff/cases?label=procurement&priority=high").get_data(as_text=True)
-    assert case_id[:8] in inbox
-    assert case_id[:8] not in client.get("/staff/cases?label=urgent-review").get_data(
+    assert case_with_file[:8] in inbox
+    assert case_with_file[:8] not in client.get("/staff/cases?label=urgent-review").get_data(
         as_text=True)
 
 
 def test_adding_a_handler_grants_access_and_removing_takes_it_away(
-    app, client, case_id, sign_in, make_staff, channel_with_handlers
+    app, client, case_with_file, sign_in, make_staff, channel_with_handlers
 ):
     zoe = make_staff("zoe", Role.CASE_HANDLER)
     sign_in(channel_with_handlers["hana"])
-    path = f"/staff/cases/{case_id}"
+    path = f"/staff/cases/{case_with_file}"
     zoe_browser = browser_for(app, sign_in, zoe)
     assert zoe_browser.get(path).status_code == 404
     post(client, f"{path}/handlers", path, handler=zoe.public_id)
@@ -146,7 +131,7 @@ def test_adding_a_handler_grants_access_and_removing_takes_it_away(
 def test_excluded_handler_cannot_be_added(app, client, db, sign_in, channel_with_handlers):
     omar = channel_with_handlers["omar"]
     data = plaintext_form(client, exclude=[omar.public_id])
-    client.post(FORM, data=data, content_type="multipart/form-data")
+    client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     reference = db.scalar(select(Report.public_id))
     sign_in(channel_with_handlers["hana"])
     path = f"/staff/cases/{reference}"
@@ -157,7 +142,7 @@ def test_excluded_handler_cannot_be_added(app, client, db, sign_in, channel_with
 
 @pytest.mark.interop
 def test_export_opens_offline_with_the_handlers_identity_file(
-    client, case_id, sign_in, channel_with_handlers, tmp_path, node
+    client, case_with_file, sign_in, channel_with_handlers, tmp_path, node
 ):
     """Opened by our age CLI and by the independent age-encryption package (Debian's age
     1.1.1 predates post-quantum recipients; operators use age 1.3 or later)."""
@@ -172,7 +157,7 @@ def test_export_opens_offline_with_the_handlers_identity_file(
     identity_file.write_bytes(identity.data)
     assert b"# public key: age1pq1" in identity.data
 
-    path = f"/staff/cases/{case_id}"
+    path = f"/staff/cases/{case_with_file}"
     export = post(client, f"{path}/export", path)
     assert export.headers["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(export.data))
@@ -193,6 +178,6 @@ def test_export_opens_offline_with_the_handlers_identity_file(
                       if line.startswith("AGE-SECRET-KEY"))
         assert run_js(node, "decrypt.mjs", stdin=archive.read(name), identity=secret) == (
             result.stdout)
-    assert opened["file"] == EVIDENCE
+    assert opened["file"] == CASE_FILE
     assert b"took a bribe" in opened["content"]
     assert b"contract" not in archive.read("manifest.json")

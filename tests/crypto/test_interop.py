@@ -11,32 +11,20 @@ incomplete CI image cannot pass silently.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
 from crypto import age
 from crypto.keys import HybridIdentity, X25519Identity, parse_identities, parse_recipient
+from tests.helpers.interop import run_js, unavailable
 
 pytestmark = pytest.mark.interop
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = Path(__file__).resolve().parent / "interop_js"
-NPM_PREFIX = REPO / "tests" / ".interop"
-AGE_ENCRYPTION_VERSION = "0.3.1"
-AGE_ENCRYPTION_MODULE = NPM_PREFIX / "node_modules" / "age-encryption" / "dist" / "index.js"
 PLAINTEXT = os.urandom(3 * 64 * 1024 + 77)
-
-
-def unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"interop tool missing in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -45,61 +33,6 @@ def age_cli() -> str:
     if path is None or shutil.which("age-keygen") is None:
         unavailable("the age CLI is not installed (apt install age)")
     return path
-
-
-def installed_version() -> str | None:
-    package = AGE_ENCRYPTION_MODULE.parents[1] / "package.json"
-    if not package.exists():
-        return None
-    return str(json.loads(package.read_text())["version"])
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    node_path, npm_path = shutil.which("node"), shutil.which("npm")
-    if node_path is None or npm_path is None:
-        unavailable("node and npm are needed for the age-encryption interop tests")
-    if installed_version() != AGE_ENCRYPTION_VERSION:
-        install = subprocess.run(
-            [
-                npm_path,
-                "install",
-                "--prefix",
-                str(NPM_PREFIX),
-                "--no-audit",
-                "--no-fund",
-                f"age-encryption@{AGE_ENCRYPTION_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        if install.returncode != 0 or installed_version() != AGE_ENCRYPTION_VERSION:
-            unavailable(
-                f"npm install age-encryption@{AGE_ENCRYPTION_VERSION} failed: "
-                f"{install.stderr.strip()[-300:]}"
-            )
-    return node_path
-
-
-def run_js(
-    node: str, script: str, *arguments: str, stdin: bytes = b"", identity: str = ""
-) -> bytes:
-    result = subprocess.run(
-        [node, str(SCRIPTS / script), *arguments],
-        input=stdin,
-        capture_output=True,
-        env={
-            **os.environ,
-            "AGE_ENCRYPTION_MODULE": str(AGE_ENCRYPTION_MODULE),
-            "AGE_IDENTITY": identity,
-        },
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr.decode()
-    return result.stdout
 
 
 def our_encrypt(recipient: str, plaintext: bytes, *, armor: bool = False) -> bytes:

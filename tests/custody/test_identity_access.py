@@ -19,41 +19,19 @@ from reporting_portal.storage.models import (
     ReportObject,
     Role,
 )
-from tests.helpers import csrf_token, https_client
-from tests.intake.helpers import decrypt_object, objects_of, receipt_code_from
-from tests.intake.test_followup import open_mailbox
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers import csrf_token
+from tests.helpers.custody import REASON, ask, the_request
+from tests.helpers.reporting import (
+    CONTENT_MARKER,
+    REPORTER_CONTACT,
+    REPORTER_NAME,
+    decrypt_object,
+    objects_of,
+    open_mailbox,
+)
+from tests.helpers.staff import signed_in
 
 pytestmark = pytest.mark.database
-
-NAME = "Ada Whistle-4471"
-CONTACT = "ada.w@example.org"
-CONTENT_MARKER = "bribe for the bridge contract"
-JUSTIFICATION = ("We must interview the reporter as a witness before the prosecutor's "
-                 "deadline; the documents alone do not identify the official.")
-REASON = "Needed for the witness interview; proportionate."
-
-
-@pytest.fixture
-def case_id(client, db, channel_with_handlers):
-    """A report, with an identity, submitted without JavaScript; returns its reference."""
-    data = plaintext_form(client, identity_name=NAME, identity_contact=CONTACT)
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
-    client.receipt_code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
-    client.delete_cookie("__Host-session", domain="localhost")
-    return db.scalar(select(Report.public_id))
-
-
-def signed_in(app, member, step=0):
-    """A separate browser, signed in as ``member`` (its own TOTP step, so codes differ)."""
-    browser = https_client(app)
-    response = browser.post("/staff/sign-in", data={
-        "csrf_token": csrf_token(browser, "/staff/sign-in"), "username": member.username,
-        "password": member.password, "code": member.code(step)})
-    assert response.status_code == 302
-    assert browser.get("/staff/sign-in/continue").headers["Location"] == "/staff/"
-    return browser
-
 
 def identity_object(db) -> ReportObject:
     db.expire_all()
@@ -69,18 +47,6 @@ def opens(settings, db, member_identity: str, obj: ReportObject | None = None) -
     return True
 
 
-def ask(browser, case_id, justification=JUSTIFICATION):
-    return browser.post(f"/staff/cases/{case_id}/identity-requests", data={
-        "csrf_token": csrf_token(browser, f"/staff/cases/{case_id}"),
-        "justification": justification})
-
-
-def the_request(db) -> IdentityAccessRequest:
-    db.expire_all()
-    [request] = db.scalars(select(IdentityAccessRequest)).all()
-    return request
-
-
 def decide(browser, request_id, decision, reason=REASON):
     path = f"/staff/identity-requests/{request_id}"
     return browser.post(path, data={"csrf_token": csrf_token(browser, "/staff/identity-requests"),
@@ -94,30 +60,30 @@ def actions(db, *tags):
 
 
 def test_identity_is_encrypted_to_custodians_and_recovery_only(
-        app, client, db, settings, case_id, installed, channel_with_handlers):
+        app, client, db, settings, case_with_identity, installed, channel_with_handlers):
     hana, omar, cleo = (channel_with_handlers[n] for n in ("hana", "omar", "cleo"))
     assert opens(settings, db, cleo.identity)
     assert opens(settings, db, installed.recovery_identity)
     assert not opens(settings, db, hana.identity)
     assert not opens(settings, db, omar.identity)
-    page = signed_in(app, hana).get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    page = signed_in(app, hana).get(f"/staff/cases/{case_with_identity}").get_data(as_text=True)
     assert "The reporter gave their identity" in page
     assert CONTENT_MARKER in page  # the handler reads the report...
-    assert NAME not in page
-    assert CONTACT not in page
+    assert REPORTER_NAME not in page
+    assert REPORTER_CONTACT not in page
 
 
 def test_approval_lets_only_the_requester_decrypt(
-        app, db, settings, case_id, channel_with_handlers):
+        app, db, settings, case_with_identity, channel_with_handlers):
     hana, omar, cleo = (channel_with_handlers[n] for n in ("hana", "omar", "cleo"))
     hana_browser = signed_in(app, hana)
     header_before = identity_object(db).header
-    assert ask(hana_browser, case_id).status_code == 302
+    assert ask(hana_browser, case_with_identity).status_code == 302
     assert identity_object(db).header == header_before  # asking changes nothing
     assert not opens(settings, db, hana.identity)
-    assert hana_browser.get(f"/staff/cases/{case_id}/identity").status_code == 403
+    assert hana_browser.get(f"/staff/cases/{case_with_identity}/identity").status_code == 403
     assert "waiting for an identity custodian" in hana_browser.get(
-        f"/staff/cases/{case_id}").get_data(as_text=True)
+        f"/staff/cases/{case_with_identity}").get_data(as_text=True)
 
     response = decide(signed_in(app, cleo), the_request(db).public_id, "approve")
     assert response.status_code == 302
@@ -126,11 +92,11 @@ def test_approval_lets_only_the_requester_decrypt(
     assert not opens(settings, db, omar.identity)
     assert opens(settings, db, cleo.identity)
 
-    page = hana_browser.get(f"/staff/cases/{case_id}/identity").get_data(as_text=True)
-    assert NAME in page
-    assert CONTACT in page
-    assert NAME not in signed_in(app, omar).get(f"/staff/cases/{case_id}").get_data(
-        as_text=True)
+    page = hana_browser.get(f"/staff/cases/{case_with_identity}/identity").get_data(as_text=True)
+    assert REPORTER_NAME in page
+    assert REPORTER_CONTACT in page
+    assert REPORTER_NAME not in signed_in(app, omar).get(
+        f"/staff/cases/{case_with_identity}").get_data(as_text=True)
     assert actions(db, "identity.access_requested", "identity.access_approved",
                    "identity.viewed") == [
         ("identity.access_requested", hana.public_id, "success"),
@@ -139,17 +105,18 @@ def test_approval_lets_only_the_requester_decrypt(
     ]
 
 
-def test_denial_changes_nothing(app, db, settings, case_id, channel_with_handlers, client):
+def test_denial_changes_nothing(app, db, settings, case_with_identity, channel_with_handlers,
+                                client):
     hana, cleo = channel_with_handlers["hana"], channel_with_handlers["cleo"]
     hana_browser = signed_in(app, hana)
-    ask(hana_browser, case_id)
+    ask(hana_browser, case_with_identity)
     header_before = identity_object(db).header
     assert decide(signed_in(app, cleo), the_request(db).public_id, "deny",
                   "Not necessary: interview through the case handler.").status_code == 302
     assert identity_object(db).header == header_before
     assert not opens(settings, db, hana.identity)
-    assert hana_browser.get(f"/staff/cases/{case_id}/identity").status_code == 403
-    page = hana_browser.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    assert hana_browser.get(f"/staff/cases/{case_with_identity}/identity").status_code == 403
+    page = hana_browser.get(f"/staff/cases/{case_with_identity}").get_data(as_text=True)
     assert "Your request was denied" in page
     assert "interview through the case handler" in page
     assert actions(db, "identity.access_denied") == [
@@ -159,27 +126,28 @@ def test_denial_changes_nothing(app, db, settings, case_id, channel_with_handler
         as_text=True)
 
 
-def test_custodian_cannot_read_the_report(app, db, settings, case_id, channel_with_handlers):
+def test_custodian_cannot_read_the_report(app, db, settings, case_with_identity,
+                                          channel_with_handlers):
     hana, cleo = channel_with_handlers["hana"], channel_with_handlers["cleo"]
     [content] = objects_of(db, db.scalar(select(Report)), ObjectKind.CONTENT)
     assert not opens(settings, db, cleo.identity, content)
-    ask(signed_in(app, hana), case_id)
+    ask(signed_in(app, hana), case_with_identity)
     custodian = signed_in(app, cleo)
-    assert custodian.get(f"/staff/cases/{case_id}").status_code == 403
+    assert custodian.get(f"/staff/cases/{case_with_identity}").status_code == 403
     listing = custodian.get("/staff/identity-requests").get_data(as_text=True)
     detail = custodian.get(f"/staff/identity-requests/{the_request(db).public_id}").get_data(
         as_text=True)
     for page in (listing, detail):
-        assert case_id[:8] in page
+        assert case_with_identity[:8] in page
         assert "Report corruption" in page
         assert CONTENT_MARKER not in page
-        assert NAME not in page
+        assert REPORTER_NAME not in page
     assert "before the prosecutor" in detail
 
 
 def test_administrator_who_is_not_a_custodian_cannot_decide(
-        app, db, case_id, channel_with_handlers, make_staff):
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+        app, db, case_with_identity, channel_with_handlers, make_staff):
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     admin = signed_in(app, make_staff("ines", Role.ADMINISTRATOR))
     assert admin.get("/staff/identity-requests").status_code == 403
     request_id = the_request(db).public_id
@@ -190,14 +158,14 @@ def test_administrator_who_is_not_a_custodian_cannot_decide(
 
 
 def test_a_handler_who_is_a_custodian_cannot_approve_their_own_request(
-        app, db, settings, case_id, channel_with_handlers, make_staff):
+        app, db, settings, case_with_identity, channel_with_handlers, make_staff):
     vera = make_staff("vera", Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN)
     hana_browser = signed_in(app, channel_with_handlers["hana"])
-    hana_browser.post(f"/staff/cases/{case_id}/handlers", data={
-        "csrf_token": csrf_token(hana_browser, f"/staff/cases/{case_id}"),
+    hana_browser.post(f"/staff/cases/{case_with_identity}/handlers", data={
+        "csrf_token": csrf_token(hana_browser, f"/staff/cases/{case_with_identity}"),
         "handler": vera.public_id})
     vera_browser = signed_in(app, vera)
-    assert ask(vera_browser, case_id).status_code == 302
+    assert ask(vera_browser, case_with_identity).status_code == 302
     request_id = the_request(db).public_id
     header_before = identity_object(db).header
     listing = vera_browser.get("/staff/identity-requests").get_data(as_text=True)
@@ -214,22 +182,23 @@ def test_a_handler_who_is_a_custodian_cannot_approve_their_own_request(
     assert opens(settings, db, vera.identity)
 
 
-def test_a_justification_is_required_and_bounded(app, db, case_id, channel_with_handlers):
+def test_a_justification_is_required_and_bounded(app, db, case_with_identity,
+                                                 channel_with_handlers):
     hana_browser = signed_in(app, channel_with_handlers["hana"])
     for too_short in ("", "I need it.", " " * 60):
-        response = ask(hana_browser, case_id, too_short)
+        response = ask(hana_browser, case_with_identity, too_short)
         assert response.status_code == 400
         assert "Write at least 40 and at most 4000 characters." in response.get_data(
             as_text=True)
-    assert ask(hana_browser, case_id, "x" * 4001).status_code == 400
+    assert ask(hana_browser, case_with_identity, "x" * 4001).status_code == 400
     assert db.scalars(select(IdentityAccessRequest)).all() == []
     hana = channel_with_handlers["hana"].public_id
     assert actions(db, "identity.access_requested") == [
         ("identity.access_requested", hana, "failure")] * 4  # each attempt, refused
 
 
-def test_a_decision_needs_a_reason(app, db, case_id, channel_with_handlers):
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+def test_a_decision_needs_a_reason(app, db, case_with_identity, channel_with_handlers):
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     custodian = signed_in(app, channel_with_handlers["cleo"])
     response = decide(custodian, the_request(db).public_id, "approve", "ok")
     assert response.status_code == 400
@@ -237,8 +206,8 @@ def test_a_decision_needs_a_reason(app, db, case_id, channel_with_handlers):
 
 
 def test_reporter_is_told_of_the_disclosure_and_when(
-        app, client, db, case_id, channel_with_handlers):
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+        app, client, db, case_with_identity, channel_with_handlers):
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     decide(signed_in(app, channel_with_handlers["cleo"]), the_request(db).public_id, "approve")
     open_mailbox(client, client.receipt_code)
     page = client.get("/followup/mailbox").get_data(as_text=True)
@@ -247,10 +216,11 @@ def test_reporter_is_told_of_the_disclosure_and_when(
     assert f"On {day} an identity custodian allowed a case handler" in page
 
 
-def test_the_notice_follows_the_channel_setting(app, client, db, case_id, channel_with_handlers):
+def test_the_notice_follows_the_channel_setting(app, client, db, case_with_identity,
+                                                channel_with_handlers):
     db.scalar(select(Channel)).notify_identity_disclosure = False
     db.commit()
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     decide(signed_in(app, channel_with_handlers["cleo"]), the_request(db).public_id, "approve")
     open_mailbox(client, client.receipt_code)
     assert 'id="identity-disclosed"' not in client.get("/followup/mailbox").get_data(
@@ -258,8 +228,8 @@ def test_the_notice_follows_the_channel_setting(app, client, db, case_id, channe
 
 
 def test_a_custodian_who_joined_later_is_told_to_leave_it_to_another(
-        app, db, case_id, channel_with_handlers, make_staff):
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+        app, db, case_with_identity, channel_with_handlers, make_staff):
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     nina = make_staff("nina", Role.IDENTITY_CUSTODIAN)
     response = decide(signed_in(app, nina), the_request(db).public_id, "approve")
     assert response.status_code == 400
@@ -272,7 +242,7 @@ def reseal(browser):
         "csrf_token": csrf_token(browser, "/staff/identity-requests")})
 
 
-def test_resealing_lets_a_later_custodian_decide(app, db, settings, case_id,
+def test_resealing_lets_a_later_custodian_decide(app, db, settings, case_with_identity,
                                                 channel_with_handlers, make_staff):
     nina = make_staff("nina", Role.IDENTITY_CUSTODIAN)
     assert not opens(settings, db, nina.identity)
@@ -281,7 +251,7 @@ def test_resealing_lets_a_later_custodian_decide(app, db, settings, case_id,
     assert opens(settings, db, nina.identity)
     assert opens(settings, db, channel_with_handlers["cleo"].identity)
     assert not opens(settings, db, channel_with_handlers["hana"].identity)
-    ask(signed_in(app, channel_with_handlers["hana"]), case_id)
+    ask(signed_in(app, channel_with_handlers["hana"]), case_with_identity)
     assert decide(signed_in(app, nina), the_request(db).public_id, "approve").status_code == 302
     assert opens(settings, db, channel_with_handlers["hana"].identity)
     assert actions(db, "identity.resealed") == [
@@ -289,14 +259,14 @@ def test_resealing_lets_a_later_custodian_decide(app, db, settings, case_id,
 
 
 def test_resealing_takes_the_identity_from_a_handler_who_left_the_case(
-        app, client, db, settings, case_id, channel_with_handlers):
+        app, client, db, settings, case_with_identity, channel_with_handlers):
     hana, omar, cleo = (channel_with_handlers[n] for n in ("hana", "omar", "cleo"))
-    ask(signed_in(app, hana), case_id)
+    ask(signed_in(app, hana), case_with_identity)
     decide(signed_in(app, cleo), the_request(db).public_id, "approve")
     assert opens(settings, db, hana.identity)
     omar_browser = signed_in(app, omar)
-    omar_browser.post(f"/staff/cases/{case_id}/handlers/{hana.public_id}/remove", data={
-        "csrf_token": csrf_token(omar_browser, f"/staff/cases/{case_id}")})
+    omar_browser.post(f"/staff/cases/{case_with_identity}/handlers/{hana.public_id}/remove", data={
+        "csrf_token": csrf_token(omar_browser, f"/staff/cases/{case_with_identity}")})
     assert opens(settings, db, hana.identity)  # the app no longer shows it; the key still could
     reseal(signed_in(app, cleo, 1))
     assert not opens(settings, db, hana.identity)
@@ -317,7 +287,7 @@ def every_stored_value(db):
 
 
 def test_justification_and_reason_are_sealed_for_custodians_requester_and_recovery(
-        app, db, case_id, installed, channel_with_handlers, make_staff):
+        app, db, case_with_identity, installed, channel_with_handlers, make_staff):
     import io
 
     from crypto import decrypt
@@ -327,12 +297,12 @@ def test_justification_and_reason_are_sealed_for_custodians_requester_and_recove
     justification = "The witness named the deputy mayor (justification marker 5d1e); " * 2
     reason = "Not proportionate yet (reason marker 9a7c); interview through the handler."
     hana_browser = signed_in(app, hana)
-    ask(hana_browser, case_id, justification)
+    ask(hana_browser, case_with_identity, justification)
     custodian = signed_in(app, cleo)
     detail = custodian.get(f"/staff/identity-requests/{the_request(db).public_id}")
     assert "justification marker 5d1e" in detail.get_data(as_text=True)
     decide(custodian, the_request(db).public_id, "deny", reason)
-    assert "reason marker 9a7c" in hana_browser.get(f"/staff/cases/{case_id}").get_data(
+    assert "reason marker 9a7c" in hana_browser.get(f"/staff/cases/{case_with_identity}").get_data(
         as_text=True)
 
     for value in every_stored_value(db):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.intake.helpers import open_mailbox, send_report
+from tests.helpers.reporting import open_mailbox, send_report
 
 
 @pytest.fixture

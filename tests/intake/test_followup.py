@@ -9,11 +9,12 @@ from crypto import NoMatchError
 from reporting_portal.domain.messages import post_message
 from reporting_portal.storage.models import ObjectKind, Report, ReportStatus, StaffAccount
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import (
+from tests.helpers.reporting import (
     REPORT_FORM,
     decrypt_object,
     objects_of,
     only_report,
+    open_mailbox,
     receipt_code_from,
     report_form_data,
 )
@@ -27,11 +28,6 @@ def submitted(client, channel_with_handlers):
     code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
     client.delete_cookie("__Host-session", domain="localhost")  # a later visit
     return code
-
-
-def open_mailbox(client, code):
-    return client.post("/followup", data={"csrf_token": csrf_token(client, "/followup"),
-                                          "code": code})
 
 
 def test_receipt_opens_the_mailbox_with_status_and_dates(client, submitted, db):
@@ -155,9 +151,9 @@ def test_global_budget_throttles_receipt_sign_ins_without_javascript(app, client
 def test_reporter_session_expires_after_15_idle_minutes(app, client, submitted):
     from datetime import timedelta
 
-    from tests.security.test_sessions import Clock
+    from tests.helpers import StoppedClock
 
-    clock = Clock()
+    clock = StoppedClock()
     app.session_interface.clock = clock
     open_mailbox(client, submitted)
     clock.now += timedelta(minutes=14)

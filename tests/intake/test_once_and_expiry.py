@@ -15,7 +15,7 @@ from reporting_portal.reporter.intake.submission_tokens import (
 )
 from reporting_portal.storage.models import ObjectKind, Report, ReportObject, StoredSession
 from tests.helpers import BASE_URL, csrf_token, https_client, submission_token
-from tests.intake.helpers import REPORT_FORM, blob_files, report_form_data, textarea_text
+from tests.helpers.reporting import REPORT_FORM, blob_files, report_form_data, textarea_text
 
 MAILBOX = "/followup/mailbox"
 REPLY = "/followup/reply"

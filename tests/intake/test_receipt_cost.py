@@ -15,7 +15,7 @@ import pytest
 import reporting_portal.reporter.followup.services as followup_services
 from crypto.receipt import generate_receipt_code
 from tests.helpers import hidden_fields
-from tests.intake.helpers import receipt_code_from
+from tests.helpers.reporting import receipt_code_from
 
 pytestmark = pytest.mark.database
 

@@ -14,32 +14,18 @@ from reporting_portal.storage.models import (
     ReportExclusion,
 )
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import (
+from tests.helpers.reporting import (
+    REPORT_FORM,
     blob_files,
     content_of,
     decrypt_object,
     objects_of,
     only_report,
+    plaintext_form,
     receipt_code_from,
 )
 
 pytestmark = pytest.mark.database
-
-FORM = "/report/corruption"
-
-
-def plaintext_form(client, **extra):
-    data = {
-        "csrf_token": csrf_token(client, FORM),
-        "submission_token": submission_token(client, FORM),
-        "q_what": "The mayor's office took a bribe for the bridge contract.",
-        "q_when": "2026-10-02",
-        "q_where": "City hall",
-        "q_kind": ["Bribery", "Procurement irregularities"],
-        "q_how_known": "I found documents",
-    }
-    data.update(extra)
-    return data
 
 
 def test_plaintext_submission_encrypts_answers_and_files_to_the_handlers(
@@ -50,7 +36,7 @@ def test_plaintext_submission_encrypts_answers_and_files_to_the_handlers(
         (io.BytesIO(b"%PDF-1.7 invoice 4711"), "invoice.pdf", "application/pdf"),
         (io.BytesIO(b"\x89PNG photo bytes"), "photo.png", "image/png"),
     ])
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     assert response.headers["Location"] == "/report/receipt"
     receipt_page = client.get("/report/receipt").get_data(as_text=True)
@@ -80,7 +66,8 @@ def test_excluded_handler_is_never_a_recipient(client, db, settings, channel_wit
     omar = channel_with_handlers["omar"]
     data = plaintext_form(client, exclude=[omar.public_id],
                           q_evidence=[(io.BytesIO(b"ledger"), "ledger.csv")])
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    assert client.post(REPORT_FORM, data=data,
+                       content_type="multipart/form-data").status_code == 303
     report = only_report(db)
     for obj in report.objects:
         with pytest.raises(NoMatchError):
@@ -96,7 +83,7 @@ def test_excluding_everyone_is_refused_and_nothing_is_stored(
     data = plaintext_form(client, exclude=[channel_with_handlers["hana"].public_id,
                                            channel_with_handlers["omar"].public_id],
                           q_evidence=[(io.BytesIO(b"x" * 1000), "a.txt")])
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "nobody could read your report" in response.get_data(as_text=True)
     assert db.scalars(select(Report)).all() == []
@@ -107,7 +94,8 @@ def test_identity_is_only_for_custodians_and_recovery(
     client, db, settings, installed, channel_with_handlers
 ):
     data = plaintext_form(client, identity_name="Ana Example", identity_contact="+1 555 0100")
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    assert client.post(REPORT_FORM, data=data,
+                       content_type="multipart/form-data").status_code == 303
     [identity] = objects_of(db, only_report(db), ObjectKind.IDENTITY)
     assert b"Ana Example" in decrypt_object(settings, identity,
                                             channel_with_handlers["cleo"].identity)
@@ -122,7 +110,7 @@ def test_missing_required_answer_is_explained_and_nothing_is_stored(
     client, db, settings, channel_with_handlers
 ):
     data = plaintext_form(client, q_what="", q_evidence=[(io.BytesIO(b"x" * 5000), "a.txt")])
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Some answers need your attention" in page
@@ -134,13 +122,14 @@ def test_missing_required_answer_is_explained_and_nothing_is_stored(
 def test_post_without_csrf_token_first_is_refused_before_reading_files(
     client, db, settings, channel_with_handlers
 ):
-    csrf_token(client, FORM)  # the form was opened: its session holds a token
+    csrf_token(client, REPORT_FORM)  # the form was opened: its session holds a token
     data = {"q_evidence": (io.BytesIO(b"x" * 100), "a.txt"), "q_what": "text"}
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert blob_files(settings) == []
     data = {"csrf_token": "forged", "q_what": "text"}
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 400
+    assert client.post(REPORT_FORM, data=data,
+                       content_type="multipart/form-data").status_code == 400
 
 
 @pytest.fixture
@@ -153,7 +142,7 @@ def test_oversize_file_is_refused_clearly_and_nothing_is_stored(
     client, db, settings, channel_with_handlers, small_limits
 ):
     data = plaintext_form(client, q_evidence=[(io.BytesIO(b"x" * 200_000), "big.bin")])
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 413
     assert "larger than" in response.get_data(as_text=True)
     assert db.scalars(select(Report)).all() == []
@@ -162,7 +151,7 @@ def test_oversize_file_is_refused_clearly_and_nothing_is_stored(
 
 def test_too_many_files_are_refused(client, db, settings, channel_with_handlers, small_limits):
     files = [(io.BytesIO(b"x"), f"f{n}.txt") for n in range(5)]
-    response = client.post(FORM, data=plaintext_form(client, q_evidence=files),
+    response = client.post(REPORT_FORM, data=plaintext_form(client, q_evidence=files),
                            content_type="multipart/form-data")
     assert response.status_code == 413
     assert blob_files(settings) == []
@@ -177,8 +166,8 @@ def age_file(plaintext: bytes, recipients: list[str]) -> io.BytesIO:
 
 def encrypted_form(client, recipients, **extra):
     data = {
-        "csrf_token": csrf_token(client, FORM),
-        "submission_token": submission_token(client, FORM),
+        "csrf_token": csrf_token(client, REPORT_FORM),
+        "submission_token": submission_token(client, REPORT_FORM),
         "mode": "encrypted",
         "content": (age_file(b'{"version":1,"answers":{"what":"browser"},"files":[]}',
                              recipients), "content.age"),
@@ -198,7 +187,8 @@ def test_browser_encrypted_submission_is_stored_as_sent(
         channel = find_open_channel(db, "corruption")
         recipients = channel_recipients(db, channel).content_for(set())
     data = encrypted_form(client, recipients)
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    assert client.post(REPORT_FORM, data=data,
+                       content_type="multipart/form-data").status_code == 303
     content = content_of(settings, db, channel_with_handlers["hana"].identity)
     assert content["answers"]["what"] == "browser"
     [file_object] = objects_of(db, only_report(db), ObjectKind.FILE)
@@ -212,7 +202,7 @@ def test_browser_submission_for_the_wrong_recipients_is_refused(
     from crypto.keys import parse_identity
 
     only_hana = [str(parse_identity(hana.identity).recipient)]
-    response = client.post(FORM, data=encrypted_form(client, only_hana),
+    response = client.post(REPORT_FORM, data=encrypted_form(client, only_hana),
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "wrong recipients" in response.get_data(as_text=True)
@@ -223,15 +213,15 @@ def test_browser_submission_for_the_wrong_recipients_is_refused(
 def test_browser_submission_with_plaintext_part_is_refused(
     client, db, settings, channel_with_handlers
 ):
-    data = {"csrf_token": csrf_token(client, FORM), "mode": "encrypted",
+    data = {"csrf_token": csrf_token(client, REPORT_FORM), "mode": "encrypted",
             "content": (io.BytesIO(b"not an age file at all"), "content.age")}
-    response = client.post(FORM, data=data, content_type="multipart/form-data")
+    response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert blob_files(settings) == []
 
 
 def test_receipt_is_shown_until_confirmed_then_gone(client, channel_with_handlers):
-    client.post(FORM, data=plaintext_form(client), content_type="multipart/form-data")
+    client.post(REPORT_FORM, data=plaintext_form(client), content_type="multipart/form-data")
     page = client.get("/report/receipt").get_data(as_text=True)
     code = receipt_code_from(page)
     token = csrf_token(client, "/report/receipt")
@@ -245,4 +235,4 @@ def test_receipt_is_shown_until_confirmed_then_gone(client, channel_with_handler
 
 def test_channel_without_ready_handlers_is_not_offered(client, installed):
     assert "No reporting channel is open" in client.get("/report").get_data(as_text=True)
-    assert client.get(FORM).status_code == 404
+    assert client.get(REPORT_FORM).status_code == 404

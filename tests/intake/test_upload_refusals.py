@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crypto import encrypt, parse_recipient
 from reporting_portal.storage.models import Channel, Report, ReportObject
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import (
+from tests.helpers.reporting import (
     BOUNDARY,
     MULTIPART,
     REPORT_FORM,
@@ -239,7 +239,7 @@ def test_a_required_answer_of_only_spaces_is_missing(
 
 
 def test_an_answer_with_content_is_kept_as_typed(client, db, settings, channel_with_handlers):
-    from tests.intake.helpers import content_of
+    from tests.helpers.reporting import content_of
 
     data = report_form_data(client, q_what="  The tender was rigged.\n")
     response = client.post(REPORT_FORM, data=data, content_type="multipart/form-data")

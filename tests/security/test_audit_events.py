@@ -9,7 +9,6 @@ missing event hides an act from the auditor, and an extra or wrong one misleads 
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,14 +23,14 @@ from reporting_portal.domain.retention import delete_blobs, purge_expired_report
 from reporting_portal.storage.models import AuditEvent, Channel, Label, Report, Role, StaffAccount
 from reporting_portal.web.database import get_database
 from reporting_portal.web.extensions import get_blob_store
-from tests.custody.test_identity_access import JUSTIFICATION, REASON, signed_in, the_request
 from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers.custody import JUSTIFICATION, REASON, the_request
+from tests.helpers.reporting import CASE_FILE
+from tests.helpers.staff import signed_in
 
 pytestmark = pytest.mark.database
 
 HANDLER, CUSTODIAN, ADMIN = "case_handler", "identity_custodian", "administrator"
-EVIDENCE = b"%PDF-1.7 the tender file"
 
 
 class Event(NamedTuple):
@@ -75,16 +74,6 @@ class Browser:
 
     def post(self, path: str, **data: object):
         return self.client.post(path, data={"csrf_token": self.token, **data})
-
-
-@pytest.fixture
-def case_id(client, db, channel_with_handlers) -> str:
-    """A report with a file and an identity, submitted without JavaScript."""
-    data = plaintext_form(client, identity_name="Ada Whistle", identity_contact="ada@example.org",
-                          q_evidence=[(io.BytesIO(EVIDENCE), "tender.pdf")])
-    assert client.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
-    client.delete_cookie("__Host-session", domain="localhost")
-    return db.scalar(select(Report.public_id))
 
 
 @pytest.fixture
@@ -150,90 +139,90 @@ def test_password_change(app, hana):
 # --- casework -----------------------------------------------------------------------------
 
 
-def test_reading_a_case(app, case_id, hana):
+def test_reading_a_case(app, full_case, hana):
     with new_events(app) as added:
-        assert "The mayor&#39;s office" in hana.client.get(f"/staff/cases/{case_id}").get_data(
+        assert "The mayor&#39;s office" in hana.client.get(f"/staff/cases/{full_case}").get_data(
             as_text=True)
-    assert added == [case_event("case.read", hana.member, case_id)]
+    assert added == [case_event("case.read", hana.member, full_case)]
 
 
-def test_downloading_a_file(app, case_id, hana):
-    page = hana.client.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+def test_downloading_a_file(app, full_case, hana):
+    page = hana.client.get(f"/staff/cases/{full_case}").get_data(as_text=True)
     link = re.search(r'href="(/staff/cases/[^"]+/files/([^"/?]+)[^"]*)"', page)
     with new_events(app) as added:
-        assert hana.client.get(link.group(1).replace("&amp;", "&")).data == EVIDENCE
+        assert hana.client.get(link.group(1).replace("&amp;", "&")).data == CASE_FILE
     assert added == [Event("case.file_downloaded", hana.member.public_id, HANDLER, "file",
                            link.group(2))]
 
 
-def test_writing_a_note(app, case_id, hana):
+def test_writing_a_note(app, full_case, hana):
     with new_events(app) as added:
-        assert hana.post(f"/staff/cases/{case_id}/notes", note="Ask for the minutes."
+        assert hana.post(f"/staff/cases/{full_case}/notes", note="Ask for the minutes."
                          ).status_code == 302
-    assert added == [case_event("case.note_written", hana.member, case_id)]
+    assert added == [case_event("case.note_written", hana.member, full_case)]
 
 
-def test_status_change_and_closing(app, case_id, hana):
-    path = f"/staff/cases/{case_id}/status"
+def test_status_change_and_closing(app, full_case, hana):
+    path = f"/staff/cases/{full_case}/status"
     with new_events(app) as moved:
         assert hana.post(path, status="investigation").status_code == 302
     with new_events(app) as closed:
         assert hana.post(path, status="closed", outcome="Not substantiated").status_code == 302
-    assert moved == [case_event("case.status_changed", hana.member, case_id)]
-    assert closed == [case_event("case.closed", hana.member, case_id)]
+    assert moved == [case_event("case.status_changed", hana.member, full_case)]
+    assert closed == [case_event("case.closed", hana.member, full_case)]
 
 
-def test_adding_and_removing_a_handler(app, case_id, hana, make_staff):
+def test_adding_and_removing_a_handler(app, full_case, hana, make_staff):
     zoe = make_staff("zoe", Role.CASE_HANDLER)
     with new_events(app) as added:
-        assert hana.post(f"/staff/cases/{case_id}/handlers", handler=zoe.public_id
+        assert hana.post(f"/staff/cases/{full_case}/handlers", handler=zoe.public_id
                          ).status_code == 302
     with new_events(app) as removed:
-        assert hana.post(f"/staff/cases/{case_id}/handlers/{zoe.public_id}/remove"
+        assert hana.post(f"/staff/cases/{full_case}/handlers/{zoe.public_id}/remove"
                          ).status_code == 302
     zoe_account = ("account", zoe.public_id)
-    assert added == [case_event("case.handler_added", hana.member, case_id),
+    assert added == [case_event("case.handler_added", hana.member, full_case),
                      Event("account.case_access_granted", hana.member.public_id, HANDLER,
                            *zoe_account)]
-    assert removed == [case_event("case.handler_removed", hana.member, case_id),
+    assert removed == [case_event("case.handler_removed", hana.member, full_case),
                        Event("account.case_access_revoked", hana.member.public_id, HANDLER,
                              *zoe_account)]
 
 
-def test_export(app, case_id, hana):
+def test_export(app, full_case, hana):
     with new_events(app) as added:
-        response = hana.post(f"/staff/cases/{case_id}/export")
+        response = hana.post(f"/staff/cases/{full_case}/export")
         assert response.headers["Content-Type"] == "application/zip"
         assert response.data.startswith(b"PK")
-    assert added == [case_event("case.exported", hana.member, case_id)]
+    assert added == [case_event("case.exported", hana.member, full_case)]
 
 
 # --- the reporter's identity --------------------------------------------------------------
 
 
-def test_identity_request_approval_and_viewing(app, db, case_id, hana, cleo):
+def test_identity_request_approval_and_viewing(app, db, full_case, hana, cleo):
     with new_events(app) as requested:
-        assert hana.post(f"/staff/cases/{case_id}/identity-requests",
+        assert hana.post(f"/staff/cases/{full_case}/identity-requests",
                          justification=JUSTIFICATION).status_code == 302
     decision_path = f"/staff/identity-requests/{the_request(db).public_id}"
     with new_events(app) as approved:
         assert cleo.post(decision_path, decision="approve", reason=REASON).status_code == 302
     with new_events(app) as viewed:
-        assert "Ada Whistle" in hana.client.get(f"/staff/cases/{case_id}/identity").get_data(
+        assert "Ada Whistle" in hana.client.get(f"/staff/cases/{full_case}/identity").get_data(
             as_text=True)
-    assert requested == [case_event("identity.access_requested", hana.member, case_id)]
-    assert approved == [case_event("identity.access_approved", cleo.member, case_id, CUSTODIAN)]
+    assert requested == [case_event("identity.access_requested", hana.member, full_case)]
+    assert approved == [case_event("identity.access_approved", cleo.member, full_case, CUSTODIAN)]
     # The identity is shown on the case page, so the case is read too.
-    assert viewed == [case_event("identity.viewed", hana.member, case_id),
-                      case_event("case.read", hana.member, case_id)]
+    assert viewed == [case_event("identity.viewed", hana.member, full_case),
+                      case_event("case.read", hana.member, full_case)]
 
 
-def test_identity_denial(app, db, case_id, hana, cleo):
-    hana.post(f"/staff/cases/{case_id}/identity-requests", justification=JUSTIFICATION)
+def test_identity_denial(app, db, full_case, hana, cleo):
+    hana.post(f"/staff/cases/{full_case}/identity-requests", justification=JUSTIFICATION)
     decision_path = f"/staff/identity-requests/{the_request(db).public_id}"
     with new_events(app) as denied:
         assert cleo.post(decision_path, decision="deny", reason=REASON).status_code == 302
-    assert denied == [case_event("identity.access_denied", cleo.member, case_id, CUSTODIAN)]
+    assert denied == [case_event("identity.access_denied", cleo.member, full_case, CUSTODIAN)]
 
 
 # --- administration -----------------------------------------------------------------------
@@ -282,25 +271,25 @@ def test_label_creation(app, db, ada):
 # --- retention ----------------------------------------------------------------------------
 
 
-def test_purge(app, db, case_id, hana):
-    hana.post(f"/staff/cases/{case_id}/status", status="closed", outcome="Not substantiated")
+def test_purge(app, db, full_case, hana):
+    hana.post(f"/staff/cases/{full_case}/status", status="closed", outcome="Not substantiated")
     purge_day = db.scalar(select(Report.purge_after))
     with new_events(app) as added, app.app_context():
         with get_database(app).session_factory() as session:
             purged = purge_expired_reports(session, purge_day)
             session.commit()
         delete_blobs(get_blob_store(), purged.blob_names)
-    assert purged.report_ids == (case_id,)
-    assert added == [Event("report.purged", None, "system", "report", case_id)]
+    assert purged.report_ids == (full_case,)
+    assert added == [Event("report.purged", None, "system", "report", full_case)]
 
 
-def test_a_case_opened_without_a_grant_is_logged_as_denied(app, case_id, make_staff):
+def test_a_case_opened_without_a_grant_is_logged_as_denied(app, full_case, make_staff):
     outsider = Browser(app, make_staff("zoe", Role.CASE_HANDLER))
     who = (outsider.member.public_id, HANDLER)
     with new_events(app) as added:
-        assert outsider.client.get(f"/staff/cases/{case_id}").status_code == 404
+        assert outsider.client.get(f"/staff/cases/{full_case}").status_code == 404
         assert outsider.client.get("/staff/cases/no-such-case").status_code == 404
-    assert added == [Event("case.read", *who, "report", case_id, "denied"),
+    assert added == [Event("case.read", *who, "report", full_case, "denied"),
                      Event("case.read", *who, "report", None, "denied")]
 
 
@@ -311,12 +300,12 @@ def test_a_page_beyond_ones_role_is_logged_as_denied(app, hana):
                            "denied")]
 
 
-def test_a_refused_change_is_logged_as_failed(app, case_id, hana):
-    path = f"/staff/cases/{case_id}/status"
+def test_a_refused_change_is_logged_as_failed(app, full_case, hana):
+    path = f"/staff/cases/{full_case}/status"
     hana.post(path, status="investigation")
     with new_events(app) as added:
         assert hana.post(path, status="assessment").status_code == 400  # backwards
     # The attempt, then the case page that explains the refusal (itself a read).
-    assert added == [case_event("case.status_changed", hana.member, case_id)._replace(
+    assert added == [case_event("case.status_changed", hana.member, full_case)._replace(
                          outcome="failure"),
-                     case_event("case.read", hana.member, case_id)]
+                     case_event("case.read", hana.member, full_case)]

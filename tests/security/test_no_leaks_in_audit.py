@@ -23,11 +23,9 @@ from sqlalchemy import MetaData, Table, inspect, select
 from config.logging import AllowListFormatter, configure_logging
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_database
-from tests.custody.test_identity_access import the_request
 from tests.helpers import HttpsClient, StaffMember, csrf_token, submission_token
-from tests.intake.helpers import receipt_code_from
-from tests.intake.test_followup import open_mailbox
-from tests.intake.test_submission import FORM, plaintext_form
+from tests.helpers.custody import the_request
+from tests.helpers.reporting import REPORT_FORM, open_mailbox, plaintext_form, receipt_code_from
 
 pytestmark = pytest.mark.database
 
@@ -127,7 +125,8 @@ def test_no_marker_address_agent_or_receipt_in_logs_or_audit_tables(
     data = plaintext_form(reporter, q_what=f"The mayor took {ANSWER} for the bridge.",
                           identity_name=NAME, identity_contact=CONTACT,
                           q_evidence=[(io.BytesIO(FILE_CONTENT.encode()), f"{FILE_NAME}.pdf")])
-    assert reporter.post(FORM, data=data, content_type="multipart/form-data").status_code == 303
+    assert reporter.post(REPORT_FORM, data=data,
+                         content_type="multipart/form-data").status_code == 303
     code = receipt_code_from(reporter.get("/report/receipt").get_data(as_text=True))
     reporter.delete_cookie("__Host-session", domain="localhost")
     assert open_mailbox(reporter, code).headers["Location"] == "/followup/mailbox"

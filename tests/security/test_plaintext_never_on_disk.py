@@ -20,7 +20,7 @@ from werkzeug.test import encode_multipart
 
 from config.logging import AllowListFormatter, configure_logging
 from tests.helpers import csrf_token, submission_token
-from tests.intake.helpers import content_of
+from tests.helpers.reporting import content_of
 
 pytestmark = pytest.mark.database
 

@@ -1,4 +1,4 @@
-"""Helpers for reading what a reporter stored."""
+"""What a reporter sends and what the portal stores of it: forms, bodies, decryption."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from crypto import decrypt_parts
 from crypto.keys import parse_identity
 from reporting_portal.storage.blobstore import LocalBlobStore
 from reporting_portal.storage.models import ObjectKind, Report, ReportObject
+from tests.helpers.client import csrf_token, submission_token
 
 
 def decrypt_object(settings, obj: ReportObject, identity: str) -> bytes:
@@ -57,8 +58,6 @@ BOUNDARY = "----reporting-portal-test-boundary"
 def report_form_data(client, **extra) -> dict:
     """A complete answer to the default channel's form, with the page's tokens, as the
     test client posts it (``content_type="multipart/form-data"``)."""
-    from tests.helpers import csrf_token, submission_token
-
     data = {
         "csrf_token": csrf_token(client, REPORT_FORM),
         "submission_token": submission_token(client, REPORT_FORM),
@@ -94,9 +93,14 @@ def multipart_body(parts: list[tuple[str, str | tuple[str, bytes]]],
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
-def open_mailbox(client, code: str):
-    from tests.helpers import csrf_token
+def plaintext_form(client, **extra) -> dict:
+    """:func:`report_form_data` with two kinds of wrongdoing ticked."""
+    return report_form_data(
+        client, **{"q_kind": ["Bribery", "Procurement irregularities"], **extra})
 
+
+def open_mailbox(client, code: str):
+    """Sign in to the reporter's mailbox with ``code`` through the form without JavaScript."""
     return client.post("/followup", data={"csrf_token": csrf_token(client, "/followup"),
                                           "code": code})
 
@@ -122,3 +126,11 @@ def textarea_text(page: str, name: str) -> str | None:
         return None
     text = html.unescape(match.group(1))
     return text.removeprefix("\r\n") if text.startswith("\r\n") else text.removeprefix("\n")
+
+
+# What the case fixtures of tests/conftest.py submit, for the tests to look for.
+CONTENT_MARKER = "bribe for the bridge contract"  # in report_form_data's answer to "What?"
+REPORTER_NAME = "Ada Whistle-4471"
+REPORTER_CONTACT = "ada.w@example.org"
+CASE_FILE_NAME = "contract.pdf"
+CASE_FILE = b"%PDF-1.7 the signed contract"

@@ -11,7 +11,7 @@
 // resends by itself, a bounded number of times (the server counts). Without JavaScript
 // the form posts without a solution and the server uses its plain lane instead.
 //
-// Wire format (reporting_portal/security/proof_of_work.py): the challenge is 16 bytes
+// Wire format (reporting_portal/web/security/proof_of_work.py): the challenge is 16 bytes
 // (hex in data-pow-challenge), the nonce a whole number below 2^53 hashed as 8 bytes
 // big-endian, sent in the hidden fields pow_level and pow_nonce.
 // Strict CSP: no inline handlers, no eval, no network request other than the POST.

@@ -68,10 +68,7 @@ def read_upload(file_questions: set[str],
     """Parse the request body as it streams in; blobs started are tracked for cleanup.
     Text fields go into ``fields`` as they arrive, so a refusal can show them again."""
     settings = get_settings()
-    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
-        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    boundary = _multipart_boundary()
     created: list[str] = []
     track_new_blobs(get_session(), created)
     reader = MultipartReader(
@@ -90,9 +87,7 @@ def read_upload(file_questions: set[str],
         ),
         fields=fields,
     )
-    g.upload_bytes_read = 0
-    return reader.read(_CountingStream(request.stream),
-                       options["boundary"].encode("ascii", "replace"))
+    return _read_counted(reader, boundary)
 
 
 def read_text_fields(max_chars: int) -> ParsedUpload:
@@ -100,10 +95,7 @@ def read_text_fields(max_chars: int) -> ParsedUpload:
     read past and written nowhere. There is no CSRF check (the session that issued the
     token has ended), so the caller must store nothing and change nothing."""
     settings = get_settings()
-    request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
-    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
-    if mimetype != "multipart/form-data" or not options.get("boundary"):
-        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    boundary = _multipart_boundary()
     reader = MultipartReader(
         store=get_blob_store(),  # never used: files are dropped
         open_sink=lambda *_: None,
@@ -114,9 +106,22 @@ def read_text_fields(max_chars: int) -> ParsedUpload:
                             max_files=0, max_file_bytes=0),
         drop_files=True,
     )
+    return _read_counted(reader, boundary)
+
+
+def _multipart_boundary() -> bytes:
+    """The body's multipart boundary, after bounding the body to the page's limits."""
+    request.max_content_length = get_settings().submission_max_bytes + _FORM_OVERHEAD_BYTES
+    mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if mimetype != "multipart/form-data" or not options.get("boundary"):
+        raise UploadError(_("The form was not sent as expected. Reload it and try again."))
+    return options["boundary"].encode("ascii", "replace")
+
+
+def _read_counted(reader: MultipartReader, boundary: bytes) -> ParsedUpload:
+    # Counted, so that a refusal can drain exactly the rest (drain_request_body).
     g.upload_bytes_read = 0
-    return reader.read(_CountingStream(request.stream),
-                       options["boundary"].encode("ascii", "replace"))
+    return reader.read(_CountingStream(request.stream), boundary)
 
 
 class _CountingStream:

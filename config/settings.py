@@ -44,7 +44,14 @@ class Settings:
     instance_dir: Path
     # May carry the database password (postgresql://user:password@host/...).
     database_url: str = field(repr=False)
+    # "local" (a folder, the embedded default) or "s3" (any S3-compatible object store).
+    blob_store: str
     blob_dir: Path
+    # S3: credentials come from the standard AWS variables or a profile, never from here.
+    s3_endpoint_url: str = field(repr=False)  # a URL may carry credentials
+    s3_bucket: str
+    s3_region: str
+    s3_prefix: str
     # Signs the audit log's tree heads; outside the database on purpose.
     audit_key_file: Path
     organisation_name: str
@@ -129,6 +136,7 @@ _NON_NEGATIVE_INTS = {"notification_window_minutes"}
 _MAX_PORT = 65535
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _FALSE_WORDS = frozenset({"false", "0", "no"})
+_BLOB_STORES = ("local", "s3")
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
@@ -236,6 +244,13 @@ def _validate(typed: dict[str, Any]) -> Settings:
         if typed[name] < _OWASP_MIN_ARGON2_MEMORY_KIB:
             raise SettingsError(f"setting {name!r}: must be at least 19456")
 
+    if typed["blob_store"] not in _BLOB_STORES:
+        raise SettingsError(
+            f"setting 'blob_store': expected one of {', '.join(_BLOB_STORES)}, "
+            f"got {typed['blob_store']!r}"
+        )
+    if typed["blob_store"] == "s3" and not typed["s3_bucket"]:
+        raise SettingsError("setting 's3_bucket': the s3 blob store needs a bucket")
     instance_dir = _resolve_path(typed["instance_dir"])
     typed["instance_dir"] = instance_dir
     typed["blob_dir"] = (

@@ -25,7 +25,7 @@ from reporting_portal.staff import admin, auth, casework, custody, home
 from reporting_portal.staff.auditor import views as auditor_views
 from reporting_portal.staff.auth.forms import SignOutForm
 from reporting_portal.staff.auth.viewer import load_staff_viewer
-from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.blobstore import open_blob_store
 from reporting_portal.storage.db import Database
 from reporting_portal.web import health
 from reporting_portal.web.database import commit_request_session, init_database
@@ -57,7 +57,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app.extensions["settings"] = settings
     init_notifications(app)
     app.extensions["passwords"] = PasswordService(settings)
-    app.extensions["blob_store"] = LocalBlobStore(settings.blob_dir)
+    app.extensions["blob_store"] = open_blob_store(settings)
     app.extensions["surface"] = surface
     database = Database(settings.database_url)
     install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))

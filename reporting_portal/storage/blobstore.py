@@ -13,12 +13,19 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
+from config.settings import Settings
+
 _NAME = re.compile(r"[0-9a-f]{32}")
+_FOLDER = re.compile(r"[0-9a-f]{2}")
+# LocalBlobWriter's temporary file: ".<name>.<8 hex>.partial".
+_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.[0-9a-f]{8}\.partial")
 
 
 class BlobNotFoundError(LookupError):
@@ -50,6 +57,18 @@ class BlobWriter(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UnfinishedUpload:
+    """A write that never committed (a crash, a killed worker): only ``fsck`` sees these.
+
+    ``key`` is the store's own handle for it (a partial file's name, a multipart upload's
+    id), ``started`` when it began, so a repair can spare writes that may still be live.
+    """
+
+    key: str
+    started: datetime
+
+
 class BlobStore(Protocol):
     def create(self) -> BlobWriter:
         """Start a new blob under a fresh random name."""
@@ -63,6 +82,18 @@ class BlobStore(Protocol):
 
     def delete(self, name: str) -> None:
         """Remove a blob; removing one that is gone is not an error."""
+        ...
+
+    def names(self) -> Iterator[str]:
+        """Every committed blob's name, in no particular order (fsck, backups)."""
+        ...
+
+    def unfinished_uploads(self) -> Iterator[UnfinishedUpload]:
+        """Writes that began and neither committed nor aborted."""
+        ...
+
+    def abort_unfinished(self, upload: UnfinishedUpload) -> None:
+        """Throw an unfinished write's parts away."""
         ...
 
 
@@ -146,6 +177,30 @@ class LocalBlobStore:
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 
+    def names(self) -> Iterator[str]:
+        for path in self._fan_out_files():
+            if _NAME.fullmatch(path.name):
+                yield path.name
+
+    def unfinished_uploads(self) -> Iterator[UnfinishedUpload]:
+        for path in self._fan_out_files():
+            if _PARTIAL.fullmatch(path.name):
+                started = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                yield UnfinishedUpload(key=f"{path.parent.name}/{path.name}", started=started)
+
+    def abort_unfinished(self, upload: UnfinishedUpload) -> None:
+        folder, _, name = upload.key.partition("/")
+        if not (_FOLDER.fullmatch(folder) and _PARTIAL.fullmatch(name)):
+            raise BlobNotFoundError("not an unfinished upload")
+        (self.root / folder / name).unlink(missing_ok=True)
+
+    def _fan_out_files(self) -> Iterator[Path]:
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if folder.is_dir() and _FOLDER.fullmatch(folder.name):
+                yield from (path for path in folder.iterdir() if path.is_file())
+
 
 def _todays_midnight() -> float:
     return datetime.combine(datetime.now(UTC).date(), time(0), UTC).timestamp()
@@ -157,3 +212,13 @@ def _fsync_directory(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def open_blob_store(settings: Settings) -> BlobStore:
+    """The store the settings name: a local folder (the default) or an S3 bucket."""
+    if settings.blob_store == "s3":
+        # Imported here so that the embedded default never loads boto3.
+        from reporting_portal.storage.s3_blobstore import S3BlobStore  # noqa: PLC0415
+
+        return S3BlobStore.from_settings(settings)
+    return LocalBlobStore(settings.blob_dir)

@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 PORT   ?= 5000
 
-.PHONY: run test install lint typecheck security-lint pytest pytest-postgresql clean
+.PHONY: run test install lint typecheck security-lint pytest pytest-postgresql pytest-s3 clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ run: install
 	$(VENV)/bin/reporting-portal init
 	PORT=$(PORT) $(VENV)/bin/reporting-portal serve
 
-## Tests (SQLite, then the database tests on PostgreSQL), ruff, mypy, bandit.
-test: install pytest pytest-postgresql lint typecheck security-lint
+## Tests (SQLite, then the database tests on PostgreSQL, then the S3 store), ruff, mypy, bandit.
+test: install pytest pytest-postgresql pytest-s3 lint typecheck security-lint
 
 pytest: install
 	$(PY) -m pytest
@@ -27,6 +27,11 @@ pytest: install
 # Skipped with a notice when no PostgreSQL answers, except in CI (CI=true), where it fails.
 pytest-postgresql: install
 	$(PY) -m pytest -m database --database=postgresql -q
+
+# The reporter's and the case handler's journeys again with their blobs in a bucket of
+# moto's S3 server (started by the tests on a free loopback port), and the store's tests.
+pytest-s3: install
+	$(PY) -m pytest --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the trust zones).
 lint: install

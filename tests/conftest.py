@@ -2,7 +2,8 @@
 
 Database tests run on SQLite by default. ``--database=postgresql`` runs them against the
 PostgreSQL server at ``TEST_POSTGRES_URL`` (default: the local one), each test in a
-schema of its own; CI runs both.
+schema of its own; CI runs both. ``--blob-store=s3`` puts the app's blobs in a bucket of
+moto's S3 server (started once per session) instead of a local folder.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from tests.helpers.reporting import (
     plaintext_form,
     receipt_code_from,
 )
+from tests.helpers.s3 import Bucket, moto_server, new_bucket, use_fake_aws_credentials
 from tests.helpers.staff import STRONG_PASSWORD, StaffMember
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -58,6 +60,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("sqlite", "postgresql"),
         default="sqlite",
         help="backend for the database tests",
+    )
+    parser.addoption(
+        "--blob-store",
+        choices=("local", "s3"),
+        default="local",
+        help="blob store of the app and settings fixtures (s3: moto's server over HTTP)",
     )
 
 
@@ -90,10 +98,25 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     admin_engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server, one process for the session: its endpoint URL."""
+    with moto_server() as endpoint_url:
+        yield endpoint_url
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Test settings: real algorithms, the cheapest costs the settings allow."""
-    return load_settings(
+def s3_bucket(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Bucket:
+    """A fresh bucket of the test's own, with fake credentials in this test's environment."""
+    use_fake_aws_credentials(monkeypatch)
+    return new_bucket(moto_endpoint)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) -> Settings:
+    """Test settings: real algorithms, the cheapest costs the settings allow; the blob
+    store that ``--blob-store`` names."""
+    built = load_settings(
         environ={},
         environment="test",
         secret_key=secrets.token_urlsafe(40),
@@ -107,6 +130,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         receipt_kdf_memory_kib=19456,
         notification_window_minutes=0,  # at once; tests of the window set their own
     )
+    if request.config.getoption("--blob-store") == "s3":
+        bucket: Bucket = request.getfixturevalue("s3_bucket")
+        return bucket.settings_for(built)
+    return built
 
 
 def build_app(settings: Settings, surface: Surface = "combined") -> Flask:

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from crypto import decrypt_parts
 from crypto.keys import parse_identity
-from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.blobstore import open_blob_store
 from reporting_portal.storage.models import ObjectKind, Report, ReportObject
 from tests.helpers.client import csrf_token, submission_token
+from tests.helpers.s3 import stored_in_bucket
 
 
 def decrypt_object(settings, obj: ReportObject, identity: str) -> bytes:
-    store = LocalBlobStore(settings.blob_dir)
+    store = open_blob_store(settings)
     out = io.BytesIO()
     with store.open(obj.blob_name) as payload:
         decrypt_parts(obj.header, payload, out, [parse_identity(identity)])
@@ -48,6 +49,9 @@ def receipt_code_from(page: str) -> str:
 
 
 def blob_files(settings) -> list:
+    """Everything the blob store holds, committed or not (files, or an S3 bucket's blobs)."""
+    if settings.blob_store == "s3":
+        return stored_in_bucket(settings)
     return [p for p in settings.blob_dir.rglob("*") if p.is_file()]
 
 

@@ -80,12 +80,12 @@ def test_mailbox_needs_a_receipt_sign_in(client, installed):
 
 def test_handler_message_is_read_and_answered(app, client, submitted, db, settings,
                                              channel_with_handlers):
-    from reporting_portal.storage.blobstore import LocalBlobStore
+    from reporting_portal.storage.blobstore import open_blob_store
 
     hana = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
     report = only_report(db)
     with app.app_context():
-        post_message(db, LocalBlobStore(settings.blob_dir), report,
+        post_message(db, open_blob_store(settings), report,
                      text="Thank you. Do you know the invoice number?", author=hana)
         db.commit()
     open_mailbox(client, submitted)

@@ -111,11 +111,14 @@ def deliver(smtp: smtplib.SMTP, message: EmailMessage) -> DeliveryResult:
     if refused is not None:
         return refused
     try:
-        smtp.data(body)
+        # smtplib raises for a refused DATA command, and returns the reply to the message.
+        code, _reply = smtp.data(body)
     except smtplib.SMTPDataError as error:  # the server answered: it did not take it
         return DeliveryResult(Delivery.REFUSED, f"reply-{error.smtp_code}", _reset(smtp))
     except (OSError, smtplib.SMTPException) as error:
         return DeliveryResult(Delivery.UNKNOWN, type(error).__name__, False)
+    if code != _OK:
+        return DeliveryResult(Delivery.REFUSED, f"reply-{code}", _reset(smtp))
     return DeliveryResult(Delivery.SENT, "", True)
 
 

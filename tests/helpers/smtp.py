@@ -69,3 +69,9 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(controller.port, collector)
     finally:
         controller.stop()
+
+
+def body_of(mail: EmailMessage) -> str:
+    """The mail's text as a reader sees it (SMTP carries CRLF line ends)."""
+    content: str = mail.get_content()
+    return content.replace("\r\n", "\n")

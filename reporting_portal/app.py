@@ -17,7 +17,6 @@ from flask_babel import get_locale
 
 from config.settings import Settings
 from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
-from reporting_portal.domain.notifications import init_notifications, send_pending_notifications
 from reporting_portal.domain.objects import install_blob_cleanup
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.reporter import followup, intake, landing
@@ -55,7 +54,6 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         TESTING=settings.environment == "test",
     )
     app.extensions["settings"] = settings
-    init_notifications(app)
     app.extensions["passwords"] = PasswordService(settings)
     app.extensions["blob_store"] = open_blob_store(settings)
     app.extensions["surface"] = surface
@@ -113,5 +111,4 @@ def _select_locale() -> str | None:
 def _commit(response: object) -> object:
     """Commit the request's one transaction at the boundary (STYLE.md 6)."""
     commit_request_session()
-    send_pending_notifications()
     return response

@@ -1,84 +1,41 @@
-"""E-mail notices to case handlers, against a real SMTP server (aiosmtpd) on loopback."""
+"""E-mail notices through the outbox: queued by the request, sent by ``send-notices``,
+against a real SMTP server (aiosmtpd) on loopback."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import socket
-import time
-from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
-from reporting_portal.domain.notifications import (
-    Notifier,
-    init_notifications,
-    next_window_start,
-    notify_new_items,
-    send_pending_notifications,
-    stop_notifications,
-    wait_for_notifications,
+from reporting_portal.domain.notifications import notify_new_items
+from reporting_portal.domain.outbox import window_of
+from reporting_portal.storage.models import (
+    CaseRead,
+    Channel,
+    NoticeOutbox,
+    NoticeState,
+    Report,
+    ReportObject,
+    StaffAccount,
 )
-from reporting_portal.storage.models import CaseRead, Channel, Report, ReportObject, StaffAccount
 from reporting_portal.web.database import get_session
-from tests.helpers.reporting import REPORT_FORM, plaintext_form, receipt_code_from
+from tests.helpers.client import csrf_token, submission_token
+from tests.helpers.custody import JUSTIFICATION, ask
+from tests.helpers.notices import ADDRESSES, give_addresses, outbox_rows, use_settings
+from tests.helpers.reporting import (
+    REPORT_FORM,
+    open_mailbox,
+    plaintext_form,
+    receipt_code_from,
+)
+from tests.helpers.smtp import free_port
+from tests.helpers.staff import signed_in
 
 pytestmark = pytest.mark.database
 
-ADDRESSES = {"hana": "hana@example.org", "omar": "omar@example.org", "cleo": "cleo@example.org"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Collector:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    messages: list[tuple[list[str], bytes]] = field(default_factory=list)
-
-    # aiosmtpd calls this hook by its upper-case name.
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server():
-    collector = Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller.port, collector
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def notifying_app(app):
-    """The app with a notifier (until the factory makes one itself), stopped afterwards."""
-    if "notifier" not in app.extensions:
-        init_notifications(app)
-    yield app
-    stop_notifications(app)
-
-
-def use_smtp(app, **changes):
-    app.extensions["settings"] = app.extensions["settings"].replace(**changes)
-
-
-def give_addresses(db, names):
-    for name in names:
-        account = db.scalar(select(StaffAccount).where(StaffAccount.username == name))
-        account.email = ADDRESSES[name]
-    db.commit()
+MAILBOX = "/followup/mailbox"
 
 
 def submit(client) -> str:
@@ -86,43 +43,34 @@ def submit(client) -> str:
     response = client.post(REPORT_FORM, data=plaintext_form(client),
                            content_type="multipart/form-data")
     assert response.status_code == 303
-    return receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
+    code = receipt_code_from(client.get("/report/receipt").get_data(as_text=True))
+    client.delete_cookie("__Host-session", domain="localhost")
+    return code
 
 
-def notify_about(app, public_id: str | None = None) -> None:
-    """What the intake and follow-up views will do: note, commit, then queue."""
-    with app.test_request_context():
-        db = get_session()
-        query = select(Report).order_by(Report.id.desc())
-        if public_id is not None:
-            query = query.where(Report.public_id == public_id)
-        notify_new_items(db, db.scalars(query).first())
-        db.commit()
-        send_pending_notifications()
-
-
-def received(collector) -> dict[str, email.message.EmailMessage]:
-    by_address = {}
-    for recipients, raw in collector.messages:
-        [address] = recipients
-        assert address not in by_address, f"two mails to {address}"
-        by_address[address] = email.message_from_bytes(raw, policy=email.policy.default)
-    return by_address
+def reply(client, code: str, text: str = "One more thing.") -> None:
+    """The reporter signs in with the receipt code and replies without JavaScript."""
+    assert open_mailbox(client, code).headers["Location"] == MAILBOX
+    response = client.post("/followup/reply", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, MAILBOX),
+        "submission_token": submission_token(client, MAILBOX), "q_message": text})
+    assert response.status_code == 303
+    client.delete_cookie("__Host-session", domain="localhost")
 
 
 def test_each_handler_with_an_address_gets_one_contentless_notice(
-    notifying_app, client, db, smtp_server, channel_with_handlers
+    app, client, db, mail_on, run_sender, channel_with_handlers
 ):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
     give_addresses(db, ["hana", "omar", "cleo"])
-    receipt_code = submit(client)  # the intake view notes the notices; the commit sends them
-    assert wait_for_notifications(notifying_app, timeout=10)
+    receipt_code = submit(client)
+    assert mail_on.collector.messages == []  # the request only queued; the timer sends
 
-    mails = received(collector)
+    summary = run_sender()
+    assert (summary.sent, summary.retrying, summary.failed) == (2, 0, 0)
+    mails = mail_on.collector.by_address()
     # The custodian has no grant on the report: no notice.
     assert sorted(mails) == ["hana@example.org", "omar@example.org"]
-    organisation = notifying_app.extensions["settings"].organisation_name
+    organisation = app.extensions["settings"].organisation_name
     for mail in mails.values():
         assert mail["Subject"] == f"{organisation}: new items"
         assert mail.get_content().strip() == (
@@ -132,159 +80,176 @@ def test_each_handler_with_an_address_gets_one_contentless_notice(
     channel = db.scalar(select(Channel))
     answers = plaintext_form(client)
     leaks = [report.public_id, channel.name, channel.slug, channel.public_id,
-             receipt_code.replace(" ", ""), answers["q_what"], answers["q_where"], "/staff/cases"]
-    for _recipients, raw in collector.messages:
+             receipt_code.replace(" ", ""), answers["q_what"], answers["q_where"], "/staff/cases",
+             ADDRESSES["cleo"]]
+    for recipients, raw in mail_on.collector.messages:
         text = raw.decode("utf-8", "replace")
-        for leak in leaks:
+        others = [address for address in ADDRESSES.values() if address not in recipients]
+        for leak in [*leaks, *others]:
             assert leak not in text
+    assert run_sender().sent == 0  # sent once, never again
 
 
-def test_the_count_is_of_cases_with_unread_reporter_activity(
-    notifying_app, client, db, smtp_server, channel_with_handlers
+def test_a_report_and_a_reply_in_one_window_make_one_mail_with_the_right_count(
+    app, client, db, mail_on, run_sender, channel_with_handlers
 ):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    use_settings(app, notification_window_minutes=60)
+    give_addresses(db, ["hana", "omar"])
+    first = submit(client)
+    submit(client)
+    reply(client, first)
+    window = window_of(datetime.now(UTC), 60)
+    assert run_sender(window.due - timedelta(seconds=1)).sent == 0  # the window is open
+    assert mail_on.collector.messages == []
+
+    assert run_sender(window.due).sent == 2
+    mails = mail_on.collector.by_address()  # fails on a second mail to anyone
+    assert sorted(mails) == ["hana@example.org", "omar@example.org"]
+    for mail in mails.values():
+        assert "You have 2 new items waiting" in mail.get_content()
+    assert [(row.window_start, row.state) for row in outbox_rows(db)] == [
+        (window.start, NoticeState.SENT), (window.start, NoticeState.SENT)]
+
+
+def test_the_count_is_of_cases_with_unread_reporter_activity_when_sent(
+    client, db, mail_on, run_sender, channel_with_handlers
+):
     give_addresses(db, ["hana", "omar"])
     submit(client)
-    assert wait_for_notifications(notifying_app, timeout=10)
-    collector.messages.clear()
+    run_sender()
+    mail_on.collector.messages.clear()
     first = db.scalar(select(Report))
-    # Hana has read the first report up to its newest object; Omar has not opened it.
+    submit(client)
+    # Hana reads the first report up to its newest object before the mail goes out.
     hana = db.scalar(select(StaffAccount).where(StaffAccount.username == "hana"))
     newest = db.scalar(select(func.max(ReportObject.id)).where(ReportObject.report_id == first.id))
     db.add(CaseRead(report_id=first.id, staff_id=hana.id, last_object_id=newest))
     db.commit()
 
-    submit(client)
-    assert wait_for_notifications(notifying_app, timeout=10)
-
-    bodies = {address: mail.get_content() for address, mail in received(collector).items()}
+    run_sender()
+    bodies = {address: mail.get_content()
+              for address, mail in mail_on.collector.by_address().items()}
     assert "You have 1 new item waiting" in bodies["hana@example.org"]
     assert "You have 2 new items waiting" in bodies["omar@example.org"]
 
 
 def test_inactive_handlers_and_handlers_without_address_get_nothing(
-    notifying_app, client, db, smtp_server, channel_with_handlers
+    client, db, mail_on, run_sender, channel_with_handlers
 ):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
-    give_addresses(db, ["omar"])  # Hana has no address
+    give_addresses(db, ["hana", "omar"])
+    db.scalar(select(StaffAccount).where(StaffAccount.username == "hana")).email = None
+    db.commit()
     submit(client)
-    assert wait_for_notifications(notifying_app, timeout=10)
-    collector.messages.clear()
+    # Omar is deactivated after the news was queued: the address is looked up at sending.
     db.scalar(select(StaffAccount).where(StaffAccount.username == "omar")).is_active = False
     db.commit()
 
-    notify_about(notifying_app)
-    assert wait_for_notifications(notifying_app, timeout=10)
-    assert collector.messages == []
+    summary = run_sender()
+    assert (summary.sent, summary.dropped) == (0, 1)
+    assert mail_on.collector.messages == []
 
 
-def test_without_smtp_host_nothing_is_sent_and_nothing_fails(
-    notifying_app, client, db, smtp_server, channel_with_handlers
-):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="", smtp_port=port, smtp_starttls=False)
+def test_the_outbox_holds_no_address(client, db, mail_on, run_sender, channel_with_handlers):
     give_addresses(db, ["hana", "omar"])
     submit(client)
+    columns = [column["name"] for column in inspect(db.get_bind()).get_columns("notice_outbox")]
+    for row in outbox_rows(db):
+        for column in columns:
+            assert "@" not in str(getattr(row, column))
 
-    notify_about(notifying_app)
-    assert wait_for_notifications(notifying_app, timeout=1)
-    assert collector.messages == []
 
-
-def test_nothing_is_queued_when_the_request_does_not_commit(
-    notifying_app, client, db, smtp_server, channel_with_handlers
+def test_without_smtp_host_nothing_is_queued_and_nothing_fails(
+    app, client, db, mail_on, run_sender, channel_with_handlers
 ):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    use_settings(app, smtp_host="")
+    give_addresses(db, ["hana", "omar"])
+    submit(client)
+    assert outbox_rows(db) == []
+
+
+def test_a_rolled_back_request_leaves_no_row(
+    app, client, db, mail_on, run_sender, channel_with_handlers
+):
     give_addresses(db, ["hana"])
     submit(client)
-    assert wait_for_notifications(notifying_app, timeout=10)
-    collector.messages.clear()
-    with notifying_app.test_request_context():
+    run_sender()
+    mail_on.collector.messages.clear()
+    rows_before = len(outbox_rows(db))
+    with app.test_request_context():
         session = get_session()
-        notify_new_items(session, session.scalars(select(Report)).one())
-        session.rollback()  # the commit hook never reaches send_pending_notifications
-    with notifying_app.test_request_context():
-        send_pending_notifications()  # a later request has nothing pending
-    assert wait_for_notifications(notifying_app, timeout=1)
-    assert collector.messages == []
+        notify_new_items(session, session.scalars(select(Report)).one(),
+                         now=datetime.now(UTC) + timedelta(hours=3))
+        assert session.scalar(select(func.count()).select_from(NoticeOutbox)) == rows_before + 1
+        session.rollback()  # as the app does when the view or the commit fails
+    assert len(outbox_rows(db)) == rows_before
+    assert run_sender(datetime.now(UTC) + timedelta(hours=4)).sent == 0
+    assert mail_on.collector.messages == []
 
 
-def test_an_unreachable_mail_server_is_logged_without_the_address(
-    notifying_app, client, db, channel_with_handlers, caplog
+def test_a_request_that_fails_after_queueing_leaves_no_row(
+    client, db, mail_on, channel_with_handlers, monkeypatch
 ):
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_starttls=False)
+    import reporting_portal.reporter.intake.views as intake_views
+
     give_addresses(db, ["hana"])
+
+    def queue_then_fail(session, report):
+        notify_new_items(session, report)
+        raise RuntimeError("after the outbox row was written")
+
+    monkeypatch.setattr(intake_views, "notify_new_items", queue_then_fail)
+    response = client.post(REPORT_FORM, data=plaintext_form(client),
+                           content_type="multipart/form-data")
+    assert response.status_code == 500
+    assert db.scalar(select(func.count()).select_from(Report)) == 0
+    assert outbox_rows(db) == []
+
+
+def test_an_unreachable_mail_server_is_logged_without_the_address_and_retried(
+    app, client, db, mail_on, run_sender, channel_with_handlers, caplog
+):
+    use_settings(app, smtp_port=free_port())  # nobody listens there
+    give_addresses(db, ["hana"])
+    submit(client)
     with caplog.at_level(logging.WARNING):
-        submit(client)
-        assert wait_for_notifications(notifying_app, timeout=15)
-    [record] = [r for r in caplog.records if "notification" in r.getMessage()]
-    assert record.getMessage() == "notification e-mail not sent: ConnectionRefusedError"
+        summary = run_sender()
+    assert (summary.sent, summary.retrying) == (0, 1)
+    messages = [r.getMessage() for r in caplog.records if "notification" in r.getMessage()]
+    assert messages == [
+        "notification e-mail server not reached: ConnectionRefusedError",
+        "notification e-mail not sent: ConnectionRefusedError; next try in 5 minutes"]
     assert "hana@example.org" not in caplog.text
+    [row] = outbox_rows(db)
+    assert (row.state, row.attempts) == (NoticeState.PENDING, 1)
 
 
 def test_custodians_hear_of_a_waiting_identity_request_and_nothing_else(
-    notifying_app, client, db, smtp_server, channel_with_handlers
+    app, client, db, mail_on, run_sender, channel_with_handlers
 ):
-    from tests.helpers.custody import JUSTIFICATION, ask
-    from tests.helpers.staff import signed_in
-
-    port, collector = smtp_server
     client.post(REPORT_FORM, data=plaintext_form(client, identity_name="Ada"),
                 content_type="multipart/form-data")
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
     give_addresses(db, ["hana", "cleo"])
+    run_sender()
+    mail_on.collector.messages.clear()
     case_id = db.scalar(select(Report.public_id))
-    assert ask(signed_in(notifying_app, channel_with_handlers["hana"]), case_id).status_code == 302
-    assert wait_for_notifications(notifying_app, timeout=10)
-    mails = received(collector)
+    assert ask(signed_in(app, channel_with_handlers["hana"]), case_id).status_code == 302
+    run_sender()
+    mails = mail_on.collector.by_address()
     assert sorted(mails) == ["cleo@example.org"]
     text = mails["cleo@example.org"].get_content()
     assert "1 new item" in text
-    for leak in (case_id, JUSTIFICATION[:30], "Hana", "identity"):
+    for leak in (case_id, JUSTIFICATION[:30], "Hana", "identity", ADDRESSES["hana"]):
         assert leak not in text
 
 
 def test_windows_are_fixed_on_the_clock():
-    assert next_window_start(3600 * 5 + 1, 60) == 3600 * 6
-    assert next_window_start(3600 * 6, 60) == 3600 * 7  # a boundary: the next one
-    assert next_window_start(3600 * 6 - 1, 15) == 3600 * 6
-
-
-def test_notices_wait_for_the_window_and_go_out_together_with_the_newest_count(
-    notifying_app, client, db, smtp_server, channel_with_handlers
-):
-    port, collector = smtp_server
-    use_smtp(notifying_app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-             notification_window_minutes=60)
-    give_addresses(db, ["hana"])
-    submit(client)
-    submit(client)
-    assert wait_for_notifications(notifying_app, timeout=1)
-    assert collector.messages == []  # held until the top of the hour, not sent at once
-    notifying_app.extensions["notifier"].release_held()  # what the boundary does
-    assert wait_for_notifications(notifying_app, timeout=10)
-    mails = received(collector)
-    assert sorted(mails) == ["hana@example.org"]  # one mail for both reports
-    assert "You have 2 new items" in mails["hana@example.org"].get_content()
-
-
-def test_the_boundary_releases_held_notices_by_itself(app, client, db, smtp_server,
-                                                     channel_with_handlers):
-    port, collector = smtp_server
-    # A clock always a fifth of a second before a boundary: the window closes at once.
-    app.extensions["notifier"] = Notifier(
-        app, clock=lambda: (time.time() // 3600 + 1) * 3600 - 0.2)
-    try:
-        use_smtp(app, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False,
-                 notification_window_minutes=60)
-        give_addresses(db, ["hana"])
-        submit(client)
-        deadline = time.monotonic() + 10
-        while not collector.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [recipients for recipients, _ in collector.messages] == [["hana@example.org"]]
-    finally:
-        stop_notifications(app)
+    moment = datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC)
+    hour = window_of(moment, 60)
+    assert (hour.start, hour.due) == (moment.replace(second=0), moment.replace(hour=11, second=0))
+    boundary = window_of(datetime(2026, 12, 1, 11, tzinfo=UTC), 60)
+    assert boundary.start == datetime(2026, 12, 1, 11, tzinfo=UTC)  # a boundary opens one
+    quarter = window_of(datetime(2026, 12, 1, 10, 59, 59, tzinfo=UTC), 15)
+    assert (quarter.start.minute, quarter.due.hour, quarter.due.minute) == (45, 11, 0)
+    # Without a window a row is due at once; news of the same minute shares it.
+    at_once = window_of(moment, 0)
+    assert (at_once.start, at_once.due) == (moment.replace(second=0), moment)

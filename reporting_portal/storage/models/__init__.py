@@ -8,6 +8,7 @@ from reporting_portal.storage.models.audit import (
     HeldAuditEvent,
 )
 from reporting_portal.storage.models.channels import Channel, channel_handler
+from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
 from reporting_portal.storage.models.reports import (
     AccessGrant,
     CaseRead,
@@ -33,11 +34,14 @@ __all__ = [
     "AuditTreeNode",
     "CaseRead",
     "Channel",
+    "DeadlineReminder",
     "HeldAuditEvent",
     "IdentityAccessRequest",
     "IdentityRequestStatus",
     "Installation",
     "Label",
+    "NoticeOutbox",
+    "NoticeState",
     "ObjectKind",
     "Priority",
     "RateLimitCounter",

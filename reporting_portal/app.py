@@ -29,7 +29,7 @@ from reporting_portal.storage.blobstore import open_blob_store
 from reporting_portal.storage.db import Database, PoolSettings
 from reporting_portal.web import health
 from reporting_portal.web.database import commit_request_session, init_database
-from reporting_portal.web.errors import init_error_handlers
+from reporting_portal.web.errors import PortalFlask, init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
 from reporting_portal.web.security.access import init_access_rules
 from reporting_portal.web.security.headers import init_security_headers
@@ -41,7 +41,7 @@ LANGUAGES = ("en",)
 
 
 def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
-    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app = PortalFlask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_form_bytes,

@@ -47,13 +47,10 @@ def count(db, model) -> int:
 def fill(folder: Path) -> Path:
     """Fill the disk to the last byte with one file."""
     filler = folder / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
+    with filler.open("wb", buffering=0) as handle, pytest.raises(OSError) as full:
+        while True:
+            handle.write(b"\0" * 65536)
+    assert full.value.errno == errno.ENOSPC
     return filler
 
 

@@ -15,6 +15,9 @@ import tempfile
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+# The server everyone shares (tests/conftest.py's default): databases on it, never a stop.
+SHARED_SERVER_URL = os.environ.get("TEST_POSTGRES_URL",
+                                   "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def unavailable_reason() -> str | None:

@@ -3,14 +3,17 @@ and start, and a small RAM disk to fill."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
-from tests.helpers.postgres_cluster import PostgresCluster, unavailable_reason
+from tests.helpers.postgres_cluster import SHARED_SERVER_URL, PostgresCluster, unavailable_reason
 
 
 @pytest.fixture
@@ -43,3 +46,24 @@ def small_disk() -> Iterator[Path]:
     finally:
         subprocess.run(["umount", str(folder)], check=True)
         folder.rmdir()
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the shared server, dropped afterwards (its URL)."""
+    name = f"portal_{secrets.token_hex(6)}"
+    admin = create_engine(SHARED_SERVER_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {SHARED_SERVER_URL} is required in CI: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {SHARED_SERVER_URL}")
+    try:
+        yield SHARED_SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -146,6 +146,13 @@ class Submission:
 
     statuses: list[int]
     receipt: str | None = None
+    # Error pages other than the calm "unavailable" one (a traceback, a bare 500).
+    unexplained: list[int] = dataclasses.field(default_factory=list)
+
+    def note(self, response: requests.Response) -> None:
+        self.statuses.append(response.status_code)
+        if response.status_code >= 500 and not is_unavailable_page(response):
+            self.unexplained.append(response.status_code)
 
 
 def is_unavailable_page(response: requests.Response) -> bool:
@@ -160,19 +167,20 @@ def submit_report(browser: WebBrowser, *, receipt_tries: int = 1) -> Submission:
     reloaded up to ``receipt_tries`` times (the database may be coming back).
     """
     form, fields = browser.form_fields(REPORT_FORM)
-    seen = Submission(statuses=[form.status_code])
+    seen = Submission(statuses=[])
+    seen.note(form)
     if form.status_code != 200:
         return seen
     # The CSRF token must come first in the body (reporter/intake/request_body.py).
     parts = [("csrf_token", fields["csrf_token"]),
              ("submission_token", fields["submission_token"]), *ANSWERS]
     sent = browser.post(REPORT_FORM, files=[(name, (None, value)) for name, value in parts])
-    seen.statuses.append(sent.status_code)
+    seen.note(sent)
     if sent.status_code != 303:
         return seen
     for attempt in range(receipt_tries):
         receipt = browser.get("/report/receipt")
-        seen.statuses.append(receipt.status_code)
+        seen.note(receipt)
         if receipt.status_code == 200:
             seen.receipt = receipt_code_from(receipt.text)
             break

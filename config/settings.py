@@ -91,6 +91,12 @@ class Settings:
     smtp_username: str
     notification_window_minutes: int
     smtp_password: str = field(repr=False)
+    # PostgreSQL's connection pool, per process (config/default.toml sizes it).
+    database_pool_size: int
+    database_max_overflow: int
+    database_pool_timeout_seconds: int
+    database_pool_recycle_seconds: int
+    database_connect_timeout_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -130,9 +136,13 @@ _POSITIVE_INTS = {
     "reporter_idle_minutes",
     "max_form_bytes",
     "smtp_port",
+    "database_pool_size",
+    "database_pool_timeout_seconds",
+    "database_pool_recycle_seconds",
+    "database_connect_timeout_seconds",
 }
-# Zero is allowed here (notices sent at once), so it is not among the positive ints.
-_NON_NEGATIVE_INTS = {"notification_window_minutes"}
+# Zero is allowed here (notices sent at once; no overflow connections beyond the pool).
+_NON_NEGATIVE_INTS = {"notification_window_minutes", "database_max_overflow"}
 _MAX_PORT = 65535
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _FALSE_WORDS = frozenset({"false", "0", "no"})

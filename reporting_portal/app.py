@@ -25,10 +25,10 @@ from reporting_portal.staff.auditor import views as auditor_views
 from reporting_portal.staff.auth.forms import SignOutForm
 from reporting_portal.staff.auth.viewer import load_staff_viewer
 from reporting_portal.storage.blobstore import open_blob_store
-from reporting_portal.storage.db import Database
+from reporting_portal.storage.db import Database, PoolSettings
 from reporting_portal.web import health
 from reporting_portal.web.database import commit_request_session, init_database
-from reporting_portal.web.errors import init_error_handlers
+from reporting_portal.web.errors import PortalFlask, init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
 from reporting_portal.web.security.access import init_access_rules
 from reporting_portal.web.security.headers import init_security_headers
@@ -40,7 +40,7 @@ LANGUAGES = ("en",)
 
 
 def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
-    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app = PortalFlask(__name__, instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_form_bytes,
@@ -57,7 +57,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     app.extensions["passwords"] = PasswordService(settings)
     app.extensions["blob_store"] = open_blob_store(settings)
     app.extensions["surface"] = surface
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, PoolSettings.from_settings(settings))
     install_audit_log(database.session_factory, TreeHeadSigner(settings.audit_key_file))
     install_blob_cleanup(database.session_factory, app.extensions["blob_store"])
     init_database(app, database)

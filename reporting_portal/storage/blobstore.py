@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -128,9 +129,13 @@ class LocalBlobWriter:
     def abort(self) -> None:
         if self._done:
             return
-        self._file.close()
-        self._temp_path.unlink(missing_ok=True)
         self._done = True
+        try:
+            # On a full disk, closing fails to flush what is being thrown away anyway.
+            with suppress(OSError):
+                self._file.close()
+        finally:
+            self._temp_path.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalBlobWriter:
         return self

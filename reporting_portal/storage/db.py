@@ -7,11 +7,15 @@ Nothing here knows about requests: the request-scoped session lives in
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 # Stable constraint names, so Alembic revisions are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -32,13 +36,53 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine; SQLite gets WAL, foreign keys and a busy timeout."""
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """How one process holds its PostgreSQL connections (config/default.toml explains each).
+
+    SQLite ignores these: its file needs no pool of network connections.
+    """
+
+    size: int = 4
+    max_overflow: int = 2
+    timeout_seconds: int = 10
+    recycle_seconds: int = 1800
+    connect_timeout_seconds: int = 5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolSettings:
+        return cls(
+            size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            timeout_seconds=settings.database_pool_timeout_seconds,
+            recycle_seconds=settings.database_pool_recycle_seconds,
+            connect_timeout_seconds=settings.database_connect_timeout_seconds,
+        )
+
+
+def make_engine(database_url: str, pool: PoolSettings | None = None) -> Engine:
+    """An engine; SQLite gets WAL, foreign keys and a busy timeout, PostgreSQL a pool."""
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    pool = pool or PoolSettings()
+    return create_engine(
+        database_url,
+        # A connection that died while idle (a database restart, a failover) is noticed
+        # and replaced before a request uses it, so a restart needs no manual step.
+        pool_pre_ping=True,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
+        # Waiting for a free connection longer than this fails the request with a 503
+        # page rather than holding the reporter's browser indefinitely.
+        pool_timeout=pool.timeout_seconds,
+        # Closes connections before a firewall or PgBouncer drops them as idle.
+        pool_recycle=pool.recycle_seconds,
+        # While the database is down or unreachable, a request waits at most this long
+        # for a connection before it gets the "try again later" page.
+        connect_args={"connect_timeout": pool.connect_timeout_seconds},
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
@@ -54,8 +98,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: object) -> None:
 class Database:
     """The engine and session factory of one application."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine = make_engine(database_url)
+    def __init__(self, database_url: str, pool: PoolSettings | None = None) -> None:
+        self.engine = make_engine(database_url, pool)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def refresh_statistics(self) -> None:

@@ -20,13 +20,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, g
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from crypto.errors import KeyWrapError
 from crypto.keywrap import unwrap_with_key, wrap_with_key
+from reporting_portal.storage.faults import is_database_unavailable
 from reporting_portal.storage.models import StoredSession
 from reporting_portal.web.database import get_database
 
@@ -139,6 +141,20 @@ class ServerSessionInterface(SessionInterface):
         token = self._decode_cookie(request.cookies.get(COOKIE_NAME))
         if token is None:
             return ServerSession()
+        try:
+            return self._load(app, token)
+        except SQLAlchemyError as error:
+            if not is_database_unavailable(error):
+                raise
+            # The database is down. The request goes on with an empty session that is
+            # never saved, and its first step raises the error again, inside the
+            # request, where web/errors.py answers it with the "try again later" page.
+            g.session_fault = error
+            unavailable = ServerSession()
+            unavailable.discard_changes()
+            return unavailable
+
+    def _load(self, app: Flask, token: bytes) -> ServerSession:
         with get_database(app).session_factory() as db:
             row = db.get(StoredSession, _token_hash(token))
             data = unseal(token, row.sealed_data) if row is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from flask import Flask
@@ -43,7 +44,7 @@ def hidden_fields(client: FlaskClient, path: str) -> dict[str, str]:
         name = re.search(r'name="([^"]+)"', tag)
         value = re.search(r'value="([^"]*)"', tag)
         if name is not None:
-            fields[name.group(1)] = value.group(1) if value is not None else ""
+            fields[name.group(1)] = html.unescape(value.group(1)) if value is not None else ""
     return fields
 
 

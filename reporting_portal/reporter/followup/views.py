@@ -290,7 +290,9 @@ def reply() -> BaseResponse | tuple[str, int]:
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
-        return _render_mailbox(report, message, 400, draft=_draft(typed))
+        # 400 for a malformed form; 507 when the disk filled up (StorageFullError).
+        status = getattr(error, "code", None) or 400
+        return _render_mailbox(report, message, status, draft=_draft(typed))
     # Said in the address, not the session: the browser path fetches the page twice.
     return redirect(url_for("followup.mailbox", sent=1), code=303)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
@@ -29,7 +29,9 @@ from reporting_portal.reporter.intake.uploads import (
     UploadLimits,
 )
 from reporting_portal.storage.blobstore import BlobWriter
+from reporting_portal.storage.faults import is_storage_full
 from reporting_portal.web.database import get_session, rollback_request_session
+from reporting_portal.web.errors import INSUFFICIENT_STORAGE, REPORTER_STORAGE_FULL
 from reporting_portal.web.extensions import get_blob_store, get_settings
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}
@@ -87,7 +89,22 @@ def read_upload(file_questions: set[str],
         ),
         fields=fields,
     )
-    return _read_counted(reader, boundary)
+    try:
+        return _read_counted(reader, boundary)
+    except OSError as error:
+        if not is_storage_full(error):
+            raise
+        # The reader aborted the part being written; the view's refusal rolls back,
+        # which deletes the blobs already finished. Nothing of the report stays.
+        current_app.logger.error("storage full [%s]", type(error).__name__)
+        drain_request_body()
+        raise StorageFullError(REPORTER_STORAGE_FULL) from None
+
+
+class StorageFullError(UploadError):
+    """The disk filled up while the report was written (507 Insufficient Storage)."""
+
+    code = INSUFFICIENT_STORAGE
 
 
 def read_text_fields(max_chars: int) -> ParsedUpload:

@@ -169,8 +169,10 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except (UploadError, SubmissionRefusedError) as error:
         refuse_upload()
         message = error.description if isinstance(error, HTTPException) else str(error)
+        # 400 for a malformed form; 507 when the disk filled up (StorageFullError).
+        status = getattr(error, "code", None) or 400
         return _render_form(channel, questions, recipients,
-                            _typed_form(questions, recipients, typed), message, 400)
+                            _typed_form(questions, recipients, typed), message, status)
     _server_session().set_kind("reporter")
     session["receipt_code"] = code
     return redirect(url_for("intake.receipt"), code=303)

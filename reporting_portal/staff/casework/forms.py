@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, TextAreaField, widgets
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from reporting_portal.staff.casework.services import CLOSING_OUTCOMES
+from reporting_portal.staff.casework.versions import SNAPSHOT_MAX_CHARS, SeenCase
 from reporting_portal.storage.models import Priority, ReportStatus
 
 TEXT_MAX = 20000
@@ -29,10 +38,22 @@ PRIORITY_LABELS = {
 
 
 class CaseActionForm(FlaskForm):
-    """A POST with a CSRF token (labels, assignment, export)."""
+    """A POST with a CSRF token (export)."""
 
 
-class StatusForm(FlaskForm):
+class CaseEditForm(FlaskForm):
+    """A triage change: the case's version it was shown at, and what it showed then
+    (casework/versions.py). Labels and assignment use it as it is."""
+
+    version = IntegerField(widget=widgets.HiddenInput(),
+                           validators=[InputRequired(), NumberRange(min=1)])
+    seen = HiddenField(validators=[Optional(), Length(max=SNAPSHOT_MAX_CHARS)])
+
+    def seen_case(self) -> SeenCase:
+        return SeenCase(version=self.version.data or 0, snapshot=self.seen.data or "")
+
+
+class StatusForm(CaseEditForm):
     status = SelectField(
         _l("Move to"),
         choices=[SelectChoice(str(s), label) for s, label in STATUS_LABELS.items()],
@@ -45,7 +66,7 @@ class StatusForm(FlaskForm):
     )
 
 
-class PriorityForm(FlaskForm):
+class PriorityForm(CaseEditForm):
     priority = SelectField(
         _l("Priority"),
         choices=[SelectChoice(str(p), label) for p, label in PRIORITY_LABELS.items()],
@@ -76,7 +97,7 @@ class ReplyForm(FlaskForm):
                          render_kw={"rows": 4})
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(CaseEditForm):
     message = TextAreaField(_l("Acknowledgement sent to the reporter"),
                             validators=[Optional(), Length(max=TEXT_MAX)],
                             render_kw={"rows": 4})

@@ -39,6 +39,7 @@ from reporting_portal.domain.objects import (
     store_small_payload,
 )
 from reporting_portal.domain.questionnaire import parse_questionnaire
+from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -300,18 +301,24 @@ def record_download(db: Session, actor: Actor, report: Report, obj: ReportObject
 
 
 def set_status(db: Session, actor: Actor, report: Report, status: str, *,
-               outcome: str | None = None) -> None:
-    """Move a case forward through ISO 37002's stages, or close it with an outcome."""
+               seen: SeenCase, outcome: str | None = None) -> None:
+    """Move a case forward through ISO 37002's stages, or close it with an outcome.
+
+    Each triage change here takes ``seen``, the version its form showed: a case changed
+    since raises :class:`CaseConflictError` and nothing is applied (casework/versions.py).
+    """
+    ensure_current(db, report, seen)
     if status not in STATUS_FLOW or status == ReportStatus.RECEIVED:
         raise CaseRuleError("Choose a valid next stage.")
     if report.status == ReportStatus.CLOSED:
         raise CaseRuleError("This case is closed.")
     if STATUS_FLOW.index(status) <= STATUS_FLOW.index(report.status):
         raise CaseRuleError("A case moves forward only.")
+    if status == ReportStatus.CLOSED and outcome not in CLOSING_OUTCOMES:
+        raise CaseRuleError("Choose the outcome of the case to close it.")
+    claim_case_version(db, report, seen)
     today = datetime.now(UTC).date()
     if status == ReportStatus.CLOSED:
-        if outcome not in CLOSING_OUTCOMES:
-            raise CaseRuleError("Choose the outcome of the case to close it.")
         report.closing_outcome = outcome
         report.closed_on = today
         report.purge_after = date.fromordinal(today.toordinal() + report.channel.retention_days)
@@ -324,10 +331,13 @@ def set_status(db: Session, actor: Actor, report: Report, status: str, *,
            else AuditAction.CASE_STATUS_CHANGED, report)
 
 
-def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:
+def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, text: str, *,
+                seen: SeenCase) -> None:
     """Acknowledge receipt (art. 9(1)(b)) and tell the reporter in their mailbox."""
+    ensure_current(db, report, seen)
     if report.status != ReportStatus.RECEIVED:
         raise CaseRuleError("This report was already acknowledged.")
+    claim_case_version(db, report, seen)
     today = datetime.now(UTC).date()
     report.status = ReportStatus.ACKNOWLEDGED
     report.acknowledged_on = today
@@ -337,14 +347,20 @@ def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, tex
     record_case_event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
 
 
-def set_priority(db: Session, actor: Actor, report: Report, priority: str) -> None:
+def set_priority(db: Session, actor: Actor, report: Report, priority: str, *,
+                 seen: SeenCase) -> None:
+    ensure_current(db, report, seen)
     if priority not in set(Priority):
         raise CaseRuleError("Unknown priority.")
+    claim_case_version(db, report, seen)
     report.priority = priority
     record_case_event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
 
 
-def set_labels(db: Session, actor: Actor, report: Report, names: list[str]) -> None:
+def set_labels(db: Session, actor: Actor, report: Report, names: list[str], *,
+               seen: SeenCase) -> None:
+    ensure_current(db, report, seen)
+    claim_case_version(db, report, seen)
     labels = list(db.scalars(select(Label).where(Label.name.in_(names))))
     report.labels = labels
     record_case_event(db, actor, AuditAction.CASE_LABELS_CHANGED, report)
@@ -374,13 +390,16 @@ def _case_objects(db: Session, report: Report) -> list[ReportObject]:
         ReportObject.report_id == report.id, ReportObject.kind != ObjectKind.IDENTITY)))
 
 
-def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
+def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: str, *,
+                seen: SeenCase) -> None:
     """Grant a colleague the case: their recipient joins every object's header."""
     identity = actor.require_identity()
+    ensure_current(db, report, seen)
     handler = next((h for h in assignable_handlers(db, report)
                     if h.public_id == handler_public_id), None)
     if handler is None or handler.age_recipient is None:
         raise CaseRuleError("That person cannot be added to this case.")
+    claim_case_version(db, report, seen)
     new_recipient = [recipient_from(handler.age_recipient)]
     for obj in _case_objects(db, report):
         obj.header = add_recipients(obj.header, [identity], new_recipient)
@@ -390,9 +409,11 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     record_account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 
 
-def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id: str) -> None:
+def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id: str, *,
+                   seen: SeenCase) -> None:
     """Take a handler off the case: headers are rewritten without them."""
     identity = actor.require_identity()
+    ensure_current(db, report, seen)
     grant = db.scalar(
         select(AccessGrant).join(StaffAccount, StaffAccount.id == AccessGrant.staff_id)
         .where(AccessGrant.report_id == report.id, StaffAccount.public_id == handler_public_id)
@@ -403,6 +424,7 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
                           .where(AccessGrant.report_id == report.id)) or 0
     if remaining <= 1:
         raise CaseRuleError("A case needs at least one case handler.")
+    claim_case_version(db, report, seen)
     db.execute(delete(AccessGrant).where(AccessGrant.report_id == report.id,
                                          AccessGrant.staff_id == grant.staff_id))
     db.flush()  # case_recipients below must no longer see the removed grant

@@ -27,11 +27,13 @@ from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.conflicts import conflict_message
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.forms import (
     AcknowledgeForm,
     AddHandlerForm,
     CaseActionForm,
+    CaseEditForm,
     IdentityDownloadForm,
     LabelsForm,
     NoteForm,
@@ -62,6 +64,7 @@ from reporting_portal.staff.casework.services import (
     set_priority,
     set_status,
 )
+from reporting_portal.staff.casework.versions import CaseConflictError, case_snapshot
 from reporting_portal.staff.custody.forms import IdentityRequestForm
 from reporting_portal.staff.custody.services import (
     IdentityRuleError,
@@ -128,6 +131,7 @@ def _render_case(report: Report, status: int = 200, *,
         label_form=label_form, add_form=add_form, action_form=CaseActionForm(),
         note_form=NoteForm(), reply_form=ReplyForm(),
         acknowledge_form=AcknowledgeForm(message=DEFAULT_ACKNOWLEDGEMENT),
+        case_seen=case_snapshot(db, report).encode(),
         outcomes=CLOSING_OUTCOMES, next_statuses=_next_statuses(report),
         identity_access=access_for(db, _actor(), report), identity=identity,
         identity_form=identity_form or IdentityRequestForm(),
@@ -196,16 +200,29 @@ def _refused(report: Report, error: Exception, attempted: AuditAction) -> tuple[
     return _render_case(report, 400)
 
 
+def _conflicted(report: Report, conflict: CaseConflictError,
+                attempted: AuditAction) -> tuple[str, int]:
+    """Another handler changed the case first: say what, show it as it is now."""
+    _record_failed(report, attempted)
+    flash(conflict_message(conflict), "error")
+    return _render_case(report, 409)
+
+
 @bp.route("/<public_id>/acknowledge", methods=["POST"])
 @staff(HANDLER)
 def acknowledge_case(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     form = AcknowledgeForm()
     if not form.validate_on_submit():
+        if not form.message.errors:
+            abort(400)  # no version: not a form this site rendered
         return _refused(report, CaseRuleError(_("The message is too long.")),
                         AuditAction.CASE_ACKNOWLEDGED)
     try:
-        acknowledge(get_session(), get_blob_store(), _actor(), report, form.message.data or "")
+        acknowledge(get_session(), get_blob_store(), _actor(), report, form.message.data or "",
+                    seen=form.seen_case())
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_ACKNOWLEDGED)
     except CaseRuleError as error:
         return _refused(report, error, AuditAction.CASE_ACKNOWLEDGED)
     return _after_change(public_id, _("Acknowledged. The reporter sees your message."))
@@ -220,7 +237,9 @@ def change_status(public_id: str) -> BaseResponse | tuple[str, int]:
         abort(400)
     try:
         set_status(get_session(), _actor(), report, form.status.data or "",
-                   outcome=form.outcome.data or None)
+                   seen=form.seen_case(), outcome=form.outcome.data or None)
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_STATUS_CHANGED)
     except CaseRuleError as error:
         return _refused(report, error, AuditAction.CASE_STATUS_CHANGED)
     return _after_change(public_id, _("Status changed."))
@@ -234,7 +253,10 @@ def change_priority(public_id: str) -> BaseResponse | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        set_priority(get_session(), _actor(), report, form.priority.data or "")
+        set_priority(get_session(), _actor(), report, form.priority.data or "",
+                     seen=form.seen_case())
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_PRIORITY_CHANGED)
     except CaseRuleError as error:
         return _refused(report, error, AuditAction.CASE_PRIORITY_CHANGED)
     return _after_change(public_id, _("Priority changed."))
@@ -242,11 +264,16 @@ def change_priority(public_id: str) -> BaseResponse | tuple[str, int]:
 
 @bp.route("/<public_id>/labels", methods=["POST"])
 @staff(HANDLER)
-def change_labels(public_id: str) -> BaseResponse:
+def change_labels(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
-    if not CaseActionForm().validate_on_submit():
+    form = CaseEditForm()
+    if not form.validate_on_submit():
         abort(400)
-    set_labels(get_session(), _actor(), report, request.form.getlist("labels"))
+    try:
+        set_labels(get_session(), _actor(), report, request.form.getlist("labels"),
+                   seen=form.seen_case())
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_LABELS_CHANGED)
     return _after_change(public_id, _("Labels saved."))
 
 
@@ -254,10 +281,14 @@ def change_labels(public_id: str) -> BaseResponse:
 @staff(HANDLER)
 def add_case_handler(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
-    if not CaseActionForm().validate_on_submit():
+    form = CaseEditForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        add_handler(get_session(), _actor(), report, request.form.get("handler", ""))
+        add_handler(get_session(), _actor(), report, request.form.get("handler", ""),
+                    seen=form.seen_case())
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_HANDLER_ADDED)
     except (CaseRuleError, NoKeysError) as error:
         return _refused(report, error, AuditAction.CASE_HANDLER_ADDED)
     return _after_change(public_id, _("Case handler added. They can now open this case."))
@@ -267,10 +298,13 @@ def add_case_handler(public_id: str) -> BaseResponse | tuple[str, int]:
 @staff(HANDLER)
 def remove_case_handler(public_id: str, handler_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
-    if not CaseActionForm().validate_on_submit():
+    form = CaseEditForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        remove_handler(get_session(), _actor(), report, handler_id)
+        remove_handler(get_session(), _actor(), report, handler_id, seen=form.seen_case())
+    except CaseConflictError as conflict:
+        return _conflicted(report, conflict, AuditAction.CASE_HANDLER_REMOVED)
     except (CaseRuleError, NoKeysError) as error:
         return _refused(report, error, AuditAction.CASE_HANDLER_REMOVED)
     if handler_id == current_viewer().account.public_id:

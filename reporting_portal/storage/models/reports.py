@@ -17,10 +17,12 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -110,6 +112,9 @@ class Report(Base):
     receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_recipient: Mapped[str] = mapped_column(Text)
     wrapped_reporter_identity: Mapped[bytes] = mapped_column(LargeBinary)
+    # Raised by every triage change; a form sent from an older version is refused, so
+    # no handler's change silently overwrites another's (casework/versions.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     channel: Mapped[Channel] = relationship()
     objects: Mapped[list[ReportObject]] = relationship(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from reporting_portal.storage.models import AuditEvent, Label, Report, Role
-from tests.helpers import csrf_token, https_client
+from tests.helpers import csrf_token, hidden_fields, https_client
 from tests.helpers.interop import run_js
 from tests.helpers.reporting import CASE_FILE, REPORT_FORM, plaintext_form
 
@@ -26,7 +26,9 @@ def browser_for(app, sign_in_member, member):
 
 
 def post(client, path, form_path, **data):
-    return client.post(path, data={"csrf_token": csrf_token(client, form_path), **data})
+    """Send a form of the page at ``form_path`` with its hidden fields (CSRF token, and on
+    a case page the case's version), as a browser would."""
+    return client.post(path, data={**hidden_fields(client, form_path), **data})
 
 
 def test_inbox_shows_only_the_handlers_cases(client, case_with_file, sign_in, channel_with_handlers,

@@ -19,7 +19,7 @@ from reporting_portal.storage.models import (
     ReportObject,
     Role,
 )
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, hidden_fields
 from tests.helpers.custody import REASON, ask, the_request
 from tests.helpers.reporting import (
     CONTENT_MARKER,
@@ -162,7 +162,7 @@ def test_a_handler_who_is_a_custodian_cannot_approve_their_own_request(
     vera = make_staff("vera", Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN)
     hana_browser = signed_in(app, channel_with_handlers["hana"])
     hana_browser.post(f"/staff/cases/{case_with_identity}/handlers", data={
-        "csrf_token": csrf_token(hana_browser, f"/staff/cases/{case_with_identity}"),
+        **hidden_fields(hana_browser, f"/staff/cases/{case_with_identity}"),
         "handler": vera.public_id})
     vera_browser = signed_in(app, vera)
     assert ask(vera_browser, case_with_identity).status_code == 302
@@ -266,7 +266,7 @@ def test_resealing_takes_the_identity_from_a_handler_who_left_the_case(
     assert opens(settings, db, hana.identity)
     omar_browser = signed_in(app, omar)
     omar_browser.post(f"/staff/cases/{case_with_identity}/handlers/{hana.public_id}/remove", data={
-        "csrf_token": csrf_token(omar_browser, f"/staff/cases/{case_with_identity}")})
+        **hidden_fields(omar_browser, f"/staff/cases/{case_with_identity}")})
     assert opens(settings, db, hana.identity)  # the app no longer shows it; the key still could
     reseal(signed_in(app, cleo, 1))
     assert not opens(settings, db, hana.identity)

@@ -302,7 +302,7 @@ def _reset_sequences(connection: Connection, metadata: MetaData) -> None:
         if len(key) != 1 or not isinstance(key[0].type, Integer):
             continue
         quote = connection.dialect.identifier_preparer.quote
-        highest = f"SELECT MAX({quote(key[0].name)}) FROM {quote(table.name)}"  # noqa: S608  # nosec B608 -- names from the schema, quoted
+        highest = f"SELECT MAX({quote(key[0].name)}) FROM {quote(table.name)}"  # noqa: S608 -- names from the schema, quoted
         connection.execute(text(
             "SELECT setval(pg_get_serial_sequence(:table, :column), "
             f"COALESCE(({highest}), 0) + 1, false)"), {"table": table.name, "column": key[0].name})

@@ -88,7 +88,7 @@ def test_a_file_cut_short_anywhere_is_refused_before_anything_is_written(
     cut = info.offset + 100 if where == "in its header" else info.offset_data + info.size // 2
     backup.write_bytes(backup.read_bytes()[:cut])
     target = make_target("sqlite")
-    with pytest.raises(BackupFileError, match="incomplete|not a complete backup"):
+    with pytest.raises(BackupFileError, match=r"incomplete|not a complete backup"):
         restore(target, backup, settings.audit_key_file)
     assert_nothing_written(target)
 

@@ -14,9 +14,9 @@ from reporting_portal.operations.archive import verify_backup_file
 from reporting_portal.storage.models import AuditEvent, Installation, ReportObject
 from reporting_portal.web.database import get_database
 from tests.helpers import csrf_token, https_client
+from tests.helpers.operations import HANDLER_REPLY, REPORTER_MESSAGE, back_up, restore
 from tests.helpers.reporting import CASE_FILE, CONTENT_MARKER, open_mailbox
 from tests.helpers.staff import signed_in
-from tests.helpers.operations import HANDLER_REPLY, REPORTER_MESSAGE, back_up, restore
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 

@@ -75,6 +75,10 @@ class AuditAction(StrEnum):
     AUDIT_HEAD_CHECKED = "audit.head_checked"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_HELD_RELEASED = "audit.held_events_released"
+    # The operator's commands (reporting_portal.operations): a backup copies every case's
+    # ciphertext, so taking one is logged like an export; a restore starts a new history.
+    BACKUP_CREATED = "operations.backup_created"
+    BACKUP_RESTORED = "operations.backup_restored"
 
 
 class Outcome(StrEnum):

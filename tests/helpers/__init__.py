@@ -8,6 +8,7 @@ module (STYLE.md 16a; ``tests/test_test_layout.py`` keeps it so):
 - ``staff``: staff members and signing them in;
 - ``custody``: identity access requests;
 - ``audit``: the access log's held events;
+- ``operations``: backups and restores;
 - ``reporting``: the report form, multipart bodies, reading what a report stored;
 - ``browser``: Playwright steps of the browser tests;
 - ``interop``: the independent age implementation in JavaScript.

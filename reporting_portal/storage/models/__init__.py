@@ -22,6 +22,7 @@ from reporting_portal.storage.models.reports import (
     ReportStatus,
     report_label,
 )
+from reporting_portal.storage.models.rotation import KeyRotation, RotationSubject
 from reporting_portal.storage.models.staff import Role, StaffAccount, StaffRole
 from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
 
@@ -37,6 +38,7 @@ __all__ = [
     "IdentityAccessRequest",
     "IdentityRequestStatus",
     "Installation",
+    "KeyRotation",
     "Label",
     "ObjectKind",
     "Priority",
@@ -46,6 +48,7 @@ __all__ = [
     "ReportObject",
     "ReportStatus",
     "Role",
+    "RotationSubject",
     "StaffAccount",
     "StaffRole",
     "StoredSession",

@@ -81,47 +81,56 @@ def _object_scope(rotation: KeyRotation) -> ColumnElement[bool]:
     return true()
 
 
-def regrant_batch(db: Session, rotation: KeyRotation, old_identity: Identity, *,
-                  batch_size: int = BATCH_SIZE) -> bool:
-    """Re-grant the next batch; return whether the rotation is now complete.
+@dataclass(frozen=True)
+class Batch:
+    """What one call of :func:`regrant_batch` did."""
 
-    Objects first, then sealed texts; then the sweep does both again. Completing sets
-    ``completed_at``; the caller records the event.
+    examined: int
+    completed: bool
+
+
+def regrant_batch(db: Session, rotation: KeyRotation, old_identity: Identity, *,
+                  batch_size: int = BATCH_SIZE) -> Batch:
+    """Re-grant the next batch: up to ``batch_size`` objects, or else sealed texts.
+
+    Objects first, then sealed texts; then the sweep does both again. A call that finds
+    a pass finished moves on to what comes next; the one that finds the sweep finished
+    sets ``completed_at`` (the caller records the event).
     """
     if rotation.completed_at is not None:
-        return True
+        return Batch(examined=0, completed=True)
     new_recipient = recipient_from(rotation.new_recipient)
-    # Locked (PostgreSQL), so a grant made at the same moment waits for this batch
-    # instead of being written over by it.
-    objects = db.scalars(
-        select(ReportObject)
-        .where(ReportObject.id > rotation.object_cursor, _object_scope(rotation))
-        .order_by(ReportObject.id).limit(batch_size).with_for_update()
-    ).all()
-    if objects:
-        for obj in objects:
-            header = _replaced(obj.header, old_identity, new_recipient,
-                               name=f"object {obj.public_id}")
-            if header is not None:
-                obj.header = header
-                rotation.objects_regranted += 1
-        rotation.object_cursor = objects[-1].id
-        return False
-    requests = db.scalars(
-        select(IdentityAccessRequest).where(IdentityAccessRequest.id > rotation.text_cursor)
-        .order_by(IdentityAccessRequest.id).limit(batch_size).with_for_update()
-    ).all()
-    if requests:
-        for request in requests:
-            rotation.texts_regranted += _regrant_texts(request, old_identity, new_recipient)
-        rotation.text_cursor = requests[-1].id
-        return False
-    if not rotation.sweeping:
+    while True:
+        # Locked (PostgreSQL), so a grant made at the same moment waits for this batch
+        # instead of being written over by it.
+        objects = db.scalars(
+            select(ReportObject)
+            .where(ReportObject.id > rotation.object_cursor, _object_scope(rotation))
+            .order_by(ReportObject.id).limit(batch_size).with_for_update()
+        ).all()
+        if objects:
+            for obj in objects:
+                header = _replaced(obj.header, old_identity, new_recipient,
+                                   name=f"object {obj.public_id}")
+                if header is not None:
+                    obj.header = header
+                    rotation.objects_regranted += 1
+            rotation.object_cursor = objects[-1].id
+            return Batch(examined=len(objects), completed=False)
+        requests = db.scalars(
+            select(IdentityAccessRequest).where(IdentityAccessRequest.id > rotation.text_cursor)
+            .order_by(IdentityAccessRequest.id).limit(batch_size).with_for_update()
+        ).all()
+        if requests:
+            for request in requests:
+                rotation.texts_regranted += _regrant_texts(request, old_identity, new_recipient)
+            rotation.text_cursor = requests[-1].id
+            return Batch(examined=len(requests), completed=False)
+        if rotation.sweeping:
+            rotation.completed_at = datetime.now(UTC)
+            return Batch(examined=0, completed=True)
         rotation.sweeping = True
         rotation.object_cursor = rotation.text_cursor = 0
-        return False
-    rotation.completed_at = datetime.now(UTC)
-    return True
 
 
 def _replaced(header: bytes, old_identity: Identity, new_recipient: AnyRecipient, *,

@@ -131,7 +131,8 @@ def run_recovery_rotation(factory: sessionmaker[Session], started: RecoveryRotat
         with factory() as db:
             rotation = db.get_one(KeyRotation, started.rotation_id, with_for_update=True)
             finished_before = rotation.completed_at is not None  # by a run alongside this one
-            completed = regrant_batch(db, rotation, started.old_identity, batch_size=batch_size)
+            completed = regrant_batch(db, rotation, started.old_identity,
+                                      batch_size=batch_size).completed
             if completed and not finished_before:
                 _record(db, AuditAction.RECOVERY_ROTATION_COMPLETED, rotation)
             progress = rotation_progress(db, rotation)

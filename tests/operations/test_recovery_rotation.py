@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 
 from crypto import replace_recipient
 from crypto.keys import HybridIdentity, parse_identity
+from reporting_portal.domain.key_rotation import regrant_batch
+from reporting_portal.operations import rotation
 from reporting_portal.operations.rotation import (
     RecoveryRotationError,
     run_recovery_rotation,
@@ -87,20 +89,31 @@ def test_what_is_sealed_after_the_switch_goes_to_the_new_key_at_once(
 
 
 def test_an_interrupted_rotation_resumes_with_the_same_old_identity(
-        app, db, settings, installed, populated) -> None:
+        app, db, settings, installed, populated, monkeypatch) -> None:
     readers = {name: opened_by(settings, db, identity) for name, identity in populated.items()}
     delivered: list[str] = []
     started = start(app, installed.recovery_identity, delivered)
-    batches = run_recovery_rotation(get_database(app).session_factory, started, batch_size=2)
+    calls = []
 
-    with pytest.raises(KeyboardInterrupt):  # the operator's Ctrl-C after the first batch
-        for _progress in batches:
-            raise KeyboardInterrupt
+    def killed_in_the_second_batch(*args, **kwargs):
+        done = regrant_batch(*args, **kwargs)  # headers rewritten, not yet committed
+        calls.append(done)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the operator's Ctrl-C
+        return done
 
-    left = opened_by(settings, db, installed.recovery_identity)
-    assert left and left != everything(db)  # one batch of two objects is through
+    monkeypatch.setattr(rotation, "regrant_batch", killed_in_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        list(run_recovery_rotation(get_database(app).session_factory, started, batch_size=2))
+    monkeypatch.undo()
+
+    # The first batch (two objects) committed; the second rolled back entirely.
+    moved = opened_by(settings, db, delivered[0])
+    assert len(moved) == 2
+    assert opened_by(settings, db, installed.recovery_identity) == everything(db) - moved
     resumed = start(app, installed.recovery_identity, delivered)
-    assert resumed.resumed and resumed.rotation_id == started.rotation_id
+    assert resumed.resumed
+    assert resumed.rotation_id == started.rotation_id
     assert len(delivered) == 1  # no second new key
     list(run_recovery_rotation(get_database(app).session_factory, resumed, batch_size=2))
 

@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +23,7 @@ from crypto import NoMatchError, decrypt_parts
 from crypto.keys import Identity, parse_identity
 from reporting_portal.domain.objects import open_text
 from reporting_portal.storage.blobstore import LocalBlobStore
-from reporting_portal.storage.models import IdentityAccessRequest, ReportObject
+from reporting_portal.storage.models import IdentityAccessRequest, ReportObject, StaffAccount
 from tests.helpers.client import csrf_token
 from tests.helpers.custody import REASON, ask, the_request
 from tests.helpers.staff import StaffMember, signed_in
@@ -40,13 +41,26 @@ def populate(app: Flask, db: Session, submit_case: Callable[..., str],
                                                        field: text})
         assert response.status_code == 302, response.get_data(as_text=True)
     assert ask(hana, case).status_code == 302
-    cleo = signed_in(app, members["cleo"], step=1)
+    cleo = signed_in(app, members["cleo"])
     decision = f"/staff/identity-requests/{the_request(db).public_id}"
     response = cleo.post(decision, data={
         "csrf_token": csrf_token(cleo, "/staff/identity-requests"),
         "decision": "approve", "reason": REASON})
     assert response.status_code == 302, response.get_data(as_text=True)
     return case
+
+
+def sign_in_again(app: Flask, db: Session, member: StaffMember) -> FlaskClient:
+    """A new browser signed in as ``member``, however often they signed in already.
+
+    Each TOTP code is accepted once and only one step ahead is; a test that signs the same
+    person in many times within a minute forgets the last step used, as if a minute passed.
+    """
+    db.expire_all()
+    account = db.scalar(select(StaffAccount).where(StaffAccount.username == member.username))
+    account.totp_last_step = None
+    db.commit()
+    return signed_in(app, member)
 
 
 def _identity(identity: str | Identity) -> Identity:

@@ -50,16 +50,21 @@ def populate(app: Flask, db: Session, submit_case: Callable[..., str],
     return case
 
 
-def sign_in_again(app: Flask, db: Session, member: StaffMember) -> FlaskClient:
-    """A new browser signed in as ``member``, however often they signed in already.
+def forget_last_code(db: Session, member: StaffMember) -> None:
+    """Let ``member``'s current TOTP code be used again, as if a minute had passed.
 
-    Each TOTP code is accepted once and only one step ahead is; a test that signs the same
-    person in many times within a minute forgets the last step used, as if a minute passed.
+    Each code is accepted once and only one step ahead is: a test that signs the same
+    person in several times within a minute needs this.
     """
     db.expire_all()
     account = db.scalar(select(StaffAccount).where(StaffAccount.username == member.username))
     account.totp_last_step = None
     db.commit()
+
+
+def sign_in_again(app: Flask, db: Session, member: StaffMember) -> FlaskClient:
+    """A new browser signed in as ``member``, however often they signed in already."""
+    forget_last_code(db, member)
     return signed_in(app, member)
 
 

@@ -9,7 +9,7 @@ from tests.helpers.browser import fill_sign_in
 from tests.helpers.reporting import CONTENT_MARKER
 from tests.helpers.rotation import forget_last_code, populate
 
-pytestmark = [pytest.mark.browser, pytest.mark.database]
+pytestmark = [pytest.mark.browser, pytest.mark.database, pytest.mark.slow]
 
 
 def test_a_handler_rotates_their_key_and_reads_the_case_throughout(

@@ -21,7 +21,8 @@ from reporting_portal.web.database import get_database
 from tests.helpers.reporting import send_report
 from tests.helpers.rotation import everything, opened_by, payloads, populate
 
-pytestmark = pytest.mark.database
+# Each test populates an instance first (sign-ins, a report, a custody decision).
+pytestmark = [pytest.mark.database, pytest.mark.slow]
 
 
 @pytest.fixture

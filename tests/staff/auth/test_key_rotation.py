@@ -59,6 +59,7 @@ def rotation_events(db) -> list[tuple[str, str | None]]:
         AuditEvent.action.like("staff.key_rotation_%")).order_by(AuditEvent.id))]
 
 
+@pytest.mark.slow
 def test_the_new_key_opens_what_the_old_did_and_the_old_opens_nothing(
         app, db, settings, installed, channel_with_handlers, case) -> None:
     hana = channel_with_handlers["hana"]
@@ -88,6 +89,7 @@ def test_the_new_key_opens_what_the_old_did_and_the_old_opens_nothing(
     assert CONTENT_MARKER in browser.get(f"/staff/cases/{case}").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_half_way_the_person_reads_with_either_key_and_continues_where_it_stopped(
         app, db, settings, channel_with_handlers, case, one_object_per_page) -> None:
     hana = channel_with_handlers["hana"]
@@ -112,6 +114,7 @@ def test_half_way_the_person_reads_with_either_key_and_continues_where_it_stoppe
     assert CONTENT_MARKER in browser.get(f"/staff/cases/{case}").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_other_sessions_end_and_a_new_sign_in_carries_on_with_both_keys(
         app, db, settings, channel_with_handlers, case, one_object_per_page) -> None:
     hana = channel_with_handlers["hana"]
@@ -129,6 +132,7 @@ def test_other_sessions_end_and_a_new_sign_in_carries_on_with_both_keys(
     assert opened_by(settings, db, hana.identity) == set()
 
 
+@pytest.mark.slow
 def test_a_password_change_half_way_keeps_the_old_key_usable(
         app, db, settings, channel_with_handlers, case, one_object_per_page) -> None:
     hana = channel_with_handlers["hana"]
@@ -150,7 +154,7 @@ def test_a_password_change_half_way_keeps_the_old_key_usable(
 
 
 def test_a_wrong_password_changes_nothing_and_guessing_is_throttled(
-        app, db, settings, channel_with_handlers, case) -> None:
+        app, db, settings, channel_with_handlers) -> None:
     hana = channel_with_handlers["hana"]
     browser = sign_in_again(app, db, hana)
 
@@ -169,7 +173,7 @@ def test_a_wrong_password_changes_nothing_and_guessing_is_throttled(
     assert rotation_events(db) == []
 
 
-def test_the_forms_need_their_csrf_token(app, db, channel_with_handlers, case) -> None:
+def test_the_forms_need_their_csrf_token(app, db, channel_with_handlers) -> None:
     hana = channel_with_handlers["hana"]
     browser = sign_in_again(app, db, hana)
 

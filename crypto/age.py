@@ -160,6 +160,52 @@ def rewrite_recipients(
     return seal_header(file_key, recipients)
 
 
+def replace_recipient(header: bytes, old_identity: Identity, new_recipient: Recipient) -> bytes:
+    """Re-grant a header from one key to another (key rotation), same file key.
+
+    Drops exactly the stanzas ``old_identity`` opens, keeps every other stanza as it
+    is, appends one stanza for ``new_recipient`` and recomputes the MAC; the payload is
+    never touched. Raises :class:`NoMatchError` when ``old_identity`` opens no stanza
+    (nothing to rotate, or rotated already: a resumed rotation skips such headers), and
+    :class:`IncompatibleRecipientsError` when the new recipient's type (post-quantum or
+    X25519) differs from the stanzas that stay.
+    """
+    parsed = parse_header(header)
+    kept: list[Stanza] = []
+    file_key: FileKey | None = None
+    for stanza in parsed.stanzas:
+        # One stanza at a time: an identity's unwrap stops at its first match, and an
+        # identity may hold several stanzas of one header (granted twice).
+        opened = old_identity.unwrap([stanza])
+        if opened is None:
+            kept.append(stanza)
+        elif file_key is None:
+            file_key = opened
+        elif opened != file_key:
+            raise HeaderError("the header's stanzas wrap different file keys")
+    if file_key is None:
+        raise NoMatchError("the old identity opens none of the header's stanzas")
+    parsed.verify_mac(file_key)
+    known = {stanza.type for stanza in kept} & {"X25519", "mlkem768x25519"}
+    if known and known != {"mlkem768x25519" if new_recipient.post_quantum else "X25519"}:
+        raise IncompatibleRecipientsError(
+            "the new recipient's type (post-quantum or X25519) differs from the file's"
+        )
+    return encode_header([*kept, new_recipient.wrap(file_key)], file_key)
+
+
+def replace_recipient_in_file(
+    sealed: bytes, old_identity: Identity, new_recipient: Recipient
+) -> bytes:
+    """:func:`replace_recipient` for a whole binary age file kept in one piece.
+
+    Only the header part changes; the payload bytes that follow it are copied as they are.
+    """
+    src = io.BytesIO(sealed)
+    _, header_bytes = read_header(src)
+    return replace_recipient(header_bytes, old_identity, new_recipient) + src.read()
+
+
 def _buffered(src: BinaryIO) -> io.BufferedReader:
     if isinstance(src, io.BufferedReader):
         return src

@@ -287,6 +287,26 @@ class HybridIdentity:
         return None
 
 
+class FallbackIdentity:
+    """Opens what either of two identities opens: ``primary`` first, then ``fallback``.
+
+    For a key rotation in progress: a header not yet re-granted opens with the old key,
+    one already re-granted (or new) with the new key, and the reader needs both.
+    """
+
+    def __init__(self, primary: Identity, fallback: Identity) -> None:
+        self.primary = primary
+        self.fallback = fallback
+
+    def __repr__(self) -> str:
+        return f"FallbackIdentity({self.primary!r}, {self.fallback!r})"
+
+    def unwrap(self, stanzas: Sequence[Stanza]) -> FileKey | None:
+        """Return the file key from ``primary``'s stanza, else from ``fallback``'s."""
+        file_key = self.primary.unwrap(stanzas)
+        return file_key if file_key is not None else self.fallback.unwrap(stanzas)
+
+
 AnyIdentity = X25519Identity | HybridIdentity
 AnyRecipient = X25519Recipient | HybridRecipient
 

@@ -29,6 +29,7 @@ from reporting_portal.audit.verify import verify_log
 from reporting_portal.domain.accounts import AccountError, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
+from reporting_portal.domain.key_rotation import RotationError
 from reporting_portal.domain.notice_runs import send_due_notices
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
@@ -39,6 +40,13 @@ from reporting_portal.operations.restore import (
     RestoreError,
     TargetNotEmptyError,
     restore_backup,
+)
+from reporting_portal.operations.rotation import (
+    RecoveryRotationError,
+    read_identity_file,
+    recovery_progress,
+    run_recovery_rotation,
+    start_recovery_rotation,
 )
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Role
@@ -381,3 +389,57 @@ def restore_command(backup_file: Path, audit_key: Path, quiet: bool) -> None:
     if summary.missing_blobs:
         click.echo(f"{len(summary.missing_blobs)} report object(s) have no payload (purged "
                    "while the backup ran): run `reporting-portal purge`.", err=True)
+
+@main.command("rotate-recovery")
+@click.option("--old-identity", "old_identity_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The current recovery identity, brought from offline.")
+@click.option("--new-identity-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the new recovery identity to this new file (mode 0600) instead of "
+                   "printing it.")
+@_closing_database
+def rotate_recovery_command(old_identity_file: Path, new_identity_out: Path | None) -> None:
+    """Replace the recovery key and re-grant every object to it. Resumable: run again."""
+    if new_identity_out is not None and new_identity_out.exists():
+        raise click.ClickException(f"{new_identity_out} exists: give a new file name")
+
+    def deliver(identity: str) -> None:
+        click.echo("\nNEW RECOVERY IDENTITY - every object is re-granted to it now.")
+        if new_identity_out is not None:
+            write_secret_file(new_identity_out, identity + "\n")
+            click.echo(f"Written to {new_identity_out}. Move it offline now.")
+        else:
+            click.echo("Store it offline (paper, a safe). It is shown once and never kept here:")
+            click.echo(identity)
+
+    factory = get_database(current_app).session_factory
+    try:
+        identities = read_identity_file(old_identity_file)
+        with factory() as db:
+            started = start_recovery_rotation(db, identities, deliver)
+            db.commit()
+    except RecoveryRotationError as error:
+        raise click.ClickException(str(error)) from None
+    if started.resumed:
+        click.echo("Resuming the rotation in progress. Its new identity was given when it "
+                   "started" + ("; no file is written." if new_identity_out else "."))
+    progress = recovery_progress(factory, started.rotation_id)
+    try:
+        with click.progressbar(length=max(progress.total, 1), label="Re-granting") as bar:
+            bar.update(progress.examined)
+            shown = progress.examined
+            for progress in run_recovery_rotation(factory, started):
+                # The sweep starts over: the bar stays full while it checks again.
+                bar.update(max(progress.examined - shown, 0))
+                shown = max(shown, progress.examined)
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted. Run the same command with the same old identity to "
+                   "continue.", err=True)
+        sys.exit(130)
+    except RotationError as error:
+        raise click.ClickException(f"{error}. Run the same command again once it is "
+                                   "repaired.") from None
+    click.echo(f"Done: {progress.objects_regranted} object(s) and {progress.texts_regranted} "
+               "sealed text(s) re-granted to the new recovery key.")
+    click.echo("Once the new identity is stored offline, destroy the old one and confirm it "
+               "on the administrator's home page.")

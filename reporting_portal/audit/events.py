@@ -80,6 +80,13 @@ class AuditAction(StrEnum):
     BACKUP_CREATED = "operations.backup_created"
     BACKUP_RESTORED = "operations.backup_restored"
 
+    # Key rotation (the event's object is the key_rotation row, which holds the counts).
+    RECOVERY_ROTATION_STARTED = "installation.recovery_rotation_started"
+    RECOVERY_ROTATION_RESUMED = "installation.recovery_rotation_resumed"
+    RECOVERY_ROTATION_COMPLETED = "installation.recovery_rotation_completed"
+    STAFF_KEY_ROTATION_STARTED = "staff.key_rotation_started"
+    STAFF_KEY_ROTATION_COMPLETED = "staff.key_rotation_completed"
+
 
 class Outcome(StrEnum):
     SUCCESS = "success"
@@ -95,6 +102,7 @@ class ObjectType(StrEnum):
     LABEL = "label"
     CHANNEL = "channel"
     AUDIT_EVENT = "audit_event"
+    KEY_ROTATION = "key_rotation"
 
 
 # Roles for actors without a staff account.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from crypto.keys import AnyIdentity
+from crypto.keys import Identity
 from reporting_portal.audit.events import (
     AuditAction,
     ObjectType,
@@ -36,10 +36,10 @@ class Actor:
 
     account: StaffAccount | None
     role: str
-    identity: AnyIdentity | None = None
+    identity: Identity | None = None
 
     @classmethod
-    def member(cls, account: StaffAccount, identity: AnyIdentity | None = None) -> Actor:
+    def member(cls, account: StaffAccount, identity: Identity | None = None) -> Actor:
         """A member of staff, named in events by all of their roles."""
         return cls(account=account, role=primary_role(account), identity=identity)
 
@@ -50,7 +50,7 @@ class Actor:
             raise NotStaffError("this needs a member of staff")
         return self.account
 
-    def require_identity(self) -> AnyIdentity:
+    def require_identity(self) -> Identity:
         if self.identity is None:
             raise NoKeysError
         return self.identity

@@ -28,7 +28,7 @@ from crypto import (
     parse_recipient,
     seal_header,
 )
-from crypto.keys import AnyIdentity, AnyRecipient
+from crypto.keys import AnyRecipient, Identity
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -103,7 +103,7 @@ def case_recipients(db: Session, report: Report, installation: Installation) -> 
 
 
 def read_object(
-    store: BlobStore, obj: ReportObject, identities: Iterable[AnyIdentity]
+    store: BlobStore, obj: ReportObject, identities: Iterable[Identity]
 ) -> Iterator[bytes]:
     """Authenticated plaintext chunks of an object; key errors are raised at once."""
     payload = store.open(obj.blob_name)
@@ -123,7 +123,7 @@ def _closing(chunks: Iterator[bytes], payload: Any) -> Iterator[bytes]:
 
 
 def read_small_json(
-    store: BlobStore, obj: ReportObject, identities: Iterable[AnyIdentity]
+    store: BlobStore, obj: ReportObject, identities: Iterable[Identity]
 ) -> dict[str, Any]:
     """Decrypt an answers or message object and parse its JSON."""
     data = bytearray()
@@ -192,7 +192,7 @@ def seal_text(text: str, recipients: Sequence[str]) -> bytes:
     return sealed.getvalue()
 
 
-def open_text(sealed: bytes, identities: Iterable[AnyIdentity]) -> str | None:
+def open_text(sealed: bytes, identities: Iterable[Identity]) -> str | None:
     """The text of :func:`seal_text`, or ``None`` when none of ``identities`` opens it."""
     plaintext = io.BytesIO()
     try:

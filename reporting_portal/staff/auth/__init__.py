@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/staff", template_folder="templates")
 
-from reporting_portal.staff.auth import views  # noqa: E402, F401 -- registers the routes
+from reporting_portal.staff.auth import key_views, views  # noqa: E402, F401 -- registers the routes

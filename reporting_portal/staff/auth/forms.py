@@ -62,3 +62,17 @@ class ChangePasswordForm(NewPasswordForm):
 
 class SignOutForm(FlaskForm):
     """Sign-out is a POST with a CSRF token: a link could be forged (SecureDrop 2024)."""
+
+
+class RotateKeyForm(FlaskForm):
+    """The password again, before a new key pair replaces the old one."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ContinueKeyRotationForm(FlaskForm):
+    """The next batches of a key rotation: a POST with a CSRF token, nothing else."""

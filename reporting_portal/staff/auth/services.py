@@ -29,10 +29,11 @@ from reporting_portal.audit.events import (
 )
 from reporting_portal.domain.accounts import normalise_username
 from reporting_portal.domain.actors import Actor, record_account_event
+from reporting_portal.domain.key_rotation import unfinished_rotation
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.staff.auth.devices import device_nonce
 from reporting_portal.staff.auth.totp import verify_code
-from reporting_portal.storage.models import StaffAccount
+from reporting_portal.storage.models import RotationSubject, StaffAccount
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits, Spent
 from reporting_portal.web.sessions import end_staff_sessions
 
@@ -243,6 +244,7 @@ def set_password(
         account.wrapped_identity = rewrap_with_password(
             account.wrapped_identity, current_password, new_password, params
         )
+        _rewrap_rotation_key(db, account, current_password, new_password, passwords)
     elif account.must_change_password and _is_accounts_identity(account, unlocked_identity):
         account.wrapped_identity = wrap_with_password(
             (unlocked_identity or "").encode("ascii"), new_password, params
@@ -254,6 +256,17 @@ def set_password(
     end_staff_sessions(db, account.id, keep_token=keep_session_token)
     record_account_event(db, Actor.member(account), AuditAction.PASSWORD_CHANGED, account.public_id)
     return created
+
+
+def _rewrap_rotation_key(db: Session, account: StaffAccount, current_password: str,
+                         new_password: str, passwords: PasswordService) -> None:
+    """A key rotation in progress keeps the old key under the password: re-wrap it too,
+    or the next sign-in could not open what is not re-granted yet."""
+    rotation = unfinished_rotation(db, RotationSubject.STAFF, staff_id=account.id)
+    if rotation is not None and rotation.old_wrapped_identity is not None:
+        rotation.old_wrapped_identity = rewrap_with_password(
+            rotation.old_wrapped_identity, current_password, new_password,
+            passwords.identity_wrap_params)
 
 
 def _is_accounts_identity(account: StaffAccount, identity_text: str | None) -> bool:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from flask import g, session
 from sqlalchemy import select
 
-from crypto.keys import AnyIdentity, parse_identity
+from crypto.keys import FallbackIdentity, Identity, parse_identity
 from reporting_portal.storage.models import StaffAccount
 from reporting_portal.web.database import get_session
 from reporting_portal.web.sessions import ServerSession
 
 IDENTITY_KEY = "staff_identity"
+# The old identity while a rotation of the person's key is in progress (auth/key_rotation).
+PREVIOUS_IDENTITY_KEY = "staff_previous_identity"
 SIGNED_IN = "signed_in"
 SIGNING_IN = "signing_in"
 
@@ -48,8 +50,9 @@ def start_staff_session(account: StaffAccount, *, stage: str) -> None:
     """A fresh session, under a new token, for this staff member."""
     server_session = _server_session()
     # The unwrapped identity survives a new token for the same person only.
-    identity = server_session.get(IDENTITY_KEY) if server_session.get(
-        "staff_id") == account.public_id else None
+    same_person = server_session.get("staff_id") == account.public_id
+    identity = server_session.get(IDENTITY_KEY) if same_person else None
+    previous = server_session.get(PREVIOUS_IDENTITY_KEY) if same_person else None
     server_session.clear()
     server_session.regenerate()
     server_session.set_kind("staff")
@@ -58,6 +61,8 @@ def start_staff_session(account: StaffAccount, *, stage: str) -> None:
     server_session["staff_stage"] = stage
     if isinstance(identity, str):
         server_session[IDENTITY_KEY] = identity
+    if isinstance(previous, str):
+        server_session[PREVIOUS_IDENTITY_KEY] = previous
     g.staff_viewer = StaffViewer(account=account, stage=stage)
 
 
@@ -84,12 +89,31 @@ def keep_identity(identity: str) -> None:
     (DESIGN.md, Staff sessions). Sign-out and time-out delete it.
     """
     _server_session()[IDENTITY_KEY] = identity
+    g.pop("staff_identity_parsed", None)
 
 
-def current_identity() -> AnyIdentity | None:
-    """The signed-in staff member's age identity, or None if they have no keys yet."""
+def keep_previous_identity(identity: str | None) -> None:
+    """Hold (or, with ``None``, drop) the old identity of a key rotation in progress,
+    sealed in the session like the current one."""
+    server_session = _server_session()
+    if identity is None:
+        server_session.pop(PREVIOUS_IDENTITY_KEY, None)
+    else:
+        server_session[PREVIOUS_IDENTITY_KEY] = identity
+    g.pop("staff_identity_parsed", None)
+
+
+def current_identity() -> Identity | None:
+    """The signed-in staff member's age identity, or None if they have no keys yet.
+
+    During a rotation of their key it opens what either the new or the old key opens.
+    """
     if "staff_identity_parsed" not in g:
         text = session.get(IDENTITY_KEY)
-        g.staff_identity_parsed = parse_identity(text) if isinstance(text, str) else None
-    identity: AnyIdentity | None = g.staff_identity_parsed
+        previous = session.get(PREVIOUS_IDENTITY_KEY)
+        parsed: Identity | None = parse_identity(text) if isinstance(text, str) else None
+        if parsed is not None and isinstance(previous, str):
+            parsed = FallbackIdentity(parsed, parse_identity(previous))
+        g.staff_identity_parsed = parsed
+    identity: Identity | None = g.staff_identity_parsed
     return identity

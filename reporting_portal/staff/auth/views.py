@@ -20,6 +20,7 @@ from reporting_portal.staff.auth.forms import (
     SignInForm,
     SignOutForm,
 )
+from reporting_portal.staff.auth.key_rotation import previous_identity_at_sign_in
 from reporting_portal.staff.auth.services import (
     CurrentPasswordError,
     PasswordCheckThrottledError,
@@ -40,6 +41,7 @@ from reporting_portal.staff.auth.viewer import (
     SIGNING_IN,
     current_viewer,
     keep_identity,
+    keep_previous_identity,
     promote_to_signed_in,
     session_token,
     start_staff_session,
@@ -94,6 +96,10 @@ def sign_in() -> Page:
                                        form.password.data or "")
             if identity is not None:
                 keep_identity(identity)
+            # A rotation of the person's key in progress: the old key still opens what
+            # is not re-granted yet (auth/key_rotation).
+            keep_previous_identity(previous_identity_at_sign_in(
+                get_session(), accepted.account, form.password.data or ""))
             response = redirect(url_for("auth.continue_sign_in"))
             _remember_device(response, accepted.account.username)
             return response

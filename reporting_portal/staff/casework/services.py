@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from crypto import AgeError, add_recipients, rewrite_recipients
-from crypto.keys import AnyIdentity
+from crypto.keys import Identity
 from reporting_portal.audit.events import (
     AuditAction,
     ObjectType,
@@ -234,7 +234,7 @@ def _actor_name(db: Session, actor_id: str | None, role: str) -> str:
     return name or "Former staff member"
 
 
-def _timeline_entry(store: BlobStore, obj: ReportObject, identity: AnyIdentity,
+def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
                     attachments: list[ReportObject]) -> TimelineEntry:
     try:
         document = read_small_json(store, obj, [identity])

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from crypto import NoMatchError, add_recipients, rewrite_recipients
-from crypto.keys import AnyIdentity
+from crypto.keys import Identity
 from reporting_portal.audit.events import AuditAction
 from reporting_portal.domain.actors import Actor, record_case_event
 from reporting_portal.domain.installation import get_installation
@@ -97,7 +97,7 @@ def _text_recipients(db: Session, request: IdentityAccessRequest) -> list[str]:
     return [key for key in keys if key]
 
 
-def request_texts(request: IdentityAccessRequest, identity: AnyIdentity | None) -> RequestTexts:
+def request_texts(request: IdentityAccessRequest, identity: Identity | None) -> RequestTexts:
     """Open a request's justification and reason with ``identity``.
 
     A custodian appointed after the request was made is not among its recipients and

@@ -23,6 +23,7 @@ from reporting_portal.storage.models.reports import (
     ReportStatus,
     report_label,
 )
+from reporting_portal.storage.models.rotation import KeyRotation, RotationSubject
 from reporting_portal.storage.models.staff import Role, StaffAccount, StaffRole
 from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
 
@@ -39,6 +40,7 @@ __all__ = [
     "IdentityAccessRequest",
     "IdentityRequestStatus",
     "Installation",
+    "KeyRotation",
     "Label",
     "NoticeOutbox",
     "NoticeState",
@@ -50,6 +52,7 @@ __all__ = [
     "ReportObject",
     "ReportStatus",
     "Role",
+    "RotationSubject",
     "StaffAccount",
     "StaffRole",
     "StoredSession",

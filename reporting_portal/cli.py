@@ -6,6 +6,7 @@ import base64
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
+from reporting_portal.operations import fsck
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Role
 from reporting_portal.storage.secret_files import write_secret_file
@@ -277,3 +279,35 @@ def purge_command() -> None:
         db.commit()
     delete_blobs(store, purged.blob_names)
     click.echo(f"Purged {len(purged.report_ids)} report(s).")
+
+
+@main.command("fsck")
+@click.option("--repair", "repair_requested", is_flag=True,
+              help="Remove what is listed: orphan blobs, rows without payload, unfinished "
+                   "uploads; release overdue held audit events.")
+@click.option("--grace", type=click.IntRange(min=0),
+              default=int(fsck.DEFAULT_GRACE.total_seconds()), show_default=True,
+              help="Seconds a repair waits between its two listings, and the age an "
+                   "unfinished upload needs to be aborted: longer than the longest request. "
+                   "0 only when no server runs.")
+@_closing_database
+def fsck_command(repair_requested: bool, grace: int) -> None:
+    """Check the database against the blob store. Exit 1 if findings were not repaired."""
+    store = get_blob_store()
+    session_factory = get_database(current_app).session_factory
+    if not repair_requested:
+        with session_factory() as db:
+            findings = fsck.find_problems(db, store, today=datetime.now(UTC).date())
+        for line in [*fsck.finding_lines(findings), fsck.summary_line(findings)]:
+            click.echo(line)
+        if not findings.clean:
+            sys.exit(1)
+        return
+    if grace:
+        click.echo(f"Listing now and again in {grace} s: only what is wrong both times is "
+                   "repaired.")
+    findings, done = fsck.repair(session_factory, store, grace=timedelta(seconds=grace),
+                                 wait=time.sleep)
+    for line in [*fsck.finding_lines(findings), fsck.summary_line(findings),
+                 *fsck.repair_lines(done)]:
+        click.echo(line)

@@ -75,6 +75,11 @@ class AuditAction(StrEnum):
     AUDIT_HEAD_CHECKED = "audit.head_checked"
     AUDIT_EXPORTED = "audit.exported"
     AUDIT_HELD_RELEASED = "audit.held_events_released"
+    # fsck --repair (reporting_portal.operations.fsck): each act, then the repair itself.
+    REPORT_OBJECT_REMOVED = "report.object_removed"
+    ORPHAN_BLOB_DELETED = "operations.orphan_blob_deleted"
+    UNFINISHED_UPLOAD_ABORTED = "operations.unfinished_upload_aborted"
+    FSCK_REPAIRED = "operations.fsck_repaired"
 
 
 class Outcome(StrEnum):
@@ -91,6 +96,8 @@ class ObjectType(StrEnum):
     LABEL = "label"
     CHANNEL = "channel"
     AUDIT_EVENT = "audit_event"
+    # A payload in the blob store that no row names (its random name says nothing).
+    BLOB = "blob"
 
 
 # Roles for actors without a staff account.

@@ -146,6 +146,7 @@ def repair(
         released = 0
         if second.overdue_held_events:
             released = release_held_events(db, before=_held_cutoff(started.date()))
+        if released:
             record_event(db, AuditAction.AUDIT_HELD_RELEASED, actor=None, actor_role=SYSTEM)
         stale = [upload for upload in second.unfinished_uploads
                  if upload.started <= started - grace]
@@ -275,6 +276,6 @@ def repair_lines(done: Repair) -> list[str]:
                      f"{', '.join(done.reports_without_content)}.")
     if done.orphans_spared or done.uploads_spared:
         lines.append(f"Spared, as they may belong to a request in flight: "
-                     f"{done.orphans_spared} blob(s) orphaned in one listing only, "
+                     f"{done.orphans_spared} blob(s) not orphaned in both listings, "
                      f"{done.uploads_spared} upload(s) younger than the grace.")
     return lines

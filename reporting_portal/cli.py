@@ -285,7 +285,7 @@ def purge_command() -> None:
 @click.option("--repair", "repair_requested", is_flag=True,
               help="Remove what is listed: orphan blobs, rows without payload, unfinished "
                    "uploads; release overdue held audit events.")
-@click.option("--grace", type=click.IntRange(min=0),
+@click.option("--grace", type=click.IntRange(min=0, max=fsck.MAX_GRACE_SECONDS),
               default=int(fsck.DEFAULT_GRACE.total_seconds()), show_default=True,
               help="Seconds a repair waits between its two listings, and the age an "
                    "unfinished upload needs to be aborted: longer than the longest request. "

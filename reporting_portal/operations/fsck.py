@@ -38,6 +38,8 @@ from reporting_portal.storage.models import HeldAuditEvent, ObjectKind, Report, 
 # submission (submission_max_bytes, 1 GiB) over a slow Tor circuit at 100 kB/s takes
 # three hours; one more hour is the margin. A stopped installation needs none: --grace 0.
 DEFAULT_GRACE = timedelta(hours=4)
+# A week: beyond any request, and a bound on what the command line accepts.
+MAX_GRACE_SECONDS = 7 * 24 * 60 * 60
 # The release runs daily, just after midnight: events of the day before yesterday or
 # earlier are a whole day late, whatever the hour.
 HELD_OVERDUE_AFTER = timedelta(days=1)

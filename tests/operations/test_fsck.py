@@ -236,3 +236,12 @@ def test_held_events_a_day_overdue_are_released_never_dropped(app, fsck, install
     with get_database(app).session_factory() as db:
         assert db.scalars(select(HeldAuditEvent.action)).all() == ["reporter.message_sent"]
     assert fsck().output == "fsck: clean.\n"
+
+
+@pytest.mark.parametrize("grace", ["-1", "604801", "soon"])
+def test_a_grace_out_of_bounds_is_refused_and_nothing_is_touched(fsck, store, installed, grace):
+    orphan = write_blob(store)
+    refused = fsck("--repair", "--grace", grace)
+    assert refused.exit_code == 2
+    assert "Invalid value for '--grace'" in refused.output
+    assert orphan in set(store.names())

@@ -6,6 +6,7 @@ import base64
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from reporting_portal.domain.key_rotation import RotationError
 from reporting_portal.domain.notice_runs import send_due_notices
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
+from reporting_portal.operations import fsck
 from reporting_portal.operations.archive import BackupFileError
 from reporting_portal.operations.backup import BackupError, create_backup
 from reporting_portal.operations.progress import ProgressBar, ProgressFactory, no_progress
@@ -443,3 +445,34 @@ def rotate_recovery_command(old_identity_file: Path, new_identity_out: Path | No
                "sealed text(s) re-granted to the new recovery key.")
     click.echo("Once the new identity is stored offline, destroy the old one and confirm it "
                "on the administrator's home page.")
+
+@main.command("fsck")
+@click.option("--repair", "repair_requested", is_flag=True,
+              help="Remove what is listed: orphan blobs, rows without payload, unfinished "
+                   "uploads; release overdue held audit events.")
+@click.option("--grace", type=click.IntRange(min=0, max=fsck.MAX_GRACE_SECONDS),
+              default=int(fsck.DEFAULT_GRACE.total_seconds()), show_default=True,
+              help="Seconds a repair waits between its two listings, and the age an "
+                   "unfinished upload needs to be aborted: longer than the longest request. "
+                   "0 only when no server runs.")
+@_closing_database
+def fsck_command(repair_requested: bool, grace: int) -> None:
+    """Check the database against the blob store. Exit 1 if findings were not repaired."""
+    store = get_blob_store()
+    session_factory = get_database(current_app).session_factory
+    if not repair_requested:
+        with session_factory() as db:
+            findings = fsck.find_problems(db, store, today=datetime.now(UTC).date())
+        for line in [*fsck.finding_lines(findings), fsck.summary_line(findings)]:
+            click.echo(line)
+        if not findings.clean:
+            sys.exit(1)
+        return
+    if grace:
+        click.echo(f"Listing now and again in {grace} s: only what is wrong both times is "
+                   "repaired.")
+    findings, done = fsck.repair(session_factory, store, grace=timedelta(seconds=grace),
+                                 wait=time.sleep)
+    for line in [*fsck.finding_lines(findings), fsck.summary_line(findings),
+                 *fsck.repair_lines(done)]:
+        click.echo(line)

@@ -87,6 +87,12 @@ class AuditAction(StrEnum):
     STAFF_KEY_ROTATION_STARTED = "staff.key_rotation_started"
     STAFF_KEY_ROTATION_COMPLETED = "staff.key_rotation_completed"
 
+    # fsck --repair (reporting_portal.operations.fsck): each act, then the repair itself.
+    REPORT_OBJECT_REMOVED = "report.object_removed"
+    ORPHAN_BLOB_DELETED = "operations.orphan_blob_deleted"
+    UNFINISHED_UPLOAD_ABORTED = "operations.unfinished_upload_aborted"
+    FSCK_REPAIRED = "operations.fsck_repaired"
+
 
 class Outcome(StrEnum):
     SUCCESS = "success"
@@ -103,6 +109,9 @@ class ObjectType(StrEnum):
     CHANNEL = "channel"
     AUDIT_EVENT = "audit_event"
     KEY_ROTATION = "key_rotation"
+
+    # A payload in the blob store that no row names (its random name says nothing).
+    BLOB = "blob"
 
 
 # Roles for actors without a staff account.

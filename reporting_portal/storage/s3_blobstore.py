@@ -222,10 +222,8 @@ class S3BlobReader(io.RawIOBase):
             raise ValueError("read of a closed blob")
         if self._position >= self._size or not len(buffer):
             return 0
-        if self._body is None:
-            self._open_range()
-        assert self._body is not None  # noqa: S101 -- _open_range sets it or raises
-        data = self._body.read(min(len(buffer), self._range_end - self._position))
+        body = self._body if self._body is not None else self._open_range()
+        data = body.read(min(len(buffer), self._range_end - self._position))
         if not data:
             raise OSError("the object store ended a ranged read early")
         count = len(data)
@@ -235,7 +233,7 @@ class S3BlobReader(io.RawIOBase):
             self._close_range()
         return count
 
-    def _open_range(self) -> None:
+    def _open_range(self) -> StreamingBody:
         end = min(self._position + READ_RANGE, self._size)
         try:
             response = self._client.get_object(
@@ -254,6 +252,7 @@ class S3BlobReader(io.RawIOBase):
             raise OSError("the object store answered a different range")
         self._body = response["Body"]
         self._range_end = end
+        return self._body
 
     def _close_range(self) -> None:
         if self._body is not None:

@@ -97,7 +97,10 @@ class S3BlobWriter:
         self._client = client
         self._bucket = bucket
         self._key = key
-        self._buffer = bytearray()
+        # The part being filled; sent as a seekable file, so boto3 reads it without a copy
+        # (and rewinds it for a retry).
+        self._buffer = io.BytesIO()
+        self._buffered = 0
         self._upload_id: str | None = None
         self._parts: list[CompletedPartTypeDef] = []
         self._size = 0
@@ -107,7 +110,7 @@ class S3BlobWriter:
     @property
     def buffered(self) -> int:
         """Bytes held in memory, waiting for their part to fill: never above PART_SIZE."""
-        return len(self._buffer)
+        return self._buffered
 
     @property
     def parts_sent(self) -> int:
@@ -119,10 +122,11 @@ class S3BlobWriter:
         view = memoryview(data).cast("B")
         taken = 0
         while taken < len(view):
-            piece = view[taken : taken + PART_SIZE - len(self._buffer)]
-            self._buffer += piece
+            piece = view[taken : taken + PART_SIZE - self._buffered]
+            self._buffer.write(piece)
+            self._buffered += len(piece)
             taken += len(piece)
-            if len(self._buffer) == PART_SIZE:
+            if self._buffered == PART_SIZE:
                 self._send_part()
         self._size += taken
         return taken
@@ -136,25 +140,34 @@ class S3BlobWriter:
         number = len(self._parts) + 1
         sent = self._client.upload_part(
             Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-            PartNumber=number, Body=bytes(self._buffer),
+            PartNumber=number, Body=self._rewound_buffer(),
         )
-        self._buffer.clear()
+        self._clear_buffer()
         self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+
+    def _rewound_buffer(self) -> io.BytesIO:
+        self._buffer.seek(0)
+        return self._buffer
+
+    def _clear_buffer(self) -> None:
+        self._buffer = io.BytesIO()
+        self._buffered = 0
 
     def commit(self) -> int:
         if self._done:
             raise ValueError("blob already committed or aborted")
         self._commit_started = True
         if self._upload_id is None:
-            self._client.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer))
+            self._client.put_object(
+                Bucket=self._bucket, Key=self._key, Body=self._rewound_buffer())
         else:
-            if self._buffer:
+            if self._buffered:
                 self._send_part()
             self._client.complete_multipart_upload(
                 Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
-        self._buffer.clear()
+        self._clear_buffer()
         self._done = True
         return self._size
 
@@ -162,7 +175,7 @@ class S3BlobWriter:
         if self._done:
             return
         self._done = True
-        self._buffer.clear()
+        self._clear_buffer()
         if self._upload_id is not None:
             try:
                 self._client.abort_multipart_upload(
@@ -222,10 +235,8 @@ class S3BlobReader(io.RawIOBase):
             raise ValueError("read of a closed blob")
         if self._position >= self._size or not len(buffer):
             return 0
-        if self._body is None:
-            self._open_range()
-        assert self._body is not None  # noqa: S101 -- _open_range sets it or raises
-        data = self._body.read(min(len(buffer), self._range_end - self._position))
+        body = self._body if self._body is not None else self._open_range()
+        data = body.read(min(len(buffer), self._range_end - self._position))
         if not data:
             raise OSError("the object store ended a ranged read early")
         count = len(data)
@@ -235,7 +246,7 @@ class S3BlobReader(io.RawIOBase):
             self._close_range()
         return count
 
-    def _open_range(self) -> None:
+    def _open_range(self) -> StreamingBody:
         end = min(self._position + READ_RANGE, self._size)
         try:
             response = self._client.get_object(
@@ -254,6 +265,7 @@ class S3BlobReader(io.RawIOBase):
             raise OSError("the object store answered a different range")
         self._body = response["Body"]
         self._range_end = end
+        return self._body
 
     def _close_range(self) -> None:
         if self._body is not None:

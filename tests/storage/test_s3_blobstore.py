@@ -8,6 +8,7 @@ and look at the bucket behind the store's back.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import os
 from datetime import UTC, datetime, timedelta
@@ -58,7 +59,12 @@ class Requests:
     def _record(self, params, model, **_):
         kept = {key: params[key] for key in ("Range", "PartNumber") if key in params}
         if "Body" in params:
-            kept["body_bytes"] = len(params["Body"])
+            body = params["Body"]
+            if isinstance(body, io.BytesIO):
+                with body.getbuffer() as view:
+                    kept["body_bytes"] = view.nbytes
+            else:
+                kept["body_bytes"] = len(body)
         self.sent.append((model.name, kept))
 
     def named(self, operation: str) -> list[dict]:

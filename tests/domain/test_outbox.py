@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from reporting_portal.domain.outbox import (
     KEPT_FOR,
@@ -113,6 +113,31 @@ def test_two_claims_of_the_same_moment_never_take_the_same_row(app, db, hana_has
     with factory() as first, factory() as second:
         assert len(claim_due(first, hana_has_news, 10)) == 1
         assert claim_due(second, hana_has_news, 10) == []
+
+
+def test_a_row_taken_between_another_claims_select_and_update_is_taken_once(
+    app, db, hana_has_news
+):
+    factory = get_database(app).session_factory
+    meanwhile: list[list] = []
+
+    def claim_in_between(_connection, _cursor, statement, *_args):
+        # Right after the first claim found its candidates, a second run claims too.
+        if statement.lstrip().startswith("SELECT notice_outbox.id") and not meanwhile:
+            meanwhile.append([])
+            with factory() as other:
+                meanwhile[0] = claim_due(other, hana_has_news, 10)
+
+    with factory() as first:
+        engine = first.get_bind()
+        event.listen(engine, "after_cursor_execute", claim_in_between)
+        try:
+            late = claim_due(first, hana_has_news, 10)
+        finally:
+            event.remove(engine, "after_cursor_execute", claim_in_between)
+    # SQLite: the second run won, the first's conditional UPDATE found the row taken.
+    # PostgreSQL: the first run's SELECT had locked it, the second skipped it.
+    assert sorted([len(late), len(meanwhile[0])]) == [0, 1]
 
 
 def test_news_for_a_window_already_claimed_goes_to_the_next_window(app, db, hana_has_news):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select, text
 
+from reporting_portal.domain.notice_runs import send_due_notices
 from reporting_portal.domain.outbox import (
     KEPT_FOR,
     MAX_ATTEMPTS,
@@ -22,6 +23,7 @@ from reporting_portal.storage.models import NoticeState, StaffAccount
 from reporting_portal.web.database import get_database
 from tests.helpers.notices import give_addresses, outbox_rows, use_settings
 from tests.helpers.reporting import send_report
+from tests.helpers.smtp import free_port
 
 pytestmark = pytest.mark.database
 
@@ -195,3 +197,16 @@ def test_finished_rows_are_swept_after_a_week(db, run_sender, hana_has_news):
     assert run_sender(hana_has_news + KEPT_FOR + timedelta(seconds=1)).swept == 1
     # What is left is the week-old report's deadline reminder, queued by these runs.
     assert sent.id not in [row.id for row in outbox_rows(db)]
+
+
+def test_an_unreachable_server_ends_the_run_instead_of_being_tried_for_each_batch(
+    app, client, db, mail_on, hana_has_news
+):
+    give_addresses(db, ["omar"])
+    send_report(client)  # now Hana and Omar have news
+    use_settings(app, smtp_port=free_port())  # nobody listens there
+    summary = send_due_notices(get_database(app).session_factory, app.extensions["settings"],
+                               now=datetime.now(UTC), batch_size=1)
+    assert (summary.retrying, summary.sent) == (1, 0)
+    assert sorted((row.state, row.attempts) for row in outbox_rows(db)) == [
+        (NoticeState.PENDING, 0), (NoticeState.PENDING, 1)]

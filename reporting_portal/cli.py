@@ -31,7 +31,7 @@ from reporting_portal.domain.accounts import AccountError, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
 from reporting_portal.domain.key_rotation import RotationError
-from reporting_portal.domain.notice_runs import send_due_notices
+from reporting_portal.domain.notice_runs import BATCH_SIZE, send_due_notices
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
 from reporting_portal.operations import fsck
@@ -300,15 +300,18 @@ def purge_command() -> None:
 
 
 @main.command("send-notices")
+@click.option("--batch-size", type=click.IntRange(1, 1000), default=BATCH_SIZE,
+              show_default=True, help="Notices claimed per transaction.")
 @_closing_database
-def send_notices_command() -> None:
+def send_notices_command(batch_size: int) -> None:
     """Send the e-mail notices that are due and queue deadline reminders (run every 5
     minutes). Exit 1 if a mail was given up, so the timer's failure shows."""
     settings = get_settings()
     if not settings.smtp_host:
         click.echo("E-mail is off (smtp_host is empty): nothing sent.")
         return
-    summary = send_due_notices(get_database(current_app).session_factory, settings)
+    summary = send_due_notices(get_database(current_app).session_factory, settings,
+                               batch_size=batch_size)
     click.echo(f"Sent {summary.sent}, retrying {summary.retrying}, failed {summary.failed}, "
                f"dropped {summary.dropped}; {summary.reminders_queued} deadline reminder(s) "
                "queued.")

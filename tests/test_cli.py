@@ -158,3 +158,32 @@ def test_init_signs_the_log_of_an_installation_made_before_it_was_signed(cli_env
     again = run("init")
     assert "Auditors record this verifier key" in again.output
     assert run("audit", "verify").exit_code == 0
+
+
+def test_send_notices_says_when_mail_is_off_and_fails_when_a_mail_was_lost(
+        cli_env, database_url, monkeypatch):
+    from tests.helpers.smtp import smtp_server
+
+    run("init")
+    assert run("send-notices").output == "E-mail is off (smtp_host is empty): nothing sent.\n"
+    engine = create_engine(database_url)
+    with engine.begin() as connection:  # a run that stopped between its claim and its mark
+        connection.execute(text(
+            "INSERT INTO notice_outbox (staff_id, window_start, unread_cases, "
+            "waiting_identity_requests, deadline_reminders, state, attempts, "
+            "next_attempt_at, claimed_at) SELECT id, '2026-01-01 10:00:00', 1, 0, 0, "
+            "'sending', 1, '2026-01-01 11:00:00', '2026-01-01 11:00:00' FROM staff_account "
+            "WHERE username = 'admin'"))
+    engine.dispose()
+    with smtp_server() as server:
+        monkeypatch.setenv("REPORTING_PORTAL_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("REPORTING_PORTAL_SMTP_PORT", str(server.port))
+        monkeypatch.setenv("REPORTING_PORTAL_SMTP_STARTTLS", "false")
+        lost = CliRunner().invoke(main, ["send-notices"])
+        again = run("send-notices")
+    assert lost.exit_code == 1
+    assert "1 mail(s) left unmarked by a stopped run: marked failed, not resent." in lost.output
+    assert again.exit_code == 0
+    assert again.output == ("Sent 0, retrying 0, failed 0, dropped 0; 0 deadline reminder(s) "
+                            "queued.\n")
+    assert server.collector.messages == []

@@ -85,8 +85,9 @@ def send_due_notices(session_factory: sessionmaker[Session], settings: Settings,
     while True:
         with session_factory() as db:
             claimed = claim_due(db, now, batch_size)
-            _send_batch(db, settings, claimed, now, summary)
-        if len(claimed) < batch_size:
+            reached = _send_batch(db, settings, claimed, now, summary)
+        # A server that cannot be reached now will not be in a moment: the next run tries.
+        if len(claimed) < batch_size or not reached:
             break
     with session_factory() as db:
         summary.swept = sweep_finished(db, now)
@@ -113,7 +114,8 @@ def _content(db: Session, notice: ClaimedNotice) -> NoticeContent:
 
 
 def _send_batch(db: Session, settings: Settings, claimed: list[ClaimedNotice], now: datetime,
-                summary: RunSummary) -> None:
+                summary: RunSummary) -> bool:
+    """Send and mark ``claimed``; returns False if the server could not be reached."""
     smtp: smtplib.SMTP | None = None
     try:
         for position, notice in enumerate(claimed):
@@ -131,7 +133,7 @@ def _send_batch(db: Session, settings: Settings, claimed: list[ClaimedNotice], n
                     # Nothing of this batch was delivered from here on: all of it waits.
                     for waiting in claimed[position:]:
                         _refused(db, waiting, now, summary, type(error).__name__)
-                    return
+                    return False
             if _send_one(db, smtp, settings, notice, address, now, summary):
                 continue
             notice_mail.close(smtp)
@@ -139,6 +141,7 @@ def _send_batch(db: Session, settings: Settings, claimed: list[ClaimedNotice], n
     finally:
         if smtp is not None:
             notice_mail.close(smtp)
+    return True
 
 
 def _send_one(db: Session, smtp: smtplib.SMTP, settings: Settings, notice: ClaimedNotice,

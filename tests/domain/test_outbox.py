@@ -7,8 +7,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
+from reporting_portal.domain.notice_runs import send_due_notices
 from reporting_portal.domain.outbox import (
     KEPT_FOR,
     MAX_ATTEMPTS,
@@ -22,6 +23,7 @@ from reporting_portal.storage.models import NoticeState, StaffAccount
 from reporting_portal.web.database import get_database
 from tests.helpers.notices import give_addresses, outbox_rows, use_settings
 from tests.helpers.reporting import send_report
+from tests.helpers.smtp import free_port
 
 pytestmark = pytest.mark.database
 
@@ -115,6 +117,31 @@ def test_two_claims_of_the_same_moment_never_take_the_same_row(app, db, hana_has
         assert claim_due(second, hana_has_news, 10) == []
 
 
+def test_a_row_taken_between_another_claims_select_and_update_is_taken_once(
+    app, db, hana_has_news
+):
+    factory = get_database(app).session_factory
+    meanwhile: list[list] = []
+
+    def claim_in_between(_connection, _cursor, statement, *_args):
+        # Right after the first claim found its candidates, a second run claims too.
+        if statement.lstrip().startswith("SELECT notice_outbox.id") and not meanwhile:
+            meanwhile.append([])
+            with factory() as other:
+                meanwhile[0] = claim_due(other, hana_has_news, 10)
+
+    with factory() as first:
+        engine = first.get_bind()
+        event.listen(engine, "after_cursor_execute", claim_in_between)
+        try:
+            late = claim_due(first, hana_has_news, 10)
+        finally:
+            event.remove(engine, "after_cursor_execute", claim_in_between)
+    # SQLite: the second run won, the first's conditional UPDATE found the row taken.
+    # PostgreSQL: the first run's SELECT had locked it, the second skipped it.
+    assert sorted([len(late), len(meanwhile[0])]) == [0, 1]
+
+
 def test_news_for_a_window_already_claimed_goes_to_the_next_window(app, db, hana_has_news):
     use_settings(app, notification_window_minutes=60)
     moment = hana_has_news + timedelta(days=1)
@@ -170,3 +197,16 @@ def test_finished_rows_are_swept_after_a_week(db, run_sender, hana_has_news):
     assert run_sender(hana_has_news + KEPT_FOR + timedelta(seconds=1)).swept == 1
     # What is left is the week-old report's deadline reminder, queued by these runs.
     assert sent.id not in [row.id for row in outbox_rows(db)]
+
+
+def test_an_unreachable_server_ends_the_run_instead_of_being_tried_for_each_batch(
+    app, client, db, mail_on, hana_has_news
+):
+    give_addresses(db, ["omar"])
+    send_report(client)  # now Hana and Omar have news
+    use_settings(app, smtp_port=free_port())  # nobody listens there
+    summary = send_due_notices(get_database(app).session_factory, app.extensions["settings"],
+                               now=datetime.now(UTC), batch_size=1)
+    assert (summary.retrying, summary.sent) == (1, 0)
+    assert sorted((row.state, row.attempts) for row in outbox_rows(db)) == [
+        (NoticeState.PENDING, 0), (NoticeState.PENDING, 1)]

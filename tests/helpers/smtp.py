@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -31,9 +32,12 @@ class Collector:
     messages: list[tuple[list[str], bytes]] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     hang_ups: int = 0
+    # A slow server: each message is answered after this long.
+    delay_seconds: float = 0.0
 
     # aiosmtpd calls this hook by its upper-case name.
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay_seconds)
         if self.hang_ups:
             self.hang_ups -= 1
             server.transport.close()

@@ -91,13 +91,7 @@ def _fault_page(error: BaseException) -> tuple[str, int] | tuple[str, int, dict[
     return _render(500)
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
-    # Flask wraps what fails outside the view (the commit, loading the session) in an
-    # InternalServerError; the fault inside still decides the page.
-    original = getattr(error, "original_exception", None)
-    if isinstance(error, InternalServerError) and original is not None and (
-            is_database_unavailable(original) or is_storage_full(original)):
-        return _fault_page(original)
+def handle_http_error(error: HTTPException) -> tuple[str, int]:
     return _render(error.code or 500)
 
 

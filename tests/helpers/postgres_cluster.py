@@ -14,7 +14,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _server_programs() -> Path:
+    """Debian's newest installed PostgreSQL server programs (PG_BIN overrides)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                       key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0)
+    return installed[-1].parent if installed else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _server_programs()
 # The server everyone shares (tests/conftest.py's default): databases on it, never a stop.
 SHARED_SERVER_URL = os.environ.get("TEST_POSTGRES_URL",
                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")

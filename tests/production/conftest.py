@@ -21,6 +21,8 @@ def cluster() -> Iterator[PostgresCluster]:
     """A running throw-away cluster (never the shared server, which others use)."""
     reason = unavailable_reason()
     if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a throw-away PostgreSQL cluster: {reason}")
         pytest.skip(reason)
     made = PostgresCluster()
     try:

@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder="templates")
 
-from reporting_portal.staff.casework import dashboard_views, views  # noqa: E402, F401 -- routes
+from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
+    dashboard_views,
+    triage_views,
+    views,
+)

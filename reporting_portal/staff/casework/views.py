@@ -27,13 +27,11 @@ from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
-from reporting_portal.staff.casework.conflicts import conflict_message
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.forms import (
     AcknowledgeForm,
     AddHandlerForm,
     CaseActionForm,
-    CaseEditForm,
     IdentityDownloadForm,
     LabelsForm,
     NoteForm,
@@ -47,8 +45,6 @@ from reporting_portal.staff.casework.services import (
     DEFAULT_ACKNOWLEDGEMENT,
     CaseNotFoundError,
     CaseRuleError,
-    acknowledge,
-    add_handler,
     assignable_handlers,
     download_name,
     find_file,
@@ -58,13 +54,9 @@ from reporting_portal.staff.casework.services import (
     read_case,
     record_download,
     record_refused_open,
-    remove_handler,
     reply_to_reporter,
-    set_labels,
-    set_priority,
-    set_status,
 )
-from reporting_portal.staff.casework.versions import CaseConflictError, case_snapshot
+from reporting_portal.staff.casework.versions import case_snapshot
 from reporting_portal.staff.custody.forms import IdentityRequestForm
 from reporting_portal.staff.custody.services import (
     IdentityRuleError,
@@ -198,119 +190,6 @@ def _refused(report: Report, error: Exception, attempted: AuditAction) -> tuple[
     _record_failed(report, attempted)
     flash(str(error), "error")
     return _render_case(report, 400)
-
-
-def _conflicted(report: Report, conflict: CaseConflictError,
-                attempted: AuditAction) -> tuple[str, int]:
-    """Another handler changed the case first: say what, show it as it is now."""
-    _record_failed(report, attempted)
-    flash(conflict_message(conflict), "error")
-    return _render_case(report, 409)
-
-
-@bp.route("/<public_id>/acknowledge", methods=["POST"])
-@staff(HANDLER)
-def acknowledge_case(public_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = AcknowledgeForm()
-    if not form.validate_on_submit():
-        if not form.message.errors:
-            abort(400)  # no version: not a form this site rendered
-        return _refused(report, CaseRuleError(_("The message is too long.")),
-                        AuditAction.CASE_ACKNOWLEDGED)
-    try:
-        acknowledge(get_session(), get_blob_store(), _actor(), report, form.message.data or "",
-                    seen=form.seen_case())
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_ACKNOWLEDGED)
-    except CaseRuleError as error:
-        return _refused(report, error, AuditAction.CASE_ACKNOWLEDGED)
-    return _after_change(public_id, _("Acknowledged. The reporter sees your message."))
-
-
-@bp.route("/<public_id>/status", methods=["POST"])
-@staff(HANDLER)
-def change_status(public_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = StatusForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        set_status(get_session(), _actor(), report, form.status.data or "",
-                   seen=form.seen_case(), outcome=form.outcome.data or None)
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_STATUS_CHANGED)
-    except CaseRuleError as error:
-        return _refused(report, error, AuditAction.CASE_STATUS_CHANGED)
-    return _after_change(public_id, _("Status changed."))
-
-
-@bp.route("/<public_id>/priority", methods=["POST"])
-@staff(HANDLER)
-def change_priority(public_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = PriorityForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        set_priority(get_session(), _actor(), report, form.priority.data or "",
-                     seen=form.seen_case())
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_PRIORITY_CHANGED)
-    except CaseRuleError as error:
-        return _refused(report, error, AuditAction.CASE_PRIORITY_CHANGED)
-    return _after_change(public_id, _("Priority changed."))
-
-
-@bp.route("/<public_id>/labels", methods=["POST"])
-@staff(HANDLER)
-def change_labels(public_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = CaseEditForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        set_labels(get_session(), _actor(), report, request.form.getlist("labels"),
-                   seen=form.seen_case())
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_LABELS_CHANGED)
-    return _after_change(public_id, _("Labels saved."))
-
-
-@bp.route("/<public_id>/handlers", methods=["POST"])
-@staff(HANDLER)
-def add_case_handler(public_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = CaseEditForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        add_handler(get_session(), _actor(), report, request.form.get("handler", ""),
-                    seen=form.seen_case())
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_HANDLER_ADDED)
-    except (CaseRuleError, NoKeysError) as error:
-        return _refused(report, error, AuditAction.CASE_HANDLER_ADDED)
-    return _after_change(public_id, _("Case handler added. They can now open this case."))
-
-
-@bp.route("/<public_id>/handlers/<handler_id>/remove", methods=["POST"])
-@staff(HANDLER)
-def remove_case_handler(public_id: str, handler_id: str) -> BaseResponse | tuple[str, int]:
-    report = _case(public_id)
-    form = CaseEditForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        remove_handler(get_session(), _actor(), report, handler_id, seen=form.seen_case())
-    except CaseConflictError as conflict:
-        return _conflicted(report, conflict, AuditAction.CASE_HANDLER_REMOVED)
-    except (CaseRuleError, NoKeysError) as error:
-        return _refused(report, error, AuditAction.CASE_HANDLER_REMOVED)
-    if handler_id == current_viewer().account.public_id:
-        flash(_("You are no longer on this case."), "success")
-        return redirect(url_for("casework.inbox"))
-    return _after_change(public_id, _("Case handler removed from this case."))
 
 
 @bp.route("/<public_id>/notes", methods=["POST"])

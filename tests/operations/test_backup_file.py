@@ -167,3 +167,42 @@ def test_the_tables_are_read_as_they_were_when_the_backup_began(app, case_with_f
     with tarfile.open(backup) as tar:
         labels = gzip.decompress(tar.extractfile("database/label.jsonl.gz").read())
     assert labels == b""
+
+
+class RecordedBars:
+    """A progress factory that keeps each bar's label, length and the steps it was given."""
+
+    def __init__(self):
+        self.bars = []
+
+    def __call__(self, label, length):
+        import contextlib
+
+        bar = {"label": label, "length": length, "steps": 0}
+        self.bars.append(bar)
+
+        class Bar:
+            def update(self, steps):
+                bar["steps"] += steps
+
+        return contextlib.nullcontext(Bar())
+
+
+def test_progress_runs_from_start_to_end_over_rows_blobs_and_bytes(app, case_with_file,
+                                                                   settings, make_target,
+                                                                   tmp_path):
+    from reporting_portal.operations.backup import create_backup
+    from reporting_portal.operations.restore import restore_backup
+
+    backup = tmp_path / "portal.backup"
+    recorded = RecordedBars()
+    summary = create_backup(get_database(app), app.extensions["blob_store"], backup, recorded)
+    target = make_target("sqlite")
+    restore_backup(get_database(target), target.extensions["blob_store"],
+                   target.extensions["settings"].audit_key_file, backup,
+                   settings.audit_key_file, recorded)
+    backing_up, checking, restoring = recorded.bars
+    assert backing_up["length"] == summary.rows + summary.blobs == backing_up["steps"]
+    assert checking["label"] == "Checking the backup"
+    assert 0 < checking["steps"] <= checking["length"] == backup.stat().st_size
+    assert restoring["length"] == summary.rows + summary.blobs == restoring["steps"]

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from crypto.checkpoint import MAX_NOTE_BYTES
+from reporting_portal.operations.progress import ProgressFactory, no_progress
 
 FORMAT_NAME = "reporting-portal-backup"
 FORMAT_VERSION = 1
@@ -195,7 +196,8 @@ class ArchiveWriter:
         self.add(name, io.BytesIO(data), len(data))
 
 
-def verify_backup_file(path: Path) -> tuple[Manifest, str]:
+def verify_backup_file(path: Path, progress: ProgressFactory = no_progress
+                       ) -> tuple[Manifest, str]:
     """Read the whole file once and check every member against the manifest.
 
     Returns the manifest and the signed audit head. Raises :class:`BackupFileError` for a
@@ -205,13 +207,19 @@ def verify_backup_file(path: Path) -> tuple[Manifest, str]:
     seen: dict[str, MemberDigest] = {}
     kept: dict[str, bytes] = {}
     limits = {MANIFEST: MAX_MANIFEST_BYTES, MANIFEST_CHECKSUM: 256, AUDIT_HEAD: MAX_NOTE_BYTES}
-    for name, reader in _members(path):
-        if name in limits:
-            kept[name] = reader.read(limits[name] + 1)
-            if len(kept[name]) > limits[name]:
-                raise BackupFileError(f"{name} is larger than a backup ever writes")
-        reader.drain()
-        seen[name] = reader.digest()
+    try:
+        total = path.stat().st_size
+    except OSError as error:
+        raise BackupFileError(f"cannot read the backup file: {error.strerror}") from None
+    with progress("Checking the backup", total) as bar:
+        for name, reader in _members(path):
+            if name in limits:
+                kept[name] = reader.read(limits[name] + 1)
+                if len(kept[name]) > limits[name]:
+                    raise BackupFileError(f"{name} is larger than a backup ever writes")
+            reader.drain()
+            seen[name] = reader.digest()
+            bar.update(reader.size)
     if MANIFEST not in seen or MANIFEST_CHECKSUM not in seen:
         raise BackupFileError("the file has no manifest at its end: it is incomplete")
     if kept[MANIFEST_CHECKSUM].split(b" ")[0].decode("ascii", "replace") \

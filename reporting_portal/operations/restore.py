@@ -82,9 +82,7 @@ def restore_backup(database: Database, store: BlobStore, audit_key_file: Path, b
     ``audit_key_file`` (the settings' path). Raises :class:`BackupFileError` for a bad
     file, :class:`TargetNotEmptyError` and :class:`RestoreError` for the other refusals.
     """
-    with progress("Checking the backup", 1) as bar:
-        manifest, head = verify_backup_file(backup)
-        bar.update(1)
+    manifest, head = verify_backup_file(backup, progress)
     revisions = _known_revisions(database.engine)
     if manifest.schema_revision not in revisions:
         raise RestoreError(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
 from reporting_portal.operations.archive import verify_backup_file
 from reporting_portal.operations.backup import BackupError
-from reporting_portal.storage.models import Report, ReportStatus
+from reporting_portal.storage.models import Label, Report, ReportStatus
 from reporting_portal.web.database import get_database
 from tests.helpers.custody import JUSTIFICATION
 from tests.helpers.operations import HANDLER_REPLY, REPORTER_MESSAGE, back_up, restore
@@ -135,3 +135,74 @@ def test_an_existing_file_is_never_overwritten(app, case_with_file, tmp_path):
     with pytest.raises(BackupError, match="already exists"):
         back_up(app, backup)
     assert backup.read_text() == "an older backup"
+
+
+class WriteDuringCopy:
+    """A blob store on which someone adds a label while the backup copies the blobs."""
+
+    def __init__(self, app, store):
+        self._app, self._store, self._written = app, store, False
+
+    def size(self, name):
+        if not self._written:
+            self._written = True
+            with get_database(self._app).session_factory() as db:
+                db.add(Label(name="added-during-the-backup"))
+                db.commit()
+        return self._store.size(name)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_the_tables_are_read_as_they_were_when_the_backup_began(app, case_with_file,
+                                                                tmp_path):
+    from reporting_portal.operations.backup import create_backup
+
+    backup = tmp_path / "portal.backup"
+    create_backup(get_database(app), WriteDuringCopy(app, app.extensions["blob_store"]),
+                  backup)
+    with get_database(app).session_factory() as db:
+        assert db.scalar(select(Label.name)) == "added-during-the-backup"
+    with tarfile.open(backup) as tar:
+        labels = gzip.decompress(tar.extractfile("database/label.jsonl.gz").read())
+    assert labels == b""
+
+
+class RecordedBars:
+    """A progress factory that keeps each bar's label, length and the steps it was given."""
+
+    def __init__(self):
+        self.bars = []
+
+    def __call__(self, label, length):
+        import contextlib
+
+        bar = {"label": label, "length": length, "steps": 0}
+        self.bars.append(bar)
+
+        class Bar:
+            def update(self, steps):
+                bar["steps"] += steps
+
+        return contextlib.nullcontext(Bar())
+
+
+def test_progress_runs_from_start_to_end_over_rows_blobs_and_bytes(app, case_with_file,
+                                                                   settings, make_target,
+                                                                   tmp_path):
+    from reporting_portal.operations.backup import create_backup
+    from reporting_portal.operations.restore import restore_backup
+
+    backup = tmp_path / "portal.backup"
+    recorded = RecordedBars()
+    summary = create_backup(get_database(app), app.extensions["blob_store"], backup, recorded)
+    target = make_target("sqlite")
+    restore_backup(get_database(target), target.extensions["blob_store"],
+                   target.extensions["settings"].audit_key_file, backup,
+                   settings.audit_key_file, recorded)
+    backing_up, checking, restoring = recorded.bars
+    assert backing_up["length"] == summary.rows + summary.blobs == backing_up["steps"]
+    assert checking["label"] == "Checking the backup"
+    assert 0 < checking["steps"] <= checking["length"] == backup.stat().st_size
+    assert restoring["length"] == summary.rows + summary.blobs == restoring["steps"]

@@ -30,7 +30,7 @@ from reporting_portal.audit.verify import verify_log
 from reporting_portal.domain.accounts import AccountError, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.installation import initialise_installation
-from reporting_portal.domain.key_rotation import RotationError
+from reporting_portal.domain.key_rotation import RotationError, stale_page_grace
 from reporting_portal.domain.notice_runs import BATCH_SIZE, send_due_notices
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
@@ -421,7 +421,9 @@ def rotate_recovery_command(old_identity_file: Path, new_identity_out: Path | No
     try:
         identities = read_identity_file(old_identity_file)
         with factory() as db:
-            started = start_recovery_rotation(db, identities, deliver)
+            started = start_recovery_rotation(
+                db, identities, deliver,
+                grace=stale_page_grace(get_settings().reporter_idle_minutes))
             db.commit()
     except RecoveryRotationError as error:
         raise click.ClickException(str(error)) from None
@@ -433,10 +435,12 @@ def rotate_recovery_command(old_identity_file: Path, new_identity_out: Path | No
         with click.progressbar(length=max(progress.total, 1), label="Re-granting") as bar:
             bar.update(progress.examined)
             shown = progress.examined
-            for progress in run_recovery_rotation(factory, started):
-                # The sweep starts over: the bar stays full while it checks again.
-                bar.update(max(progress.examined - shown, 0))
-                shown = max(shown, progress.examined)
+            while not progress.completed:
+                for progress in run_recovery_rotation(factory, started):
+                    # The sweep starts over: the bar stays full while it checks again.
+                    bar.update(max(progress.examined - shown, 0))
+                    shown = max(shown, progress.examined)
+                _wait_for_stale_pages(progress.complete_after, progress.completed)
     except KeyboardInterrupt:
         click.echo("\nInterrupted. Run the same command with the same old identity to "
                    "continue.", err=True)
@@ -479,3 +483,14 @@ def fsck_command(repair_requested: bool, grace: int) -> None:
     for line in [*fsck.finding_lines(findings), fsck.summary_line(findings),
                  *fsck.repair_lines(done)]:
         click.echo(line)
+
+
+def _wait_for_stale_pages(complete_after: datetime, completed: bool) -> None:
+    """Sleep until reporters' pages from before the switch have timed out."""
+    if completed:
+        return
+    click.echo(f"\nEverything is re-granted so far. Pages reporters opened before the switch "
+               f"can send to the old key until {complete_after:%H:%M} UTC: waiting to take "
+               "those in too. Ctrl-C is safe; then run the same command again later.")
+    while (left := (complete_after - datetime.now(UTC)).total_seconds()) > 0:
+        time.sleep(min(left, 10))

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("new_recipient", sa.Text(), nullable=False),
         sa.Column("old_wrapped_identity", sa.LargeBinary(), nullable=True),
         sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("complete_after", sa.DateTime(), nullable=False),
         sa.Column("completed_at", sa.DateTime(), nullable=True),
         sa.Column("object_cursor", sa.Integer(), nullable=False),
         sa.Column("text_cursor", sa.Integer(), nullable=False),

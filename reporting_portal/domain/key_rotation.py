@@ -12,14 +12,17 @@ The first pass goes through the objects and sealed texts once. A transaction tha
 the old recipient before the switch can still commit something sealed to it (a long
 upload), or overwrite a header a batch had just rewritten (a grant made at that moment):
 so a second pass, the sweep, starts again from the beginning, and the rotation is
-complete only when it is through.
+complete only when it is through. The reporter's browser encrypts to the recipients of
+the page it loaded, which the server cannot check stanza by stanza: the sweep therefore
+also waits until every reporter session from before the switch has timed out
+(:func:`stale_page_grace`), taking in what such pages sent, before it completes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, true
@@ -42,6 +45,12 @@ from reporting_portal.storage.models import (
 BATCH_SIZE = 200
 
 
+def stale_page_grace(reporter_idle_minutes: int) -> timedelta:
+    """How long after the switch a reporter's page can still send to the old key: its
+    session's idle timeout, and a minute for the request in flight."""
+    return timedelta(minutes=reporter_idle_minutes + 1)
+
+
 class RotationError(RuntimeError):
     """A stored header cannot be re-granted (damaged, or of another key type)."""
 
@@ -56,6 +65,13 @@ class RotationProgress:
     texts_regranted: int
     sweeping: bool
     completed: bool
+    # Not complete before this (reporters' pages from before the switch).
+    complete_after: datetime
+
+    @property
+    def waiting(self) -> bool:
+        """Whether completion still waits for reporters' pages from before the switch."""
+        return not self.completed and datetime.now(UTC) < self.complete_after
 
 
 def unfinished_rotation(db: Session, subject: RotationSubject, *,
@@ -87,6 +103,9 @@ class Batch:
 
     examined: int
     completed: bool
+    # The sweep is through, but pages from before the switch may still send (see
+    # ``KeyRotation.complete_after``): call again after that.
+    waiting: bool = False
 
 
 def regrant_batch(db: Session, rotation: KeyRotation, old_identity: Identity, *,
@@ -127,7 +146,11 @@ def regrant_batch(db: Session, rotation: KeyRotation, old_identity: Identity, *,
             rotation.text_cursor = requests[-1].id
             return Batch(examined=len(requests), completed=False)
         if rotation.sweeping:
-            rotation.completed_at = datetime.now(UTC)
+            now = datetime.now(UTC)
+            if now < rotation.complete_after:
+                # The cursors stay: what a late page sends gets a higher id, found next time.
+                return Batch(examined=0, completed=False, waiting=True)
+            rotation.completed_at = now
             return Batch(examined=0, completed=True)
         rotation.sweeping = True
         rotation.object_cursor = rotation.text_cursor = 0
@@ -182,6 +205,7 @@ def rotation_progress(db: Session, rotation: KeyRotation) -> RotationProgress:
         objects_regranted=rotation.objects_regranted,
         texts_regranted=rotation.texts_regranted,
         sweeping=rotation.sweeping, completed=rotation.completed_at is not None,
+        complete_after=rotation.complete_after,
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -71,13 +72,16 @@ def _record(db: Session, action: AuditAction, rotation: KeyRotation) -> None:
 
 
 def start_recovery_rotation(db: Session, identities: list[AnyIdentity],
-                            deliver_new_identity: Callable[[str], None]) -> RecoveryRotation:
+                            deliver_new_identity: Callable[[str], None], *,
+                            grace: timedelta) -> RecoveryRotation:
     """Start a rotation with the current recovery identity, or resume the one in progress
     with its old identity. Commit afterwards.
 
-    Starting calls ``deliver_new_identity`` with the new identity's secret string before
-    anything is written; if it raises, nothing changes. Raises
-    :class:`RecoveryRotationError`, changing nothing, when no identity given matches.
+    ``grace`` is how long reporters' pages from before the switch may still send to the
+    old key (domain.key_rotation.stale_page_grace). Starting calls
+    ``deliver_new_identity`` with the new identity's secret string before anything is
+    written; if it raises, nothing changes. Raises :class:`RecoveryRotationError`,
+    changing nothing, when no identity given matches.
     """
     # Locked (PostgreSQL): two operators starting at once must not make two new keys.
     installation = db.scalar(select(Installation).limit(1).with_for_update())
@@ -103,7 +107,8 @@ def start_recovery_rotation(db: Session, identities: list[AnyIdentity],
     deliver_new_identity(new.to_string())
     rotation = KeyRotation(subject=str(RotationSubject.RECOVERY),
                            old_recipient=installation.recovery_recipient,
-                           new_recipient=str(new.recipient))
+                           new_recipient=str(new.recipient),
+                           complete_after=datetime.now(UTC) + grace)
     installation.recovery_recipient = str(new.recipient)
     # The checklist asks again: the identity kept offline is now another one.
     installation.recovery_confirmed_on = None
@@ -125,18 +130,20 @@ def run_recovery_rotation(factory: sessionmaker[Session], started: RecoveryRotat
     """Re-grant batch after batch, each committed on its own; yield progress after each.
 
     The last batch records the completion event. Stopping the iteration (or an
-    interruption) loses at most the batch in flight, which rolls back.
+    interruption) loses at most the batch in flight, which rolls back. It also stops,
+    not complete, when the sweep is through before reporters' pages from before the
+    switch have timed out (``progress.complete_after``): run it again after that.
     """
     while True:
         with factory() as db:
             rotation = db.get_one(KeyRotation, started.rotation_id, with_for_update=True)
             finished_before = rotation.completed_at is not None  # by a run alongside this one
-            completed = regrant_batch(db, rotation, started.old_identity,
-                                      batch_size=batch_size).completed
+            batch = regrant_batch(db, rotation, started.old_identity, batch_size=batch_size)
+            completed = batch.completed
             if completed and not finished_before:
                 _record(db, AuditAction.RECOVERY_ROTATION_COMPLETED, rotation)
             progress = rotation_progress(db, rotation)
             db.commit()
         yield progress
-        if completed:
+        if completed or batch.waiting:
             return

@@ -1,10 +1,12 @@
 """A case handler rotates their own key in Chromium: the password again, a progress bar
 that moves page by page, and the case still readable half-way and after."""
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 
-from reporting_portal.staff.auth import key_rotation
+from reporting_portal.staff.auth import key_rotation, key_views
 from tests.helpers.browser import fill_sign_in
 from tests.helpers.reporting import CONTENT_MARKER
 from tests.helpers.rotation import forget_last_code, populate
@@ -19,6 +21,7 @@ def test_a_handler_rotates_their_key_and_reads_the_case_throughout(
     # One header per page, so the page is seen half-way.
     monkeypatch.setattr(key_rotation, "BATCH_SIZE", 1)
     monkeypatch.setattr(key_rotation, "BATCHES_PER_REQUEST", 1)
+    monkeypatch.setattr(key_views, "stale_page_grace", lambda _minutes: timedelta(0))
     hana = channel_with_handlers["hana"]
     forget_last_code(db, hana)
 

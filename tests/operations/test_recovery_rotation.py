@@ -4,6 +4,8 @@ rotation resumes; a wrong old identity changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -32,11 +34,11 @@ def populated(app, db, submit_case, channel_with_handlers) -> dict[str, str]:
     return {name: member.identity for name, member in channel_with_handlers.items()}
 
 
-def start(app, identity: str, delivered: list[str] | None = None):
+def start(app, identity: str, delivered: list[str] | None = None, grace=timedelta(0)):
     with get_database(app).session_factory() as session:
         started = start_recovery_rotation(
             session, [parse_identity(identity)],
-            (delivered if delivered is not None else []).append)
+            (delivered if delivered is not None else []).append, grace=grace)
         session.commit()
     return started
 
@@ -170,3 +172,32 @@ def test_a_resume_needs_the_old_identity_not_the_new_one(
 
     with pytest.raises(RecoveryRotationError, match="is in progress"):
         start(app, delivered[0])
+
+
+def test_the_rotation_completes_only_after_pages_from_before_the_switch_timed_out(
+        app, client, db, settings, installed, populated) -> None:
+    delivered: list[str] = []
+    started = start(app, installed.recovery_identity, delivered, grace=timedelta(minutes=16))
+    factory = get_database(app).session_factory
+
+    progress = list(run_recovery_rotation(factory, started))
+
+    assert not progress[-1].completed
+    assert progress[-1].waiting
+    assert opened_by(settings, db, installed.recovery_identity) == set()
+    # A page loaded before the switch sends its report, encrypted to the old key.
+    rotation_row = db.scalar(select(KeyRotation))
+    send_report(client)
+    db.expire_all()
+    late = db.scalar(select(ReportObject).order_by(ReportObject.id.desc()).limit(1))
+    late.header = replace_recipient(late.header, parse_identity(delivered[0]),
+                                    parse_identity(installed.recovery_identity).recipient)
+    rotation_row.complete_after = datetime.now(UTC) - timedelta(seconds=1)  # time passes
+    db.commit()
+
+    progress = list(run_recovery_rotation(factory, started))
+
+    assert progress[-1].completed
+    assert opened_by(settings, db, installed.recovery_identity) == set()
+    assert opened_by(settings, db, delivered[0]) == everything(db)
+    assert rotation_events(db)[-1] == "installation.recovery_rotation_completed"

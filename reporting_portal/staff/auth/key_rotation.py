@@ -12,6 +12,8 @@ they hold the old key only. Start and completion are audit events.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from crypto.errors import KeyWrapError
@@ -64,11 +66,13 @@ def unlock_current_identity(account: StaffAccount, password: str) -> str:
 
 
 def start_staff_rotation(db: Session, passwords: PasswordService, account: StaffAccount, *,
-                         password: str, old_identity: str,
+                         password: str, old_identity: str, grace: timedelta,
                          keep_session_token: bytes | None) -> str:
     """Put a new key pair on the account and record the rotation; return the new secret.
 
-    ``old_identity`` is what :func:`unlock_current_identity` returned for ``password``.
+    ``old_identity`` is what :func:`unlock_current_identity` returned for ``password``;
+    ``grace``, how long reporters' pages from before may still send to the old key
+    (domain.key_rotation.stale_page_grace): the rotation completes after that only.
     """
     if staff_rotation(db, account, lock=True) is not None:
         raise RotationInProgressError
@@ -79,7 +83,8 @@ def start_staff_rotation(db: Session, passwords: PasswordService, account: Staff
     rotation = KeyRotation(subject=str(RotationSubject.STAFF), staff_id=account.id,
                            old_recipient=account.age_recipient,
                            new_recipient=str(new.recipient),
-                           old_wrapped_identity=account.wrapped_identity)
+                           old_wrapped_identity=account.wrapped_identity,
+                           complete_after=datetime.now(UTC) + grace)
     account.age_recipient = str(new.recipient)
     account.wrapped_identity = wrap_with_password(new.to_string().encode("ascii"), password,
                                                   passwords.identity_wrap_params)
@@ -107,6 +112,8 @@ def continue_staff_rotation(db: Session, account: StaffAccount,
         if batch.completed:
             rotation.old_wrapped_identity = None
             _record(db, account, AuditAction.STAFF_KEY_ROTATION_COMPLETED, rotation)
+            break
+        if batch.waiting:
             break
         budget -= batch.examined
     return rotation_progress(db, rotation)

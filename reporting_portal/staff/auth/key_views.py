@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from reporting_portal.domain.key_rotation import RotationError
+from reporting_portal.domain.key_rotation import RotationError, stale_page_grace
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.auth import bp
 from reporting_portal.staff.auth.forms import ContinueKeyRotationForm, RotateKeyForm
@@ -74,7 +74,8 @@ def rotate_key() -> Page | tuple[str, int]:
     try:
         new_identity = start_staff_rotation(
             db, get_passwords(), account, password=form.password.data or "",
-            old_identity=old_identity, keep_session_token=session_token())
+            old_identity=old_identity, keep_session_token=session_token(),
+            grace=stale_page_grace(get_settings().reporter_idle_minutes))
     except RotationInProgressError:
         return redirect(url_for("auth.rotate_key"))
     keep_identity(new_identity)

@@ -26,7 +26,8 @@ class KeyRotation(Base):
     The cursors are the highest ``report_object`` and ``identity_access_request`` ids a
     committed batch has passed. After the first pass a second one (``sweeping``) starts
     again from the beginning, for what a concurrent transaction sealed to the old key
-    while the first went by; the rotation is complete when the sweep is through.
+    while the first went by; the rotation is complete when the sweep is through and
+    ``complete_after`` has passed.
     """
 
     __tablename__ = "key_rotation"
@@ -45,6 +46,10 @@ class KeyRotation(Base):
     # identity is never on the server.
     old_wrapped_identity: Mapped[bytes | None] = mapped_column(LargeBinary)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Not complete before this: a reporter's page opened before the switch still holds
+    # the old key (the browser encrypts to the recipients it was given, and the server
+    # cannot see whom a stanza is for) until that reporter session times out.
+    complete_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     object_cursor: Mapped[int] = mapped_column(default=0)
     text_cursor: Mapped[int] = mapped_column(default=0)

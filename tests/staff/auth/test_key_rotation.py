@@ -4,11 +4,13 @@ their cases with either key, page after page continues where it stopped."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from crypto.keywrap import unwrap_with_password
-from reporting_portal.staff.auth import key_rotation
+from reporting_portal.staff.auth import key_rotation, key_views
 from reporting_portal.storage.models import AuditEvent, KeyRotation, StaffAccount
 from tests.helpers import csrf_token
 from tests.helpers.reporting import CONTENT_MARKER
@@ -18,6 +20,12 @@ pytestmark = pytest.mark.database
 
 KEY_PAGE = "/staff/account/key"
 CONTINUE = "/staff/account/key/continue"
+
+
+@pytest.fixture(autouse=True)
+def no_reporter_pages_open(monkeypatch) -> None:
+    """No reporter has a page from before the rotation open: it completes at once."""
+    monkeypatch.setattr(key_views, "stale_page_grace", lambda _minutes: timedelta(0))
 
 
 @pytest.fixture
@@ -180,3 +188,23 @@ def test_the_forms_need_their_csrf_token(app, db, channel_with_handlers) -> None
     assert browser.post(KEY_PAGE, data={"password": hana.password}).status_code == 400
     assert browser.post(CONTINUE, data={}).status_code == 400
     assert db.scalars(select(KeyRotation)).all() == []
+
+
+@pytest.mark.slow
+def test_the_rotation_waits_for_reporters_pages_from_before_it(
+        app, db, settings, channel_with_handlers, case, monkeypatch) -> None:
+    monkeypatch.setattr(key_views, "stale_page_grace", lambda _minutes: timedelta(minutes=16))
+    hana = channel_with_handlers["hana"]
+    before = opened_by(settings, db, hana.identity)
+    browser = sign_in_again(app, db, hana)
+
+    start(browser, hana.password)
+
+    page = browser.get(KEY_PAGE).get_data(as_text=True)
+    assert "can still arrive for your old key until" in page
+    assert opened_by(settings, db, hana.identity) == set()
+    assert opened_by(settings, db, account_identity(db, "hana", hana.password)) == before
+    [rotation] = db.scalars(select(KeyRotation)).all()
+    assert rotation.completed_at is None
+    assert rotation.old_wrapped_identity is not None  # kept for what may still arrive
+    assert rotation_events(db) == [("staff.key_rotation_started", hana.public_id)]

@@ -112,3 +112,22 @@ http {{
     include {site};
 {extra_http}}}
 """
+
+
+def render_torrc(folder: Path, *, reporter_port: int, staff_port: int,
+                 offline: bool = False) -> str:
+    """deploy/tor/torrc.example with its onion service folders and a DataDirectory in
+    ``folder``; ``offline`` adds DisableNetwork, so tor makes the services' keys and
+    addresses without ever touching the network."""
+    text = substitute(TORRC_FILE.read_text(), [
+        ("HiddenServiceDir /var/lib/tor/reporting-portal-reporter/",
+         f"HiddenServiceDir {folder / 'reporting-portal-reporter'}/"),
+        ("HiddenServiceDir /var/lib/tor/reporting-portal-staff/",
+         f"HiddenServiceDir {folder / 'reporting-portal-staff'}/"),
+        ("HiddenServicePort 80 127.0.0.1:8080", f"HiddenServicePort 80 127.0.0.1:{reporter_port}"),
+        ("HiddenServicePort 80 127.0.0.1:8081", f"HiddenServicePort 80 127.0.0.1:{staff_port}"),
+    ], TORRC_FILE)
+    text += f"\nDataDirectory {folder / 'data'}\nLog notice file {folder / 'tor.log'}\n"
+    if offline:
+        text += "DisableNetwork 1\n"
+    return text

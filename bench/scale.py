@@ -120,10 +120,16 @@ def start_moto(log_path: Path) -> Moto:
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
                 raise BenchError("moto's server did not start") from None
             time.sleep(0.2)
     bucket = f"bench-scale-{secrets.token_hex(4)}"
-    boto3.session.Session().client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=bucket)
+    try:
+        client = boto3.session.Session().client("s3", endpoint_url=endpoint_url)
+        client.create_bucket(Bucket=bucket)
+    except BaseException:
+        stop(process)
+        raise
     return Moto(process, endpoint_url, bucket)
 
 
@@ -380,7 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     # in-process set-up of the case handlers reaches the bucket through boto3.
     os.environ.update(FAKE_AWS)
     workdir = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.tmpdir))
-    moto = start_moto(workdir / "moto.log")
+    try:
+        moto = start_moto(workdir / "moto.log")
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     try:
         with fresh_database(args.keep) as database_url:
             figures = run(args, workdir, moto, database_url)

@@ -20,6 +20,8 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
@@ -50,6 +52,13 @@ from tests.helpers.reporting import (
 )
 from tests.helpers.s3 import Bucket, moto_server, new_bucket, use_fake_aws_credentials
 from tests.helpers.staff import STRONG_PASSWORD, StaffMember
+
+# The machine that runs CI is shared and noisy: a property test's examples are the same on
+# a busy machine, only slower, so neither per-example deadlines nor "generation is slow"
+# may fail a run. Each test still sets its own max_examples.
+hypothesis_settings.register_profile(
+    "portal", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("portal")
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

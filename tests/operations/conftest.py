@@ -25,6 +25,7 @@ from reporting_portal.web.database import get_database
 from tests.helpers import (
     StoppedClock,
     csrf_token,
+    hidden_fields,
     https_client,
     release_held_events_now,
     submission_token,
@@ -55,8 +56,8 @@ def populated(app: Flask, client, settings: Settings, full_case: str,
     case = f"/staff/cases/{full_case}"
 
     def act(path: str, **data: object) -> None:
-        response = handler.post(f"{case}/{path}",
-                                data={"csrf_token": csrf_token(handler, case), **data})
+        # The page's hidden fields: the CSRF token and the case's version, as a browser sends.
+        response = handler.post(f"{case}/{path}", data={**hidden_fields(handler, case), **data})
         assert response.status_code == 302, response.get_data(as_text=True)
 
     act("acknowledge", message="We have your report.")

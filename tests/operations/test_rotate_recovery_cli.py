@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crypto.keys import parse_identities
-from reporting_portal import cli
 from reporting_portal.cli import main
+from reporting_portal.cli import rotation as rotation_commands
 from reporting_portal.storage.models import AuditEvent, Installation, KeyRotation
 
 pytestmark = pytest.mark.database
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.database
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path, database_url):
     # No reporter page can be open on an instance that never served one: no wait.
-    monkeypatch.setattr(cli, "stale_page_grace", lambda _minutes: timedelta(0))
+    monkeypatch.setattr(rotation_commands, "stale_page_grace", lambda _minutes: timedelta(0))
     for key, value in {
         "REPORTING_PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,

@@ -33,6 +33,7 @@ from tests.helpers import (
 from tests.helpers.custody import ask
 from tests.helpers.operations import HANDLER_REPLY, REPORTER_MESSAGE
 from tests.helpers.reporting import open_mailbox
+from tests.helpers.s3 import Bucket
 from tests.helpers.staff import StaffMember, signed_in
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -79,13 +80,15 @@ def populated(app: Flask, client, settings: Settings, full_case: str,
 
 
 @pytest.fixture
-def make_target(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], Flask]]:
-    """A factory: a new, empty installation on ``"sqlite"`` or ``"postgresql"``."""
+def make_target(settings: Settings, tmp_path: Path,
+                request: pytest.FixtureRequest) -> Iterator[Callable[..., Flask]]:
+    """A factory: a new, empty installation on ``"sqlite"`` or ``"postgresql"``, its blobs
+    in a local folder or (``blob_store="s3"``) a fresh bucket of moto's S3 server."""
     apps: list[Flask] = []
     schemas: list[str] = []
     base_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
-    def factory(backend: str) -> Flask:
+    def factory(backend: str, blob_store: str = "local") -> Flask:
         folder = tmp_path / f"target-{len(apps)}"
         folder.mkdir()  # as the restore command makes the instance folder
         if backend == "sqlite":
@@ -96,9 +99,13 @@ def make_target(settings: Settings, tmp_path: Path) -> Iterator[Callable[[str], 
             schemas.append(schema)
             separator = "&" if "?" in base_url else "?"
             url = f"{base_url}{separator}options=-csearch_path%3D{schema}"
-        target = create_app(settings.replace(
-            instance_dir=folder, blob_dir=folder / "blobs",
-            audit_key_file=folder / "audit-signing.key", database_url=url))
+        target_settings = settings.replace(
+            blob_store="local", instance_dir=folder, blob_dir=folder / "blobs",
+            audit_key_file=folder / "audit-signing.key", database_url=url)
+        if blob_store == "s3":
+            bucket: Bucket = request.getfixturevalue("s3_bucket")
+            target_settings = bucket.settings_for(target_settings)
+        target = create_app(target_settings)
         target.extensions["rate_limits"].clock = StoppedClock()
         apps.append(target)
         return target

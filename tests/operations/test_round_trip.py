@@ -21,9 +21,11 @@ from tests.helpers.staff import signed_in
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("target_backend", ["sqlite", "postgresql"])
+# Local folder to S3 too (and, in the run with --blob-store=s3, S3 to a local folder).
+@pytest.mark.parametrize(("target_backend", "target_store"),
+                         [("sqlite", "local"), ("postgresql", "local"), ("sqlite", "s3")])
 def test_a_restored_installation_opens_its_reports_and_verifies_its_log(
-        populated, make_target, tmp_path, target_backend):
+        populated, make_target, tmp_path, target_backend, target_store):
     backup = tmp_path / "portal.backup"
     made = back_up(populated.app, backup)
     assert backup.stat().st_mode & 0o777 == 0o600
@@ -31,9 +33,10 @@ def test_a_restored_installation_opens_its_reports_and_verifies_its_log(
     assert made.missing_blobs == ()
     _manifest, saved_head = verify_backup_file(backup)
 
-    target = make_target(target_backend)
+    target = make_target(target_backend, target_store)
     restored = restore(target, backup, populated.settings.audit_key_file)
     assert restored.rows == made.rows
+    assert len(list(target.extensions["blob_store"].names())) == made.blobs
     target_settings = target.extensions["settings"]
     assert target_settings.audit_key_file.read_text() == \
         populated.settings.audit_key_file.read_text()

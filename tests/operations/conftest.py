@@ -33,7 +33,7 @@ from tests.helpers import (
 from tests.helpers.custody import ask
 from tests.helpers.operations import HANDLER_REPLY, REPORTER_MESSAGE
 from tests.helpers.reporting import open_mailbox
-from tests.helpers.s3 import Bucket
+from tests.helpers.s3 import new_bucket
 from tests.helpers.staff import StaffMember, signed_in
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -103,8 +103,9 @@ def make_target(settings: Settings, tmp_path: Path,
             blob_store="local", instance_dir=folder, blob_dir=folder / "blobs",
             audit_key_file=folder / "audit-signing.key", database_url=url)
         if blob_store == "s3":
-            bucket: Bucket = request.getfixturevalue("s3_bucket")
-            target_settings = bucket.settings_for(target_settings)
+            # A bucket of its own: the source may be on S3 too (--blob-store=s3).
+            endpoint = request.getfixturevalue("s3_bucket").endpoint_url
+            target_settings = new_bucket(endpoint).settings_for(target_settings)
         target = create_app(target_settings)
         target.extensions["rate_limits"].clock = StoppedClock()
         apps.append(target)

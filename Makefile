@@ -31,7 +31,8 @@ pytest-postgresql: install
 # The reporter's and the case handler's journeys again with their blobs in a bucket of
 # moto's S3 server (started by the tests on a free loopback port), and the store's tests.
 pytest-s3: install
-	$(PY) -m pytest --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage
+	$(PY) -m pytest --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage \
+		tests/operations/test_round_trip.py tests/operations/test_fsck.py
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the trust zones).
 lint: install

@@ -76,6 +76,12 @@ def configure_logging(level: str = "INFO") -> None:
                 "gunicorn.error": {"level": level, "handlers": ["stderr"], "propagate": False},
                 "sqlalchemy": {"level": "WARNING"},
                 "alembic": {"level": "WARNING"},
+                # The S3 client's INFO and DEBUG lines name credentials' sources, endpoints
+                # and object keys: warnings (a retry, a refused request) are enough.
+                "botocore": {"level": "WARNING"},
+                "boto3": {"level": "WARNING"},
+                "s3transfer": {"level": "WARNING"},
+                "urllib3": {"level": "WARNING"},
             },
         }
     )

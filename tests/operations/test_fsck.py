@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from reporting_portal.cli import main
 from reporting_portal.operations.fsck import repair
-from reporting_portal.storage.blobstore import LocalBlobStore
+from reporting_portal.storage.blobstore import BlobStore, LocalBlobStore, open_blob_store
 from reporting_portal.storage.models import (
     AuditEvent,
     HeldAuditEvent,
@@ -40,6 +40,10 @@ def fsck(monkeypatch, settings):
     """The command as an operator runs it, on the test's installation."""
     monkeypatch.setenv("REPORTING_PORTAL_INSTANCE_DIR", str(settings.instance_dir))
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    # The same blob store as the app's: a folder, or the bucket of the --blob-store=s3 run.
+    for name in ("blob_store", "s3_endpoint_url", "s3_bucket", "s3_region", "s3_prefix"):
+        monkeypatch.setenv(f"REPORTING_PORTAL_{name.upper()}", str(getattr(settings, name)))
+    monkeypatch.setenv("REPORTING_PORTAL_BLOB_DIR", str(settings.blob_dir))
     monkeypatch.delenv("REPORTING_PORTAL_CONFIG", raising=False)
 
     def run(*args: str):
@@ -49,7 +53,14 @@ def fsck(monkeypatch, settings):
 
 
 @pytest.fixture
-def store(settings) -> LocalBlobStore:
+def store(settings) -> BlobStore:
+    return open_blob_store(settings)
+
+
+@pytest.fixture
+def local_store(settings) -> LocalBlobStore:
+    if settings.blob_store != "local":
+        pytest.skip("partial files are the local store's; S3's multipart uploads: below")
     return LocalBlobStore(settings.blob_dir)
 
 
@@ -64,7 +75,7 @@ def object_of(app: Flask, kind: ObjectKind) -> ReportObject:
         return db.scalars(select(ReportObject).where(ReportObject.kind == kind)).one()
 
 
-def write_blob(store: LocalBlobStore) -> str:
+def write_blob(store: BlobStore) -> str:
     with store.create() as writer:
         writer.write(b"ciphertext of a killed request")
         writer.commit()
@@ -165,7 +176,8 @@ def test_lost_content_is_said_loudly_and_the_report_is_kept_without_answers_or_f
     assert CONTENT_MARKER not in page.get_data(as_text=True)
 
 
-def test_a_killed_upload_is_aborted_and_a_young_one_spared(app, fsck, store, installed):
+def test_a_killed_upload_is_aborted_and_a_young_one_spared(app, fsck, local_store, installed):
+    store = local_store
     old = partial_upload(store, age=timedelta(hours=5))
     young = partial_upload(store, age=timedelta(minutes=1))
 
@@ -245,3 +257,21 @@ def test_a_grace_out_of_bounds_is_refused_and_nothing_is_touched(fsck, store, in
     assert refused.exit_code == 2
     assert "Invalid value for '--grace'" in refused.output
     assert orphan in set(store.names())
+
+
+def test_a_multipart_upload_left_by_a_killed_worker_is_aborted(s3_bucket, settings, fsck,
+                                                               installed, monkeypatch):
+    """On S3 a killed upload is a multipart upload never completed: listed, then aborted."""
+    s3 = s3_bucket.settings_for(settings)
+    for name in ("blob_store", "s3_endpoint_url", "s3_bucket", "s3_region", "s3_prefix"):
+        monkeypatch.setenv(f"REPORTING_PORTAL_{name.upper()}", str(getattr(s3, name)))
+    abandoned = open_blob_store(s3).create()
+    abandoned.write(os.urandom(9 * 1024 * 1024))  # more than one part: the upload began
+    assert len(s3_bucket.multipart_uploads()) == 1
+
+    listed = fsck()
+    assert listed.exit_code == 1
+    assert "1 unfinished upload(s)" in listed.output
+    assert fsck("--repair", "--grace", "0").exit_code == 0
+    assert s3_bucket.multipart_uploads() == []
+    assert fsck().output == "fsck: clean.\n"

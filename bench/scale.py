@@ -32,17 +32,13 @@ stay, moto keeps running, and the settings that reach the installation are writt
 from __future__ import annotations
 
 import argparse
-import html
-import http.client
 import os
-import re
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -58,25 +54,17 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The sibling benchmark's reporter browser, load runner and gunicorn helpers.
 from submission_load import (
-    CHANNEL,
-    CSRF_RE,
     REPO,
     VENV_BIN,
     BenchError,
-    Browser,
-    LoadResult,
     Server,
     cpu_seconds,
-    expect_receipt_redirect,
     free_port,
-    multipart_parts,
-    new_boundary,
     percentile,
-    read_receipt,
     receipt_kdf_ceiling,
+    run_load,
     set_up_installation,
     stop,
-    text_fields,
     verify_codes,
     wait_healthy,
 )
@@ -87,7 +75,6 @@ KIB = 1024
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
-SUBMISSION_TOKEN_RE = re.compile(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"')
 RAISED_LIMITS = {"REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE": "1000000"}
 
 
@@ -195,65 +182,11 @@ def reporter_gunicorn(env: dict[str, str], log_path: Path, workers: int) -> Iter
 # --- The runs ------------------------------------------------------------------------
 
 
-def send_submission(port: int, number: int, payload: bytes, result: LoadResult) -> None:
-    """One reporter without JavaScript: the form (its CSRF and one-time submission
-    tokens), the POST of answers and file, the receipt page."""
-    browser = Browser(port)
-    started = time.perf_counter()
-    form = browser.get(f"/report/{CHANNEL}")
-    csrf, once = CSRF_RE.search(form.body), SUBMISSION_TOKEN_RE.search(form.body)
-    if form.status != 200 or csrf is None or once is None:
-        raise BenchError(f"GET /report/{CHANNEL}: {form.status}, no CSRF or submission token")
-    form_done = time.perf_counter()
-    fields = text_fields(html.unescape(csrf.group(1)), number)
-    fields.insert(1, ("submission_token", html.unescape(once.group(1))))
-    content = number.to_bytes(8, "big") + payload[8:]  # no two files alike
-    boundary = new_boundary(content)
-    head, tail = multipart_parts(boundary, fields, f"evidence-{number}.bin")
-    reply = browser.post(f"/report/{CHANNEL}", head + content + tail,
-                         f"multipart/form-data; boundary={boundary}")
-    expect_receipt_redirect(reply)
-    code = read_receipt(browser)
-    done = time.perf_counter()
-    with result.lock:
-        result.codes.append(code)
-        result.latencies.append(done - form_done)
-        result.form_latencies.append(form_done - started)
-
-
-def run_submissions(port: int, submissions: int, concurrency: int, file_bytes: int
-                    ) -> LoadResult:
-    """``concurrency`` reporter threads send ``submissions`` reports between them."""
-    result = LoadResult()
-    payload = os.urandom(file_bytes)
-    tickets = iter(range(submissions))
-    tickets_lock = threading.Lock()
-
-    def reporter() -> None:
-        while True:
-            with tickets_lock:
-                number = next(tickets, None)
-            if number is None:
-                return
-            try:
-                send_submission(port, number, payload, result)
-            except (BenchError, OSError, http.client.HTTPException) as error:
-                with result.lock:
-                    result.errors.append(f"report {number}: {type(error).__name__}: {error}")
-
-    threads = [threading.Thread(target=reporter) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return result
-
-
 def timed_load(server: Server, moto: Moto, submissions: int, concurrency: int,
                file_bytes: int) -> dict[str, Any]:
     server_cpu, moto_cpu = server.cpu(), cpu_seconds(moto.process.pid)
     started = time.perf_counter()
-    result = run_submissions(server.port, submissions, concurrency, file_bytes)
+    result = run_load(server.port, submissions, concurrency, file_bytes)
     seconds = time.perf_counter() - started
     done = len(result.codes)
     return {
@@ -282,7 +215,7 @@ def run(args: argparse.Namespace, workdir: Path, moto: Moto, database_url: str
         with reporter_gunicorn(env, workdir / f"gunicorn-{workers}.log", workers) as server:
             log(f"{workers} worker(s): warming up, then {args.submissions} submissions "
                 f"from {args.concurrency} reporters ...")
-            run_submissions(server.port, 2 * workers, 2 * workers, args.file_kib * KIB)
+            run_load(server.port, 2 * workers, 2 * workers, args.file_kib * KIB)
             load = timed_load(server, moto, args.submissions, args.concurrency,
                               args.file_kib * KIB)
             load.pop("codes")

@@ -78,6 +78,8 @@ COOKIE_NAME = "__Host-session"
 HTTP_TIMEOUT = 900.0
 
 CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+# The one-time token each report form carries, so a resent POST cannot file it twice.
+SUBMISSION_TOKEN_RE = re.compile(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"')
 RECEIPT_RE = re.compile(r'<p class="receipt-code" id="receipt-code"[^>]*>([^<]+)</p>')
 
 
@@ -380,14 +382,20 @@ class LoadResult:
 
 
 def send_report(port: int, number: int, payload: bytes, result: LoadResult) -> None:
+    """One reporter without JavaScript: the form (its CSRF and one-time submission
+    tokens), the POST of answers and file, the receipt page."""
     browser = Browser(port)
     started = time.perf_counter()
-    token = browser.csrf_token(f"/report/{CHANNEL}")
+    form = browser.get(f"/report/{CHANNEL}")
+    csrf, once = CSRF_RE.search(form.body), SUBMISSION_TOKEN_RE.search(form.body)
+    if form.status != 200 or csrf is None or once is None:
+        raise BenchError(f"GET /report/{CHANNEL}: {form.status}, no CSRF or submission token")
     form_done = time.perf_counter()
-    # A different 1 MiB each time, cheaply: the number in front of a random block.
-    content = number.to_bytes(8, "big") + payload[8:]
+    fields = text_fields(html.unescape(csrf.group(1)), number)
+    fields.insert(1, ("submission_token", html.unescape(once.group(1))))
+    content = number.to_bytes(8, "big") + payload[8:]  # no two files alike
     boundary = new_boundary(content)
-    head, tail = multipart_parts(boundary, text_fields(token, number), f"evidence-{number}.bin")
+    head, tail = multipart_parts(boundary, fields, f"evidence-{number}.bin")
     reply = browser.post(f"/report/{CHANNEL}", head + content + tail,
                          f"multipart/form-data; boundary={boundary}")
     expect_receipt_redirect(reply)

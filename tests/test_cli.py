@@ -5,43 +5,24 @@ import re
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.orm import Session
 
 from crypto.keys import parse_identity
 from reporting_portal.cli import main
 from reporting_portal.storage.models import AuditEvent, Channel, Installation, Role, StaffAccount
+from tests.helpers.cli import query, run_cli, use_installation
 
 pytestmark = pytest.mark.database
 
 
 @pytest.fixture
 def cli_env(monkeypatch, tmp_path, database_url):
-    for key, value in {
-        "REPORTING_PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "REPORTING_PORTAL_PASSWORD_HASH_TIME_COST": "1",
-        "REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "19456",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("REPORTING_PORTAL_CONFIG", raising=False)
+    use_installation(monkeypatch, tmp_path / "instance", database_url)
     return tmp_path
 
 
-def run(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def query(database_url, statement):
-    engine = create_engine(database_url)
-    try:
-        with Session(engine) as session:
-            return session.scalars(statement).all()
-    finally:
-        engine.dispose()
-
 
 def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url):
-    first = run("init")
+    first = run_cli("init")
     assert first.exit_code == 0, first.output
     identity = re.search(r"^(AGE-SECRET-KEY-PQ-1[0-9A-Z]+)$", first.output, re.M).group(1)
     password = re.search(r"one-time password:\s+(\S+)", first.output).group(1)
@@ -60,7 +41,7 @@ def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url)
     assert admin.must_change_password
     assert password not in admin.password_hash
 
-    again = run("init")
+    again = run_cli("init")
     assert again.exit_code == 0
     assert "Already initialised" in again.output
     assert "DEMO STAFF" not in again.output
@@ -71,7 +52,7 @@ def test_init_makes_keys_and_first_admin_then_reuses_them(cli_env, database_url)
 
 def test_a_development_init_makes_demo_staff_and_opens_the_default_channel(
         cli_env, database_url):
-    result = run("init")
+    result = run_cli("init")
     assert "DEMO STAFF - development only" in result.output
     printed = dict(re.findall(r"^  (demo-[a-z]+)\s+one-time password: (\S+)$", result.output,
                               re.M))
@@ -88,7 +69,7 @@ def test_a_development_init_makes_demo_staff_and_opens_the_default_channel(
 def test_a_production_init_never_makes_demo_staff(cli_env, database_url, monkeypatch):
     monkeypatch.setenv("REPORTING_PORTAL_ENVIRONMENT", "production")
     monkeypatch.setenv("REPORTING_PORTAL_SECRET_KEY", "p" * 48)
-    result = run("init")
+    result = run_cli("init")
     assert result.exit_code == 0, result.output
     assert "DEMO" not in result.output
     assert [a.username for a in query(database_url, select(StaffAccount))] == ["admin"]
@@ -96,7 +77,7 @@ def test_a_production_init_never_makes_demo_staff(cli_env, database_url, monkeyp
 
 def test_init_can_write_the_recovery_identity_to_a_private_file(cli_env, database_url):
     target = cli_env / "recovery.txt"
-    result = run("init", "--recovery-identity-file", str(target))
+    result = run_cli("init", "--recovery-identity-file", str(target))
     assert result.exit_code == 0, result.output
     assert "AGE-SECRET-KEY" not in result.output
     assert target.read_text().startswith("AGE-SECRET-KEY-PQ-1")
@@ -104,22 +85,22 @@ def test_init_can_write_the_recovery_identity_to_a_private_file(cli_env, databas
 
 
 def test_create_user_needs_init_first(cli_env):
-    run("db", "upgrade")
-    result = run("create-user", "--username", "hana", "--role", "case_handler")
+    run_cli("db", "upgrade")
+    result = run_cli("create-user", "--username", "hana", "--role", "case_handler")
     assert result.exit_code != 0
     assert "signing key" in result.output
     assert "reporting-portal init" in result.output
 
 
 def test_create_user_prints_a_one_time_password(cli_env, database_url):
-    run("init")
-    result = run("create-user", "--username", "hana", "--role", "case_handler",
+    run_cli("init")
+    result = run_cli("create-user", "--username", "hana", "--role", "case_handler",
                  "--role", "identity_custodian")
     assert result.exit_code == 0, result.output
     assert "One-time password (shown once)" in result.output
     [account] = query(database_url, select(StaffAccount).where(StaffAccount.username == "hana"))
     assert account.role_set == {Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN}
-    duplicate = run("create-user", "--username", "hana", "--role", "auditor")
+    duplicate = run_cli("create-user", "--username", "hana", "--role", "auditor")
     assert duplicate.exit_code != 0
     assert "that account name is taken" in duplicate.output
 
@@ -132,40 +113,40 @@ def test_a_bad_setting_stops_with_one_line(cli_env, monkeypatch):
 
 
 def test_purge_runs_and_reports(cli_env):
-    run("init")
-    result = run("purge")
+    run_cli("init")
+    result = run_cli("purge")
     assert result.exit_code == 0, result.output
     assert "Purged 0 report(s)." in result.output
 
 
 def test_audit_head_and_verify_from_the_command_line(cli_env, tmp_path):
-    run("init")
+    run_cli("init")
     saved = tmp_path / "head.txt"
-    assert run("audit", "head", "-o", str(saved)).exit_code == 0
-    result = run("audit", "verify", "--head", str(saved))
+    assert run_cli("audit", "head", "-o", str(saved)).exit_code == 0
+    result = run_cli("audit", "verify", "--head", str(saved))
     assert result.exit_code == 0, result.output
     assert "Intact:" in result.output
 
 
 def test_init_signs_the_log_of_an_installation_made_before_it_was_signed(cli_env,
                                                                          database_url):
-    run("init")
+    run_cli("init")
     engine = create_engine(database_url)
     with engine.begin() as connection:  # as migration 0005 leaves an older installation
         connection.execute(text("UPDATE installation SET audit_verifier_key = NULL"))
     engine.dispose()
     (cli_env / "instance" / "audit-signing.key").unlink()
-    again = run("init")
+    again = run_cli("init")
     assert "Auditors record this verifier key" in again.output
-    assert run("audit", "verify").exit_code == 0
+    assert run_cli("audit", "verify").exit_code == 0
 
 
 def test_send_notices_says_when_mail_is_off_and_fails_when_a_mail_was_lost(
         cli_env, database_url, monkeypatch):
     from tests.helpers.smtp import smtp_server
 
-    run("init")
-    assert run("send-notices").output == "E-mail is off (smtp_host is empty): nothing sent.\n"
+    run_cli("init")
+    assert run_cli("send-notices").output == "E-mail is off (smtp_host is empty): nothing sent.\n"
     engine = create_engine(database_url)
     with engine.begin() as connection:  # a run that stopped between its claim and its mark
         connection.execute(text(
@@ -180,7 +161,7 @@ def test_send_notices_says_when_mail_is_off_and_fails_when_a_mail_was_lost(
         monkeypatch.setenv("REPORTING_PORTAL_SMTP_PORT", str(server.port))
         monkeypatch.setenv("REPORTING_PORTAL_SMTP_STARTTLS", "false")
         lost = CliRunner().invoke(main, ["send-notices"])
-        again = run("send-notices")
+        again = run_cli("send-notices")
     assert lost.exit_code == 1
     assert "1 mail(s) left unmarked by a stopped run: marked failed, not resent." in lost.output
     assert again.exit_code == 0

@@ -8,14 +8,12 @@ import stat
 from datetime import timedelta
 
 import pytest
-from click.testing import CliRunner
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from crypto.keys import parse_identities
-from reporting_portal.cli import main
 from reporting_portal.cli import rotation as rotation_commands
 from reporting_portal.storage.models import AuditEvent, Installation, KeyRotation
+from tests.helpers.cli import query, run_cli, use_installation
 
 pytestmark = pytest.mark.database
 
@@ -24,34 +22,15 @@ pytestmark = pytest.mark.database
 def cli_env(monkeypatch, tmp_path, database_url):
     # No reporter page can be open on an instance that never served one: no wait.
     monkeypatch.setattr(rotation_commands, "stale_page_grace", lambda _minutes: timedelta(0))
-    for key, value in {
-        "REPORTING_PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "REPORTING_PORTAL_PASSWORD_HASH_TIME_COST": "1",
-        "REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "19456",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("REPORTING_PORTAL_CONFIG", raising=False)
+    use_installation(monkeypatch, tmp_path / "instance", database_url)
     return tmp_path
 
-
-def run(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def query(database_url, statement):
-    engine = create_engine(database_url)
-    try:
-        with Session(engine) as session:
-            return session.scalars(statement).all()
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
 def old_identity_file(cli_env):
     path = cli_env / "recovery.txt"
-    assert run("init", "--recovery-identity-file", str(path)).exit_code == 0
+    assert run_cli("init", "--recovery-identity-file", str(path)).exit_code == 0
     return path
 
 
@@ -59,7 +38,7 @@ def test_rotation_writes_the_new_identity_once_and_switches_the_installation(
         cli_env, database_url, old_identity_file):
     new_file = cli_env / "new-recovery.txt"
 
-    result = run("rotate-recovery", "--old-identity", str(old_identity_file),
+    result = run_cli("rotate-recovery", "--old-identity", str(old_identity_file),
                  "--new-identity-out", str(new_file))
 
     assert result.exit_code == 0, result.output
@@ -78,7 +57,7 @@ def test_rotation_writes_the_new_identity_once_and_switches_the_installation(
 
 def test_the_new_identity_is_printed_when_no_file_is_given(cli_env, database_url,
                                                            old_identity_file):
-    result = run("rotate-recovery", "--old-identity", str(old_identity_file))
+    result = run_cli("rotate-recovery", "--old-identity", str(old_identity_file))
 
     assert result.exit_code == 0, result.output
     printed = re.search(r"^(AGE-SECRET-KEY-PQ-1[0-9A-Z]+)$", result.output, re.M).group(1)
@@ -88,11 +67,11 @@ def test_the_new_identity_is_printed_when_no_file_is_given(cli_env, database_url
 
 def test_the_old_identity_no_longer_rotates_once_replaced(cli_env, database_url,
                                                           old_identity_file):
-    assert run("rotate-recovery", "--old-identity", str(old_identity_file),
+    assert run_cli("rotate-recovery", "--old-identity", str(old_identity_file),
                "--new-identity-out", str(cli_env / "new.txt")).exit_code == 0
     recipient = query(database_url, select(Installation.recovery_recipient))
 
-    again = run("rotate-recovery", "--old-identity", str(old_identity_file),
+    again = run_cli("rotate-recovery", "--old-identity", str(old_identity_file),
                 "--new-identity-out", str(cli_env / "newer.txt"))
 
     assert again.exit_code == 1
@@ -106,7 +85,7 @@ def test_an_existing_output_file_is_never_overwritten(cli_env, database_url, old
     taken.write_text("keep me\n")
     recipient = query(database_url, select(Installation.recovery_recipient))
 
-    result = run("rotate-recovery", "--old-identity", str(old_identity_file),
+    result = run_cli("rotate-recovery", "--old-identity", str(old_identity_file),
                  "--new-identity-out", str(taken))
 
     assert result.exit_code == 1
@@ -120,7 +99,7 @@ def test_a_file_that_is_not_an_identity_is_refused_without_echoing_it(cli_env,
     wrong = cli_env / "wrong.txt"
     wrong.write_text("AGE-SECRET-KEY-PQ-1NOTAKEY-SECRET-LOOKING\n")
 
-    result = run("rotate-recovery", "--old-identity", str(wrong))
+    result = run_cli("rotate-recovery", "--old-identity", str(wrong))
 
     assert result.exit_code == 1
     assert "is not an age identity file" in result.output

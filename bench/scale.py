@@ -42,7 +42,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,13 @@ from submission_load import (
     Server,
     cpu_seconds,
     free_port,
+    gunicorn,
     percentile,
     receipt_kdf_ceiling,
     run_load,
     set_up_installation,
     stop,
     verify_codes,
-    wait_healthy,
 )
 
 from config.settings import load_settings
@@ -162,21 +162,11 @@ def initialise(env: dict[str, str], handlers: int) -> None:
     set_up_installation(env, handlers)
 
 
-@contextmanager
-def reporter_gunicorn(env: dict[str, str], log_path: Path, workers: int) -> Iterator[Server]:
-    port = free_port()
-    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
-    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py",
-               "reporting_portal.wsgi:reporter_app"]
-    with log_path.open("ab") as log_file:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(process, port, log_path)
-    try:
-        wait_healthy(server, expected_workers=workers)
-        yield server
-    finally:
-        stop(process)
+def reporter_gunicorn(env: dict[str, str], log_path: Path, workers: int
+                      ) -> AbstractContextManager[Server]:
+    """The reporter surface alone, as a reporter host of a scaled-out installation runs."""
+    return gunicorn(env, log_path, workers=workers, threads=None,
+                    app="reporting_portal.wsgi:reporter_app")
 
 
 # --- The runs ------------------------------------------------------------------------

@@ -320,15 +320,15 @@ class Server:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_path: Path, *, workers: int | None,
-             threads: int | None) -> Iterator[Server]:
+             threads: int | None, app: str = "reporting_portal.wsgi:app") -> Iterator[Server]:
+    """gunicorn with the shipped config on a free port; ``app``: which surface it serves."""
     port = free_port()
     env = {**env, "BIND": f"127.0.0.1:{port}"}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     if threads:
         env["GUNICORN_THREADS"] = str(threads)
-    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py",
-               "reporting_portal.wsgi:app"]
+    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", app]
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file,
                                    stderr=subprocess.STDOUT, start_new_session=True)

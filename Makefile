@@ -3,6 +3,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 PORT   ?= 5000
+# pytest-xdist workers: the suite waits on servers, databases and browsers as much as it
+# computes, so a few more workers than cores keep both cores busy.
+TEST_WORKERS ?= 3
 
 .PHONY: run test install lint typecheck security-lint pytest pytest-postgresql pytest-s3 clean
 
@@ -22,16 +25,16 @@ run: install
 test: install pytest pytest-postgresql pytest-s3 lint typecheck security-lint
 
 pytest: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Skipped with a notice when no PostgreSQL answers, except in CI (CI=true), where it fails.
 pytest-postgresql: install
-	$(PY) -m pytest -m database --database=postgresql -q
+	$(PY) -m pytest -n $(TEST_WORKERS) -m database --database=postgresql -q
 
 # The reporter's and the case handler's journeys again with their blobs in a bucket of
 # moto's S3 server (started by the tests on a free loopback port), and the store's tests.
 pytest-s3: install
-	$(PY) -m pytest --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage \
+	$(PY) -m pytest -n $(TEST_WORKERS) --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage \
 		tests/operations/test_round_trip.py tests/operations/test_fsck.py
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the trust zones).

@@ -138,6 +138,10 @@ def settings(tmp_path: Path, database_url: str, request: pytest.FixtureRequest) 
         receipt_kdf_time_cost=2,
         receipt_kdf_memory_kib=19456,
         notification_window_minutes=0,  # at once; tests of the window set their own
+        # Some tests start a dozen requests at once on a busy machine: a pool for all of
+        # them (the pool's own settings are tested in tests/storage/test_pool_settings.py).
+        database_pool_size=16,
+        database_pool_timeout_seconds=60,
     )
     if request.config.getoption("--blob-store") == "s3":
         bucket: Bucket = request.getfixturevalue("s3_bucket")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Integer, MetaData, Table, and_, inspect, text, update
+from sqlalchemy import Integer, MetaData, Table, and_, false, func, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -299,8 +299,7 @@ def _reset_sequences(connection: Connection, metadata: MetaData) -> None:
         [*key] = table.primary_key.columns
         if len(key) != 1 or not isinstance(key[0].type, Integer):
             continue
-        quote = connection.dialect.identifier_preparer.quote
-        highest = f"SELECT MAX({quote(key[0].name)}) FROM {quote(table.name)}"  # noqa: S608 -- names from the schema, quoted
-        connection.execute(text(
-            "SELECT setval(pg_get_serial_sequence(:table, :column), "
-            f"COALESCE(({highest}), 0) + 1, false)"), {"table": table.name, "column": key[0].name})
+        highest = select(func.max(key[0])).scalar_subquery()
+        connection.execute(select(func.setval(
+            func.pg_get_serial_sequence(table.name, key[0].name),
+            func.coalesce(highest, 0) + 1, false())))

@@ -31,11 +31,13 @@ pytest: install
 pytest-postgresql: install
 	$(PY) -m pytest -n $(TEST_WORKERS) -m database --database=postgresql -q
 
-# The reporter's and the case handler's journeys again with their blobs in a bucket of
-# moto's S3 server (started by the tests on a free loopback port), and the store's tests.
+# The blob store's contract and a whole submission read by a handler (tests/storage), and
+# the restore and fsck tests, again with the blobs in a bucket of moto's S3 server (started
+# by the tests on a free loopback port). `make pytest-s3 S3_TESTS="tests/reporter ..."` runs
+# any other tests on S3 too: every app fixture follows --blob-store.
+S3_TESTS ?= tests/storage tests/operations/test_round_trip.py tests/operations/test_fsck.py
 pytest-s3: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --blob-store=s3 -q tests/reporter tests/staff/casework tests/storage \
-		tests/operations/test_round_trip.py tests/operations/test_fsck.py
+	$(PY) -m pytest -n $(TEST_WORKERS) --blob-store=s3 -q $(S3_TESTS)
 
 # ruff, then the import contracts of pyproject.toml ([tool.importlinter]: the trust zones).
 lint: install

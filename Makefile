@@ -7,14 +7,29 @@ PORT   ?= 5000
 # computes, so a few more workers than cores keep both cores busy.
 TEST_WORKERS ?= 3
 
-.PHONY: run test install lint typecheck security-lint pytest pytest-postgresql pytest-s3 clean
+.PHONY: run test install messages lint typecheck security-lint pytest pytest-postgresql pytest-s3 clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The catalogues are compiled at install, so `make run` and `make test` need nothing more.
+CATALOGUES := $(wildcard reporting_portal/translations/*/LC_MESSAGES/messages.po)
+COMPILED   := $(CATALOGUES:.po=.mo)
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+install: $(VENV)/.installed $(COMPILED)
+
+## Extract every string a person reads, merge them into each language's catalogue, compile.
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file \
+	  --sort-output --project "Reporting Portal" -o reporting_portal/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i reporting_portal/translations/messages.pot \
+	  -d reporting_portal/translations --update-header-comment --no-fuzzy-matching
+	$(MAKE) $(COMPILED)
 
 ## Create the venv, initialise the embedded default (SQLite + instance/blobs), serve.
 run: install

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_babel import get_locale
 
 from config.settings import Settings
@@ -30,13 +30,13 @@ from reporting_portal.web import health
 from reporting_portal.web.database import commit_request_session, init_database
 from reporting_portal.web.errors import PortalFlask, init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
+from reporting_portal.web.languages import LANGUAGES, language, language_url, select_locale
 from reporting_portal.web.security.access import init_access_rules
 from reporting_portal.web.security.headers import init_security_headers
 from reporting_portal.web.security.rate_limit import RateLimits
 from reporting_portal.web.sessions import ServerSessionInterface
 
 Surface = Literal["combined", "reporter", "staff"]
-LANGUAGES = ("en",)
 
 
 def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
@@ -69,7 +69,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     )
 
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=select_locale)
     init_security_headers(app)
     init_error_handlers(app)
 
@@ -93,19 +93,19 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         viewer = g.get("staff_viewer")
+        page_language = language(str(get_locale() or "en"))
         return {
             "organisation_name": settings.organisation_name,
             "viewer": viewer,
             "sign_out_form": SignOutForm() if viewer is not None else None,
-            "html_lang": str(get_locale() or "en"),
-            "text_direction": "ltr",
+            "page_language": page_language,
+            "html_lang": page_language.tag,
+            "text_direction": page_language.direction,
+            "languages": LANGUAGES,
+            "language_url": language_url,
         }
 
     return app
-
-
-def _select_locale() -> str | None:
-    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def _commit(response: object) -> object:

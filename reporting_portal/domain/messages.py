@@ -52,7 +52,7 @@ def post_message(
     from_reporter = author is None
     document = {"version": MESSAGE_VERSION, "answers": {"message": text}, "files": []}
     blob_name, size, file_key = store_small_payload(
-        store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+        db, store, json.dumps(document, ensure_ascii=False).encode("utf-8")
     )
     message = new_object(
         report=report, kind=ObjectKind.MESSAGE,

@@ -30,6 +30,7 @@ from crypto import (
 )
 from crypto.keys import AnyRecipient, Identity
 from reporting_portal.storage.blobstore import BlobStore
+from reporting_portal.storage.commit_outcome import commit_in_doubt
 from reporting_portal.storage.models import (
     AccessGrant,
     Installation,
@@ -43,9 +44,16 @@ from reporting_portal.storage.models import (
 MAX_SMALL_OBJECT_BYTES = 4 * 1024 * 1024
 
 
-def store_small_payload(store: BlobStore, plaintext: bytes) -> tuple[str, int, FileKey]:
-    """Encrypt a small plaintext into a new blob; return its name, size and file key."""
+def store_small_payload(
+    db: Session, store: BlobStore, plaintext: bytes
+) -> tuple[str, int, FileKey]:
+    """Encrypt a small plaintext into a new blob; return its name, size and file key.
+
+    The blob belongs to ``db``'s transaction: deleted if it does not commit."""
+    written: list[str] = []
+    track_new_blobs(db, written)
     with store.create() as writer:
+        written.append(writer.name)
         encryptor = PayloadEncryptor(writer)
         encryptor.write(plaintext)
         encryptor.finish()
@@ -146,8 +154,10 @@ def track_new_blobs(db: Session, names: list[str]) -> None:
     ``names`` may still grow (an upload appends each blob as it starts). If the
     transaction rolls back, or the session closes without committing, they are deleted
     (see :func:`install_blob_cleanup`), so a refused or failed submission leaves no
-    ciphertext behind; once it commits they are kept. The same holds in a request, the
-    command line or a job, as it hangs on the session rather than on the request.
+    ciphertext behind; once it commits they are kept, and also when its COMMIT failed
+    in a way that leaves the outcome unknown (storage/commit_outcome.py). The same
+    holds in a request, the command line or a job, as it hangs on the session rather
+    than on the request.
     """
     if not db.in_transaction():
         # The list belongs to a transaction: begin one, so that a rollback (which fires
@@ -168,7 +178,12 @@ def install_blob_cleanup(factory: sessionmaker[Session], store: BlobStore) -> No
         # back, or the session closed without committing. (The app uses no savepoints.)
         if transaction.parent is not None:
             return
-        for names in db.info.pop(_NEW_BLOBS, []):
+        written = db.info.pop(_NEW_BLOBS, [])
+        if commit_in_doubt(db):
+            # The COMMIT was sent and its reply lost: the rows may be stored, and their
+            # blobs with them. Kept; fsck deletes them later if no committed row names them.
+            return
+        for names in written:
             for name in names:
                 store.delete(name)
 

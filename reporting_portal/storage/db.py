@@ -14,6 +14,8 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from reporting_portal.storage.commit_outcome import install_commit_tracking
+
 if TYPE_CHECKING:
     from config.settings import Settings
 
@@ -101,6 +103,7 @@ class Database:
     def __init__(self, database_url: str, pool: PoolSettings | None = None) -> None:
         self.engine = make_engine(database_url, pool)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        install_commit_tracking(self.session_factory)
 
     def refresh_statistics(self) -> None:
         """Refresh SQLite's query-planner statistics (bounded sampling, so it is cheap).

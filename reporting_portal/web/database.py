@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
+from reporting_portal.storage.commit_outcome import commit_in_doubt
 from reporting_portal.storage.db import Database
 
 
@@ -37,6 +38,15 @@ def commit_request_session() -> None:
     session: Session | None = g.get("db_session")
     if session is not None:
         session.commit()
+    g.request_committed = True
+
+
+def request_may_be_saved() -> bool:
+    """After a failure: the request's writes may be stored (its COMMIT was sent and
+    its reply lost), or are (a later step, such as saving the session, failed)."""
+    session: Session | None = g.get("db_session")
+    return bool(g.get("request_committed")) or (
+        session is not None and commit_in_doubt(session))
 
 
 def _close_session(_error: BaseException | None) -> None:

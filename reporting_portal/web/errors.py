@@ -13,14 +13,14 @@ from contextlib import suppress
 from http import HTTPStatus
 from types import TracebackType
 
-from flask import Flask, Response, current_app, g, render_template, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from reporting_portal.storage.faults import is_database_unavailable, is_storage_full
-from reporting_portal.web.database import rollback_request_session
+from reporting_portal.web.database import request_may_be_saved, rollback_request_session
 from reporting_portal.web.sessions import ServerSession
 
 _MESSAGES = {
@@ -35,6 +35,18 @@ _MESSAGES = {
 }
 DATABASE_UNAVAILABLE = _l("The service is unavailable for a moment. Nothing you sent was "
                           "saved. Please try again in a few minutes.")
+# A COMMIT whose reply was lost, or a failure after the commit: what was sent may be
+# stored. Sending it again is safe for a reporter (submission tokens refuse a second
+# copy and point to the receipt); staff are asked to look first.
+REPORTER_MAY_BE_SAVED = _l(
+    "The service is unavailable for a moment, and it could not confirm whether what you "
+    "sent was saved. It may have been. In a few minutes, reload this page and send it "
+    "again if your browser asks: it is never stored twice, and if it was saved you will "
+    "be told so.")
+STAFF_MAY_BE_SAVED = _l(
+    "The service is unavailable for a moment, and it could not confirm whether your "
+    "change was saved. It may have been. In a few minutes, look at the page again before "
+    "you repeat it.")
 # The reporter's sentence says nothing of why: only that nothing of theirs was kept.
 REPORTER_STORAGE_FULL = _l("Your report could not be saved. Nothing was stored. Please try "
                            "again later.")
@@ -67,8 +79,12 @@ def _render(code: int) -> tuple[str, int]:
 def _database_unavailable(error: BaseException) -> tuple[str, int, dict[str, str]]:
     # The exception's text may quote SQL and its parameters: only its type is logged.
     current_app.logger.warning("database unavailable [%s]", type(error).__name__)
+    may_be_saved = request.method == "POST" and request_may_be_saved()
     _discard_request()
-    page = render_template("error.html", code=503, message=DATABASE_UNAVAILABLE)
+    message = DATABASE_UNAVAILABLE
+    if may_be_saved:
+        message = STAFF_MAY_BE_SAVED if g.get("staff_viewer") is not None else REPORTER_MAY_BE_SAVED
+    page = render_template("error.html", code=503, message=message)
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 

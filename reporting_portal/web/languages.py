@@ -66,10 +66,12 @@ def select_locale() -> str:
 
 
 def language_url(code: str) -> str:
-    """This page's address in another language: the same path and query, with ``lang``.
+    """This page in another language: a link of a query alone, which keeps the path.
 
-    A page shown after a POST (a form sent back with its errors) links to its own
-    address too, which shows the form again, empty, in the other language."""
-    args = request.args.to_dict()
+    A page's other query arguments (filters, a page number) are kept; an address that
+    matched no route keeps none, so an error page echoes nothing of the request. A page
+    shown after a POST (a form sent back with its errors) links to its own address,
+    which shows the form again, empty, in the other language."""
+    args = request.args.to_dict() if request.url_rule is not None else {}
     args[SESSION_KEY] = language(code).tag
-    return request.base_url.removeprefix(request.host_url.rstrip("/")) + "?" + urlencode(args)
+    return "?" + urlencode(args)

@@ -29,6 +29,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 UNAVAILABLE = ("The service is unavailable for a moment. Nothing you sent was saved. "
                "Please try again in a few minutes.")
+# The page after a POST whose COMMIT may have reached the database (web/errors.py).
+MAY_BE_SAVED = "could not confirm whether what you sent was saved"
 REQUEST_SECONDS = 120  # a bound on any one request, far above what one takes
 ANSWERS = [
     ("q_what", "The mayor's office took a bribe for the bridge contract."),
@@ -156,7 +158,8 @@ class Submission:
 
 
 def is_unavailable_page(response: requests.Response) -> bool:
-    return (response.status_code == 503 and UNAVAILABLE in unescape(response.text)
+    text = unescape(response.text)
+    return (response.status_code == 503 and (UNAVAILABLE in text or MAY_BE_SAVED in text)
             and "Traceback" not in response.text)
 
 
@@ -164,7 +167,9 @@ def submit_report(browser: WebBrowser, *, receipt_tries: int = 1) -> Submission:
     """Fill in and send the report form without JavaScript, as a reporter would.
 
     The report is refused whole or stored whole; once stored, the receipt page is
-    reloaded up to ``receipt_tries`` times (the database may be coming back).
+    reloaded up to ``receipt_tries`` times (the database may be coming back). When the
+    page says the report may have been saved, the reporter does what it asks: sends the
+    same form again, as often, until it is stored or they are told it already was.
     """
     form, fields = browser.form_fields(REPORT_FORM)
     seen = Submission(statuses=[])
@@ -174,9 +179,17 @@ def submit_report(browser: WebBrowser, *, receipt_tries: int = 1) -> Submission:
     # The CSRF token must come first in the body (reporter/intake/request_body.py).
     parts = [("csrf_token", fields["csrf_token"]),
              ("submission_token", fields["submission_token"]), *ANSWERS]
-    sent = browser.post(REPORT_FORM, files=[(name, (None, value)) for name, value in parts])
+    files = [(name, (None, value)) for name, value in parts]
+    sent = browser.post(REPORT_FORM, files=files)
     seen.note(sent)
-    if sent.status_code != 303:
+    for _attempt in range(receipt_tries):
+        if not (sent.status_code == 503 and MAY_BE_SAVED in unescape(sent.text)):
+            break
+        time.sleep(0.5)
+        sent = browser.post(REPORT_FORM, files=files)
+        seen.note(sent)
+    already_sent = sent.status_code == 409 and 'id="receipt-pending"' in sent.text
+    if sent.status_code != 303 and not already_sent:
         return seen
     for attempt in range(receipt_tries):
         receipt = browser.get("/report/receipt")

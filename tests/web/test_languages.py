@@ -59,3 +59,8 @@ def test_an_unknown_language_in_the_address_changes_nothing(client):
 def test_tags_map_to_our_languages(tag, code):
     found = from_tag(tag)
     assert (found.code if found else None) == code
+
+
+def test_the_language_links_keep_the_page_and_its_query(client):
+    page = client.get("/?lang=fr&x=1").get_data(as_text=True)
+    assert 'href="?lang=ar&amp;x=1" hreflang="ar"' in page

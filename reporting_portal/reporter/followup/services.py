@@ -322,7 +322,7 @@ def post_reporter_reply(
                        "type": u.content_type} for u in files],
         }
         blob_name, size, file_key = store_small_payload(
-            store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+            db, store, json.dumps(document, ensure_ascii=False).encode("utf-8")
         )
         header = seal_for(file_key, recipients)
     message = new_object(report=report, kind=ObjectKind.MESSAGE, header=header,

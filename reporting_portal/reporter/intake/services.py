@@ -143,14 +143,14 @@ def submit_report(
     )
     db.add(report)
 
-    content = _content_object(store, report, submission, content_keys, today)
+    content = _content_object(db, store, report, submission, content_keys, today)
     for upload in submission.files:
         db.add(new_object(
             report=report, kind=ObjectKind.FILE, header=header_for_upload(upload, content_keys),
             blob_name=upload.blob_name, payload_size=upload.payload_size, today=today,
             from_reporter=True, parent=content,
         ))
-    identity_object = _identity_object(store, report, submission, recipients, today)
+    identity_object = _identity_object(db, store, report, submission, recipients, today)
     if identity_object is not None:
         db.add(identity_object)
     for handler in recipients.handlers:
@@ -167,7 +167,12 @@ def submit_report(
 
 
 def _content_object(
-    store: BlobStore, report: Report, submission: Submission, keys: list[str], today: date
+    db: Session,
+    store: BlobStore,
+    report: Report,
+    submission: Submission,
+    keys: list[str],
+    today: date,
 ) -> ReportObject:
     if submission.content_upload is not None:
         upload = submission.content_upload
@@ -180,7 +185,7 @@ def _content_object(
             "files": submission.file_descriptions,
         }
         blob_name, size, file_key = store_small_payload(
-            store, json.dumps(document, ensure_ascii=False).encode("utf-8")
+            db, store, json.dumps(document, ensure_ascii=False).encode("utf-8")
         )
         header = seal_for(file_key, keys)
     content = new_object(
@@ -192,6 +197,7 @@ def _content_object(
 
 
 def _identity_object(
+    db: Session,
     store: BlobStore,
     report: Report,
     submission: Submission,
@@ -205,7 +211,7 @@ def _identity_object(
         blob_name, size = upload.blob_name, upload.payload_size
     elif submission.identity:
         blob_name, size, file_key = store_small_payload(
-            store, json.dumps(submission.identity, ensure_ascii=False).encode("utf-8")
+            db, store, json.dumps(submission.identity, ensure_ascii=False).encode("utf-8")
         )
         header = seal_for(file_key, keys)
     else:

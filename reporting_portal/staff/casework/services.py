@@ -442,7 +442,7 @@ def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text:
         raise CaseRuleError("Write something first.")
     document = {"version": NOTE_VERSION, "answers": {"message": text}, "files": []}
     blob_name, size, file_key = store_small_payload(
-        store, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        db, store, json.dumps(document, ensure_ascii=False).encode("utf-8"))
     db.add(new_object(
         report=report, kind=ObjectKind.NOTE,
         header=seal_for(file_key, case_recipients(db, report, get_installation(db))),

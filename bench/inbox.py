@@ -69,6 +69,7 @@ from reporting_portal.storage.models import (
     AccessGrant,
     CaseRead,
     Channel,
+    ClosingOutcome,
     Label,
     Priority,
     Report,
@@ -101,7 +102,7 @@ _OLDER_STATUSES = (
     [3, 7, 12, 18, 60],
 )
 _PRIORITIES = ([Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT], [20, 60, 15, 5])
-_OUTCOMES = ["substantiated", "not_substantiated", "referred", "no_action"]
+_OUTCOMES = [outcome.value for outcome in ClosingOutcome]
 
 
 class RouteMissingError(Exception):

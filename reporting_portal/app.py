@@ -17,6 +17,7 @@ from flask_babel import get_locale
 
 from config.settings import Settings
 from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
+from reporting_portal.domain.case_words import TEMPLATE_GLOBALS as CASE_WORDS
 from reporting_portal.domain.objects import install_blob_cleanup
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.reporter import followup, intake, landing
@@ -89,6 +90,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)
     app.after_request(_commit)
+    app.jinja_env.globals.update(CASE_WORDS)
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:

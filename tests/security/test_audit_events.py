@@ -179,7 +179,7 @@ def test_status_change_and_closing(app, full_case, hana):
     with new_events(app) as moved:
         assert hana.post(path, status="investigation").status_code == 302
     with new_events(app) as closed:
-        assert hana.post(path, status="closed", outcome="Not substantiated").status_code == 302
+        assert hana.post(path, status="closed", outcome="not_substantiated").status_code == 302
     assert moved == [case_event("case.status_changed", hana.member, full_case)]
     assert closed == [case_event("case.closed", hana.member, full_case)]
 
@@ -284,7 +284,7 @@ def test_label_creation(app, db, ada):
 
 
 def test_purge(app, db, full_case, hana):
-    hana.post(f"/staff/cases/{full_case}/status", status="closed", outcome="Not substantiated")
+    hana.post(f"/staff/cases/{full_case}/status", status="closed", outcome="not_substantiated")
     purge_day = db.scalar(select(Report.purge_after))
     with new_events(app) as added, app.app_context():
         with get_database(app).session_factory() as session:

@@ -123,3 +123,31 @@ def test_0007_seals_the_custody_texts_already_stored(engine, database_url):
         opened = io.BytesIO()
         decrypt(io.BytesIO(bytes(sealed)), opened, [reader])
         assert opened.getvalue() == b"plain marker 31f0"
+
+
+def test_0011_turns_the_stored_outcome_sentences_into_codes_and_back(engine, database_url):
+    steps = revisions(database_url)
+    upgrade_database(engine, steps[steps.index("0011") - 1])
+    with engine.begin() as connection:
+        seed(connection, with_event=False)
+        connection.execute(text(
+            "INSERT INTO report (public_id, channel_id, status, priority, received_on, "
+            "receipt_lookup, reporter_recipient, wrapped_reporter_identity) "
+            "SELECT 'r2', channel_id, status, priority, received_on, :lookup, "
+            "reporter_recipient, wrapped_reporter_identity FROM report"), {"lookup": b"\3" * 32})
+        connection.execute(text(
+            "UPDATE report SET status = 'closed', closing_outcome = CASE public_id "
+            "WHEN 'r1' THEN 'Substantiated: referred to the competent authority' "
+            "ELSE 'Referred to the prosecutor' END"))
+
+    def outcomes():
+        with engine.connect() as connection:
+            return dict(connection.execute(text(
+                "SELECT public_id, closing_outcome FROM report")).all())
+
+    upgrade_database(engine, "0011")
+    # The application's sentence becomes its code; a text it never offered stays.
+    assert outcomes() == {"r1": "referred", "r2": "Referred to the prosecutor"}
+    downgrade_database(engine, steps[steps.index("0011") - 1])
+    assert outcomes() == {"r1": "Substantiated: referred to the competent authority",
+                          "r2": "Referred to the prosecutor"}

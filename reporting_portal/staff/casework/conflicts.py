@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from reporting_portal.staff.casework.forms import PRIORITY_LABELS, STATUS_LABELS
+from reporting_portal.domain.case_words import priority_label as _priority
+from reporting_portal.domain.case_words import status_label as _status
 from reporting_portal.staff.casework.versions import CaseConflictError, CaseSnapshot
-from reporting_portal.storage.models import Priority, ReportStatus
-
-
-def _status(value: str) -> str:
-    return str(STATUS_LABELS[ReportStatus(value)]) if value in set(ReportStatus) else value
-
-
-def _priority(value: str) -> str:
-    return str(PRIORITY_LABELS[Priority(value)]) if value in set(Priority) else value
 
 
 def _names(names: tuple[str, ...]) -> str:

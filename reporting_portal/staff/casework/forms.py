@@ -16,25 +16,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from reporting_portal.staff.casework.services import CLOSING_OUTCOMES
+from reporting_portal.domain.case_words import OUTCOME_LABELS, PRIORITY_LABELS, STATUS_LABELS
 from reporting_portal.staff.casework.versions import SNAPSHOT_MAX_CHARS, SeenCase
-from reporting_portal.storage.models import Priority, ReportStatus
 
 TEXT_MAX = 20000
 
-STATUS_LABELS = {
-    ReportStatus.RECEIVED: _l("Received"),
-    ReportStatus.ACKNOWLEDGED: _l("Acknowledged"),
-    ReportStatus.ASSESSMENT: _l("Assessment"),
-    ReportStatus.INVESTIGATION: _l("Investigation"),
-    ReportStatus.CLOSED: _l("Closed"),
-}
-PRIORITY_LABELS = {
-    Priority.LOW: _l("Low"),
-    Priority.NORMAL: _l("Normal"),
-    Priority.HIGH: _l("High"),
-    Priority.URGENT: _l("Urgent"),
-}
 
 
 class CaseActionForm(FlaskForm):
@@ -61,7 +47,8 @@ class StatusForm(CaseEditForm):
     )
     outcome = SelectField(
         _l("Outcome (when closing)"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(o, o) for o in CLOSING_OUTCOMES],
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(str(o), label) for o, label in OUTCOME_LABELS.items()],
         validators=[Optional()],
     )
 

@@ -45,6 +45,7 @@ from reporting_portal.storage.models import (
     AccessGrant,
     AuditEvent,
     CaseRead,
+    ClosingOutcome,
     HeldAuditEvent,
     Label,
     ObjectKind,
@@ -60,13 +61,6 @@ from reporting_portal.storage.models import (
 NOTE_VERSION = 1
 # ISO 37002 stages, in order; a case moves forward, or is closed from any stage.
 STATUS_FLOW = [s.value for s in ReportStatus]
-CLOSING_OUTCOMES = (
-    "Substantiated: referred to the competent authority",
-    "Substantiated: dealt with internally",
-    "Not substantiated",
-    "Outside the scope of this channel",
-    "Not enough information to act on",
-)
 DEFAULT_ACKNOWLEDGEMENT = (
     "Thank you for your report. We have received it and a case handler is assessing it. "
     "We will give you feedback within three months. If we have questions, you will find "
@@ -314,7 +308,7 @@ def set_status(db: Session, actor: Actor, report: Report, status: str, *,
         raise CaseRuleError("This case is closed.")
     if STATUS_FLOW.index(status) <= STATUS_FLOW.index(report.status):
         raise CaseRuleError("A case moves forward only.")
-    if status == ReportStatus.CLOSED and outcome not in CLOSING_OUTCOMES:
+    if status == ReportStatus.CLOSED and outcome not in set(ClosingOutcome):
         raise CaseRuleError("Choose the outcome of the case to close it.")
     claim_case_version(db, report, seen)
     today = datetime.now(UTC).date()

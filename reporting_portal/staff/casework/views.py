@@ -22,6 +22,7 @@ from reporting_portal.domain.actors import (
     record_account_event,
     record_case_event,
 )
+from reporting_portal.domain.case_words import OUTCOME_LABELS
 from reporting_portal.domain.notifications import notify_custodians
 from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
@@ -41,7 +42,6 @@ from reporting_portal.staff.casework.forms import (
 )
 from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
 from reporting_portal.staff.casework.services import (
-    CLOSING_OUTCOMES,
     DEFAULT_ACKNOWLEDGEMENT,
     CaseNotFoundError,
     CaseRuleError,
@@ -124,7 +124,7 @@ def _render_case(report: Report, status: int = 200, *,
         note_form=NoteForm(), reply_form=ReplyForm(),
         acknowledge_form=AcknowledgeForm(message=DEFAULT_ACKNOWLEDGEMENT),
         case_seen=case_snapshot(db, report).encode(),
-        outcomes=CLOSING_OUTCOMES, next_statuses=_next_statuses(report),
+        outcomes=OUTCOME_LABELS, next_statuses=_next_statuses(report),
         identity_access=access_for(db, _actor(), report), identity=identity,
         identity_form=identity_form or IdentityRequestForm(),
     )

@@ -12,6 +12,7 @@ from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbo
 from reporting_portal.storage.models.reports import (
     AccessGrant,
     CaseRead,
+    ClosingOutcome,
     IdentityAccessRequest,
     IdentityRequestStatus,
     Label,
@@ -35,6 +36,7 @@ __all__ = [
     "AuditTreeNode",
     "CaseRead",
     "Channel",
+    "ClosingOutcome",
     "DeadlineReminder",
     "HeldAuditEvent",
     "IdentityAccessRequest",

@@ -42,6 +42,16 @@ class ReportStatus(StrEnum):
     CLOSED = "closed"
 
 
+class ClosingOutcome(StrEnum):
+    """How a case ended: stored as a code, put into words only for display."""
+
+    REFERRED = "referred"
+    DEALT_WITH_INTERNALLY = "dealt_with_internally"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    OUT_OF_SCOPE = "out_of_scope"
+    NOT_ENOUGH_INFORMATION = "not_enough_information"
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"

@@ -95,11 +95,17 @@ def test_workflow_moves_forward_and_closes_only_with_an_outcome(client, case_wit
     assert "A case moves forward only." in backwards.get_data(as_text=True)
     no_outcome = post(client, f"{path}/status", path, status="closed")
     assert "Choose the outcome" in no_outcome.get_data(as_text=True)
-    post(client, f"{path}/status", path, status="closed", outcome="Not substantiated")
+    post(client, f"{path}/status", path, status="closed", outcome="not_substantiated")
     db.expire_all()
     report = db.scalar(select(Report))
-    assert (report.status, report.closing_outcome) == ("closed", "Not substantiated")
+    assert (report.status, report.closing_outcome) == ("closed", "not_substantiated")
     assert report.purge_after is not None
+    # Stored as a code; each reader sees it in words of their language.
+    case_page = client.get(f"{path}?lang=fr").get_data(as_text=True)
+    assert "not_substantiated" not in case_page
+    inbox = client.get("/staff/cases?lang=en").get_data(as_text=True)
+    assert "Closed" in inbox
+    assert "Not substantiated" in inbox
 
 
 def test_priority_and_labels(client, case_with_file, sign_in, db, channel_with_handlers):

@@ -7,24 +7,27 @@ a translation can change without a migration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from reporting_portal.storage.models import ClosingOutcome, Priority, ReportStatus
 
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, LazyString] = {
     ReportStatus.RECEIVED: _l("Received"),
     ReportStatus.ACKNOWLEDGED: _l("Acknowledged"),
     ReportStatus.ASSESSMENT: _l("Assessment"),
     ReportStatus.INVESTIGATION: _l("Investigation"),
     ReportStatus.CLOSED: _l("Closed"),
 }
-PRIORITY_LABELS = {
+PRIORITY_LABELS: dict[str, LazyString] = {
     Priority.LOW: _l("Low"),
     Priority.NORMAL: _l("Normal"),
     Priority.HIGH: _l("High"),
     Priority.URGENT: _l("Urgent"),
 }
-OUTCOME_LABELS = {
+OUTCOME_LABELS: dict[str, LazyString] = {
     ClosingOutcome.REFERRED: _l("Substantiated: referred to the competent authority"),
     ClosingOutcome.DEALT_WITH_INTERNALLY: _l("Substantiated: dealt with internally"),
     ClosingOutcome.NOT_SUBSTANTIATED: _l("Not substantiated"),
@@ -33,7 +36,7 @@ OUTCOME_LABELS = {
 }
 
 
-def _label(labels: dict, code: str | None) -> str:
+def _label(labels: Mapping[str, LazyString], code: str | None) -> str:
     # A code this version does not know (a newer installation's backup) shows as itself.
     return str(labels.get(code, code or ""))
 

@@ -38,7 +38,9 @@ OUTCOME_LABELS: dict[str, LazyString] = {
 
 def _label(labels: Mapping[str, LazyString], code: str | None) -> str:
     # A code this version does not know (a newer installation's backup) shows as itself.
-    return str(labels.get(code, code or ""))
+    if code is None:
+        return ""
+    return str(labels.get(code, code))
 
 
 def status_label(code: str | None) -> str:

@@ -28,7 +28,7 @@ messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --add-location=file \
 	  --sort-output --project "Reporting Portal" -o reporting_portal/translations/messages.pot .
 	$(VENV)/bin/pybabel update -i reporting_portal/translations/messages.pot \
-	  -d reporting_portal/translations --update-header-comment --no-fuzzy-matching
+	  -d reporting_portal/translations --no-fuzzy-matching
 	$(MAKE) $(COMPILED)
 
 ## Create the venv, initialise the embedded default (SQLite + instance/blobs), serve.

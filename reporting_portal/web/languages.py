@@ -8,10 +8,13 @@ report, and everyone who asks for a page in one language is served the same page
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import request, session
+from flask_babel import get_locale
 
 SESSION_KEY = "lang"
 DEFAULT = "en"
@@ -75,3 +78,15 @@ def language_url(code: str) -> str:
     args = request.args.to_dict() if request.url_rule is not None else {}
     args[SESSION_KEY] = language(code).tag
     return "?" + urlencode(args)
+
+
+def clear_keeping_language(kept: MutableMapping[str, Any]) -> None:
+    """Empty a session (a sign-in's fresh start, a sign-out) but keep its language.
+
+    The page of this very request is then still shown in it, and a reporter who chose
+    Arabic before opening the mailbox keeps Arabic inside it."""
+    get_locale()  # fixed for this request before the session forgets it
+    chosen = kept.get(SESSION_KEY)
+    kept.clear()
+    if isinstance(chosen, str) and chosen in _BY_CODE:
+        kept[SESSION_KEY] = chosen

@@ -7,6 +7,8 @@ import re
 import pytest
 
 from reporting_portal.web.languages import LANGUAGES, from_tag
+from tests.helpers import csrf_token
+from tests.helpers.reporting import open_mailbox
 
 
 def html_element(page: str) -> str:
@@ -64,3 +66,13 @@ def test_tags_map_to_our_languages(tag, code):
 def test_the_language_links_keep_the_page_and_its_query(client):
     page = client.get("/?lang=fr&x=1").get_data(as_text=True)
     assert 'href="?lang=ar&amp;x=1" hreflang="ar"' in page
+
+
+def test_the_language_outlasts_the_fresh_session_of_a_sign_in_and_out(client, receipt_code):
+    client.get("/followup?lang=ru")
+    assert open_mailbox(client, receipt_code).headers["Location"] == "/followup/mailbox"
+    mailbox = client.get("/followup/mailbox", headers={"Accept-Language": "en"})
+    assert html_element(mailbox.get_data(as_text=True)) == '<html lang="ru" dir="ltr">'
+    signed_out = client.post("/followup/sign-out", data={
+        "csrf_token": csrf_token(client, "/followup/mailbox")})
+    assert html_element(signed_out.get_data(as_text=True)) == '<html lang="ru" dir="ltr">'

@@ -48,6 +48,7 @@ from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
+from reporting_portal.web.languages import clear_keeping_language
 from reporting_portal.web.security.access import public, reporter, reporter_keeping_text
 from reporting_portal.web.security.proof_of_work import new_challenge
 from reporting_portal.web.security.rate_limit import get_rate_limits
@@ -79,7 +80,7 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
         return _refused_page(form, refused)
     if not isinstance(session, ServerSession):
         raise TypeError("the app must use ServerSessionInterface")
-    session.clear()
+    clear_keeping_language(session)
     session.regenerate()
     session.set_kind("reporter")
     session["report_id"] = key.report_public_id
@@ -311,5 +312,5 @@ def _draft(typed: MultiDict[str, str]) -> str:
 def sign_out() -> str:
     form = SignOutForm()
     if form.validate_on_submit():
-        session.clear()
+        clear_keeping_language(session)
     return render_template("followup/signed_out.html")

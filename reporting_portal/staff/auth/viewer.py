@@ -10,6 +10,7 @@ from sqlalchemy import select
 from crypto.keys import FallbackIdentity, Identity, parse_identity
 from reporting_portal.storage.models import StaffAccount
 from reporting_portal.web.database import get_session
+from reporting_portal.web.languages import clear_keeping_language
 from reporting_portal.web.sessions import ServerSession
 
 IDENTITY_KEY = "staff_identity"
@@ -53,7 +54,7 @@ def start_staff_session(account: StaffAccount, *, stage: str) -> None:
     same_person = server_session.get("staff_id") == account.public_id
     identity = server_session.get(IDENTITY_KEY) if same_person else None
     previous = server_session.get(PREVIOUS_IDENTITY_KEY) if same_person else None
-    server_session.clear()
+    clear_keeping_language(server_session)
     server_session.regenerate()
     server_session.set_kind("staff")
     server_session["staff_id"] = account.public_id

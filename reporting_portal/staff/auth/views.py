@@ -48,6 +48,7 @@ from reporting_portal.staff.auth.viewer import (
 )
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import get_settings
+from reporting_portal.web.languages import clear_keeping_language
 from reporting_portal.web.security.access import public, signing_in, staff
 from reporting_portal.web.security.rate_limit import get_rate_limits, minutes_to_wait
 
@@ -234,7 +235,7 @@ def sign_out() -> BaseResponse:
     form = SignOutForm()
     if form.validate_on_submit():
         record_sign_out(get_session(), current_viewer().account)
-        session.clear()
+        clear_keeping_language(session)
     response = redirect(url_for("auth.sign_in"))
     # Drop what the browser kept of this origin (GlobaLeaks does the same). Not
     # "cookies": the session cookie is deleted with its row, and the device cookie must

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reporting_portal.domain.default_channel import default_corruption_questionnaire
 from reporting_portal.domain.questionnaire import (
     MAX_FIELDS,
     FieldType,
     QuestionnaireError,
-    default_corruption_questionnaire,
     parse_questionnaire,
 )
 from reporting_portal.staff.casework.inbox import MAX_PAGE, InboxFilter, Sort
@@ -92,7 +92,8 @@ def test_any_json_gives_questions_or_a_questionnaire_error(raw):
         return  # the documented refusal; anything else fails the test
     assert len({q.id for q in questions}) == len(questions)
     for question in questions:
-        assert question.label.strip()
+        assert question.label
+        assert all(text.strip() for text in question.label.values())
         assert isinstance(question.required, bool)
 
 

@@ -20,7 +20,7 @@ from reporting_portal.audit.log import ensure_signing_key
 from reporting_portal.domain.accounts import NewAccount, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import PasswordService
-from reporting_portal.domain.questionnaire import default_corruption_questionnaire
+from reporting_portal.domain import default_channel
 from reporting_portal.storage.models import Channel, Installation, Role, StaffAccount, StaffRole
 
 
@@ -140,14 +140,15 @@ def _create_demo_staff(db: Session, passwords: PasswordService, actor: Actor,
 def create_default_channel(db: Session, actor: Actor) -> Channel:
     """A channel for corruption reports, so a new installation can take reports at once
     (after an administrator assigns case handlers to it)."""
+    first = default_channel.LANGUAGES[0]
     channel = Channel(
-        slug="corruption",
-        name="Report corruption",
-        description=(
-            "Bribery, fraud, embezzlement, abuse of office, conflicts of interest or "
-            "irregular procurement in public bodies."
-        ),
-        questionnaire=default_corruption_questionnaire(),
+        slug=default_channel.SLUG,
+        languages=list(default_channel.LANGUAGES),
+        names=dict(default_channel.NAME),
+        descriptions=dict(default_channel.DESCRIPTION),
+        name=default_channel.NAME[first],
+        description=default_channel.DESCRIPTION[first],
+        questionnaire=default_channel.default_corruption_questionnaire(),
     )
     db.add(channel)
     db.flush()  # the public id names the channel in the audit event

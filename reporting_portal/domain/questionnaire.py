@@ -1,22 +1,32 @@
-"""Questionnaires: the fields a channel asks a reporter to fill in.
+"""Questionnaires: the fields a channel asks a reporter to fill in, in its languages.
 
 A questionnaire is stored as JSON on the channel. :func:`parse_questionnaire` is the one
 gate from stored or administrator-edited JSON to typed fields, so the reporter's form,
 the server's validation and the case view all read the same definition.
+
+Each text (a question's label and help, each choice's label) is a map from language code
+to text (issue 14). A choice also has a code that never changes with the language: the
+answers store question ids and choice codes, so a report reads the same to a handler
+whatever language the reporter used, and that language is never stored with it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from reporting_portal.web.languages import DEFAULT, LANGUAGES
 
 FIELD_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
 MAX_FIELDS = 40
 MAX_CHOICES = 30
 MAX_LABEL_CHARS = 300
 MAX_HELP_CHARS = 1000
+CONTENT_LANGUAGES = tuple(language.code for language in LANGUAGES)
 
 
 class FieldType(StrEnum):
@@ -28,28 +38,72 @@ class FieldType(StrEnum):
     FILE = "file"
 
 
+CHOICE_TYPES = (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE)
+
+
 class QuestionnaireError(ValueError):
     """The questionnaire definition is invalid; the message says where."""
+
+
+def in_language(texts: Mapping[str, str], language: str, fallback: str) -> str:
+    """The text in ``language``, else in ``fallback`` (the channel's first language),
+    else the first one given: a reporter always sees something to answer."""
+    return texts.get(language) or texts.get(fallback) or next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str  # stored in the answers; never shown, never translated
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LocalizedQuestion:
+    """A question in one language, as a form or a case page shows it."""
+
+    id: str
+    type: FieldType
+    label: str
+    help: str
+    required: bool
+    choices: tuple[tuple[str, str], ...]  # (code, label)
 
 
 @dataclass(frozen=True)
 class Question:
     id: str
     type: FieldType
-    label: str
-    help: str = ""
+    label: Mapping[str, str]
+    help: Mapping[str, str] = field(default_factory=dict)
     required: bool = False
-    choices: tuple[str, ...] = field(default_factory=tuple)
+    choices: tuple[Choice, ...] = field(default_factory=tuple)
+
+    def in_language(self, language: str, fallback: str) -> LocalizedQuestion:
+        return LocalizedQuestion(
+            id=self.id, type=self.type, label=in_language(self.label, language, fallback),
+            help=in_language(self.help, language, fallback), required=self.required,
+            choices=tuple((c.code, in_language(c.label, language, fallback))
+                          for c in self.choices),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["type"] = str(self.type)
-        data["choices"] = list(self.choices)
-        return data
+        return {
+            "id": self.id, "type": str(self.type), "label": dict(self.label),
+            "help": dict(self.help), "required": self.required,
+            "choices": [{"code": c.code, "label": dict(c.label)} for c in self.choices],
+        }
 
 
-def parse_questionnaire(raw: object) -> list[Question]:
-    """Typed questions from stored JSON; raises :class:`QuestionnaireError`."""
+def localize(questions: list[Question], language: str, fallback: str) -> list[LocalizedQuestion]:
+    return [question.in_language(language, fallback) for question in questions]
+
+
+def parse_questionnaire(raw: object, default_language: str = DEFAULT) -> list[Question]:
+    """Typed questions from stored JSON; raises :class:`QuestionnaireError`.
+
+    A text may be a plain string (the form before issue 14): it is taken as written in
+    ``default_language``, the channel's first language.
+    """
     if not isinstance(raw, list) or len(raw) > MAX_FIELDS:
         raise QuestionnaireError(f"a questionnaire is a list of at most {MAX_FIELDS} fields")
     questions: list[Question] = []
@@ -57,7 +111,7 @@ def parse_questionnaire(raw: object) -> list[Question]:
     for position, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
             raise QuestionnaireError(f"field {position}: not an object")
-        question = _parse_question(item, position)
+        question = _parse_question(item, position, default_language)
         if question.id in seen:
             raise QuestionnaireError(f"field {position}: the id {question.id!r} is used twice")
         seen.add(question.id)
@@ -65,7 +119,25 @@ def parse_questionnaire(raw: object) -> list[Question]:
     return questions
 
 
-def _parse_question(item: dict[str, Any], position: int) -> Question:
+def parse_texts(value: object, *, default_language: str, max_chars: int) -> dict[str, str]:
+    """A ``{language: text}`` map from a plain string or a map; empty texts are dropped.
+    Raises :class:`QuestionnaireError` naming what is wrong."""
+    if isinstance(value, str):
+        value = {default_language: value}
+    if not isinstance(value, dict):
+        raise QuestionnaireError("a text is a string or a map from language to string")
+    texts: dict[str, str] = {}
+    for language, text in value.items():
+        if language not in CONTENT_LANGUAGES:
+            raise QuestionnaireError(f"unknown language {str(language)[:20]!r}")
+        if not isinstance(text, str) or len(text) > max_chars:
+            raise QuestionnaireError(f"a text of at most {max_chars} characters")
+        if text.strip():
+            texts[language] = text.strip()
+    return texts
+
+
+def _parse_question(item: dict[str, Any], position: int, default_language: str) -> Question:
     field_id = item.get("id")
     if not isinstance(field_id, str) or not FIELD_ID.fullmatch(field_id):
         raise QuestionnaireError(f"field {position}: ids are lower-case letters, digits, '_'")
@@ -73,58 +145,64 @@ def _parse_question(item: dict[str, Any], position: int) -> Question:
         field_type = FieldType(str(item.get("type")))
     except ValueError:
         raise QuestionnaireError(f"field {position}: unknown type {item.get('type')!r}") from None
-    label = item.get("label")
-    if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL_CHARS:
+    try:
+        label = parse_texts(item.get("label"), default_language=default_language,
+                            max_chars=MAX_LABEL_CHARS)
+        help_text = parse_texts(item.get("help", ""), default_language=default_language,
+                                max_chars=MAX_HELP_CHARS)
+    except QuestionnaireError as error:
+        raise QuestionnaireError(f"field {position}: {error}") from None
+    if not label:
         raise QuestionnaireError(f"field {position}: a label of 1 to {MAX_LABEL_CHARS} characters")
-    help_text = item.get("help", "")
-    if not isinstance(help_text, str) or len(help_text) > MAX_HELP_CHARS:
-        raise QuestionnaireError(f"field {position}: help is at most {MAX_HELP_CHARS} characters")
-    choices = item.get("choices", [])
-    if not isinstance(choices, list) or not all(isinstance(c, str) and c for c in choices):
-        raise QuestionnaireError(f"field {position}: choices are a list of texts")
-    is_choice = field_type in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE)
+    choices = _parse_choices(item.get("choices", []), position, default_language)
+    is_choice = field_type in CHOICE_TYPES
     if is_choice and not 2 <= len(choices) <= MAX_CHOICES:  # noqa: PLR2004 -- a choice of one is no choice
         raise QuestionnaireError(f"field {position}: 2 to {MAX_CHOICES} choices")
     if not is_choice and choices:
         raise QuestionnaireError(f"field {position}: only choice fields have choices")
-    if len(set(choices)) != len(choices):
-        raise QuestionnaireError(f"field {position}: the same choice appears twice")
     return Question(
         id=field_id,
         type=field_type,
-        label=label.strip(),
-        help=help_text.strip(),
+        label=label,
+        help=help_text,
         required=bool(item.get("required", False)),
-        choices=tuple(choices),
+        choices=choices,
     )
 
 
-def default_corruption_questionnaire() -> list[dict[str, Any]]:
-    """The questionnaire ``init`` gives the default channel (ISO 37002 8.2: receive)."""
-    questions = [
-        Question("what", FieldType.LONG_TEXT, "What happened?", required=True,
-                 help="Describe what you saw or know, in your own words. Leave out anything "
-                      "that would identify you unless it is needed."),
-        Question("when", FieldType.DATE, "When did it happen (or start)?",
-                 help="An approximate date is fine."),
-        Question("where", FieldType.SHORT_TEXT, "Where did it happen?",
-                 help="Organisation, department, place or project."),
-        Question("who", FieldType.LONG_TEXT, "Who was involved, and in which role?",
-                 help="For example: who paid or received, who approved, who knew."),
-        Question("kind", FieldType.MULTIPLE_CHOICE, "What kind of wrongdoing is it?",
-                 choices=("Bribery", "Fraud", "Embezzlement or theft of public funds",
-                          "Abuse of office", "Conflict of interest",
-                          "Procurement irregularities", "Other")),
-        Question("how_known", FieldType.SINGLE_CHOICE, "How do you know about it?",
-                 choices=("I saw or heard it myself", "Someone told me",
-                          "I found documents", "Other")),
-        Question("evidence", FieldType.FILE, "Evidence (optional)",
-                 help="Documents, photos or recordings. Files can contain hidden details "
-                      "about you (author names, locations, device details): remove them "
-                      "before uploading if you can."),
-        Question("reported_elsewhere", FieldType.SINGLE_CHOICE,
-                 "Have you reported this anywhere else?",
-                 choices=("No", "Yes, inside the organisation",
-                          "Yes, to another authority", "Yes, to the media")),
-    ]
-    return [question.to_json() for question in questions]
+def _parse_choices(raw: object, position: int, default_language: str) -> tuple[Choice, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_CHOICES:
+        raise QuestionnaireError(f"field {position}: choices are a list of texts")
+    choices: list[Choice] = []
+    for item in raw:
+        # Before issue 14 a choice was its text, and the answers stored that text: it
+        # stays the code, so those answers still name their choice.
+        code, label = (item, item) if isinstance(item, str) else (
+            (item.get("code"), item.get("label")) if isinstance(item, dict) else (None, None))
+        if not isinstance(code, str) or not code.strip() or len(code) > MAX_LABEL_CHARS:
+            raise QuestionnaireError(f"field {position}: choices are a list of texts")
+        try:
+            texts = parse_texts(label, default_language=default_language,
+                                max_chars=MAX_LABEL_CHARS)
+        except QuestionnaireError as error:
+            raise QuestionnaireError(f"field {position}: {error}") from None
+        if not texts:
+            raise QuestionnaireError(f"field {position}: choices are a list of texts")
+        choices.append(Choice(code=code, label=texts))
+    if len({c.code for c in choices}) != len(choices):
+        raise QuestionnaireError(f"field {position}: the same choice appears twice")
+    return tuple(choices)
+
+
+def choice_codes(labels: list[str]) -> list[str]:
+    """Stable codes for new choices, from their first-language labels: a readable ASCII
+    name where the label gives one (``"Someone told me"`` → ``someone_told_me``), else
+    its place (``choice_3``), so labels in any script get a code."""
+    codes: list[str] = []
+    for place, label in enumerate(labels, start=1):
+        ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+        code = "_".join(re.findall(r"[a-z0-9]+", ascii_text.lower()))[:40] or f"choice_{place}"
+        while code in codes:
+            code = f"{code}_{place}"
+        codes.append(code)
+    return codes

@@ -25,7 +25,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
-from reporting_portal.domain.questionnaire import FieldType, Question
+from reporting_portal.domain.questionnaire import FieldType
+from reporting_portal.domain.questionnaire import LocalizedQuestion as Question
 
 IDENTITY_NAME_MAX = 200
 IDENTITY_CONTACT_MAX = 1000
@@ -54,7 +55,9 @@ def _field_for(question: Question, max_chars: int) -> Field:
     required = [InputRequired()] if question.required else [Optional()]
     text_required = [*required, HasContent()] if question.required else required
     common: dict[str, Any] = {"label": question.label, "description": question.help}
-    choices = [SelectChoice(choice, choice) for choice in question.choices]
+    # The value is the choice's code, the same in every language: the answer stored
+    # says nothing of the language the reporter read the form in.
+    choices = [SelectChoice(code, label) for code, label in question.choices]
     if question.type == FieldType.SHORT_TEXT:
         return StringField(validators=[*text_required, Length(max=500)], **common)
     if question.type == FieldType.LONG_TEXT:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -11,8 +12,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from crypto.kdf import Argon2Params
 from crypto.receipt import format_receipt_code
+from reporting_portal.domain.channel_content import channel_text, questions_in
 from reporting_portal.domain.notifications import notify_new_items
-from reporting_portal.domain.questionnaire import FieldType, Question, parse_questionnaire
+from reporting_portal.domain.questionnaire import FieldType
+from reporting_portal.domain.questionnaire import LocalizedQuestion as Question
 from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients
 from reporting_portal.reporter.intake import bp
 from reporting_portal.reporter.intake.forms import answers_from, build_report_form
@@ -42,6 +45,7 @@ from reporting_portal.reporter.intake.uploads import ParsedUpload, UploadError
 from reporting_portal.storage.models import Channel
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
+from reporting_portal.web.languages import language
 from reporting_portal.web.security.access import public
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession
@@ -59,8 +63,16 @@ def receipt_params() -> Argon2Params:
 @bp.route("")
 @public
 def choose_channel() -> str | BaseResponse:
-    channels = open_channels(get_session())
-    return render_template("intake/channels.html", channels=channels)
+    page_language = _page_language()
+    channels = [(channel, channel_text(channel, page_language))
+                for channel in open_channels(get_session())]
+    return render_template("intake/channels.html", channels=channels, language_of=language)
+
+
+def _page_language() -> str:
+    """The page's language (web.languages chose it): it picks the texts shown, and is
+    never stored with a report."""
+    return str(get_locale() or "en")
 
 
 def _render_form(channel: Channel, questions: list[Question], recipients: ChannelRecipients,
@@ -80,6 +92,8 @@ def _render_form(channel: Channel, questions: list[Question], recipients: Channe
     page = render_template(
         "intake/report_form.html",
         channel=channel,
+        channel_text=channel_text(channel, _page_language()),
+        language_of=language,
         questions=questions,
         form=form,
         error=error,
@@ -101,7 +115,7 @@ def _channel_or_404(slug: str) -> tuple[Channel, list[Question], ChannelRecipien
         channel = find_open_channel(get_session(), slug)
     except ChannelNotFoundError:
         abort(404)
-    return (channel, parse_questionnaire(channel.questionnaire),
+    return (channel, questions_in(channel, _page_language()),
             channel_recipients(get_session(), channel))
 
 

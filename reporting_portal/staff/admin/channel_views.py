@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
-from reporting_portal.domain.questionnaire import parse_questionnaire
+from reporting_portal.domain.channel_content import channel_languages, channel_questions
 from reporting_portal.domain.recipients import ready_handlers
 from reporting_portal.staff.admin import bp
 from reporting_portal.staff.admin.channels import (
@@ -17,13 +17,23 @@ from reporting_portal.staff.admin.channels import (
     find_channel,
     list_channels,
     move_question_up,
+    new_channel_languages,
     remove_question,
     save_channel,
+    update_question_texts,
 )
-from reporting_portal.staff.admin.forms import AccountActionForm, ChannelForm, QuestionForm
+from reporting_portal.staff.admin.forms import (
+    AccountActionForm,
+    ChannelForm,
+    QuestionForm,
+    QuestionTextsForm,
+    languages_from,
+    texts_from,
+)
 from reporting_portal.staff.admin.views import current_actor
 from reporting_portal.storage.models import Channel, Role
 from reporting_portal.web.database import get_session
+from reporting_portal.web.languages import language
 from reporting_portal.web.security.access import staff
 
 
@@ -33,16 +43,30 @@ def _channel_form(channel: Channel | None = None) -> ChannelForm:
         SelectChoice(h.public_id, h.display_name + ("" if h.age_recipient else _(" (not ready)")))
         for h in case_handlers(get_session())
     ]
-    if channel is not None and not form.is_submitted():
-        form.handlers.data = [h.public_id for h in channel.handlers]
+    if not form.is_submitted():
+        languages = channel_languages(channel) if channel else new_channel_languages()
+        for place, code in enumerate(languages, start=1):
+            form[f"place_{code}"].data = str(place)
+        if channel is not None:
+            form.handlers.data = [h.public_id for h in channel.handlers]
+            for code in languages:
+                form[f"name_{code}"].data = (channel.names or {}).get(code, "")
+                form[f"description_{code}"].data = (channel.descriptions or {}).get(code, "")
     return form
+
+
+def _editor_languages(channel: Channel | None) -> list[object]:
+    """The languages whose texts the editor asks for, in the channel's order."""
+    return [language(code) for code in
+            (channel_languages(channel) if channel else new_channel_languages())]
 
 
 def _save(form: ChannelForm, channel: Channel | None) -> Channel:
     return save_channel(
         get_session(), current_actor(), channel,
-        name=form.name.data or "", slug=form.slug.data or "",
-        description=form.description.data or "", retention_days=form.retention_days.data or 0,
+        names=texts_from(form, "name"), slug=form.slug.data or "",
+        descriptions=texts_from(form, "description"), language_places=languages_from(form),
+        retention_days=form.retention_days.data or 0,
         notify_identity_disclosure=bool(form.notify_identity_disclosure.data),
         is_active=bool(form.is_active.data), handler_ids=set(form.handlers.data or []),
     )
@@ -57,45 +81,57 @@ def channels() -> str:
 
 @bp.route("/channels/new", methods=["GET", "POST"])
 @staff(Role.ADMINISTRATOR)
-def new_channel() -> str | BaseResponse:
+def new_channel() -> tuple[str, int] | BaseResponse:
     form = _channel_form()
+    refusal = None
     if form.validate_on_submit():
         try:
             channel = _save(form, None)
         except ChannelError as error:
-            form.slug.errors = [str(error)]
+            refusal = str(error)
         else:
             flash(_("Channel created with the default questionnaire."), "success")
             return redirect(url_for("admin.edit_channel", public_id=channel.public_id))
-    return render_template("admin/channel_form.html", form=form, channel=None)
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/channel_form.html", form=form, channel=None, refusal=refusal,
+                           editor_languages=_editor_languages(None)), status
 
 
 @bp.route("/channels/<public_id>", methods=["GET", "POST"])
 @staff(Role.ADMINISTRATOR)
-def edit_channel(public_id: str) -> str | BaseResponse:
+def edit_channel(public_id: str) -> tuple[str, int] | BaseResponse:
     try:
         channel = find_channel(get_session(), public_id)
     except ChannelError:
         abort(404)
     form = _channel_form(channel)
+    refusal = None
     if form.validate_on_submit():
         try:
             _save(form, channel)
         except ChannelError as error:
-            form.slug.errors = [str(error)]
+            refusal = str(error)
         else:
             flash(_("Channel saved."), "success")
             return redirect(url_for("admin.edit_channel", public_id=public_id))
+    return _render_editor(channel, form=form, refusal=refusal,
+                          status=400 if form.is_submitted() else 200)
+
+
+def _render_editor(channel: Channel, *, form: ChannelForm | None = None,
+                   question_form: QuestionForm | None = None, refusal: str | None = None,
+                   question_refusal: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
-        "admin/channel_form.html", form=form, channel=channel,
-        questions=parse_questionnaire(channel.questionnaire),
-        question_form=QuestionForm(prefix="question"), action_form=AccountActionForm(),
-    )
+        "admin/channel_form.html", form=form or _channel_form(channel), channel=channel,
+        questions=channel_questions(channel), editor_languages=_editor_languages(channel),
+        question_form=question_form or QuestionForm(prefix="question"),
+        action_form=AccountActionForm(), refusal=refusal, question_refusal=question_refusal,
+    ), status
 
 
 @bp.route("/channels/<public_id>/questions", methods=["POST"])
 @staff(Role.ADMINISTRATOR)
-def add_channel_question(public_id: str) -> BaseResponse:
+def add_channel_question(public_id: str) -> tuple[str, int] | BaseResponse:
     db = get_session()
     try:
         channel = find_channel(db, public_id)
@@ -103,20 +139,59 @@ def add_channel_question(public_id: str) -> BaseResponse:
         abort(404)
     form = QuestionForm(prefix="question")
     if not form.validate_on_submit():
-        flash(_("The question needs an id, a type and a label."), "error")
-    else:
-        try:
-            add_question(
-                db, current_actor(), channel, field_id=form.field_id.data or "",
-                field_type=form.field_type.data or "", label=form.label.data or "",
-                help_text=form.help_text.data or "", required=bool(form.required.data),
-                choices=(form.choices.data or "").splitlines(),
-            )
-        except ChannelError as error:
-            flash(str(error), "error")
-        else:
-            flash(_("Question added."), "success")
+        return _render_editor(channel, question_form=form, status=400, question_refusal=_(
+            "The question needs an id, a type and a label, each text within its length."))
+    try:
+        add_question(
+            db, current_actor(), channel, field_id=form.field_id.data or "",
+            field_type=form.field_type.data or "", labels=texts_from(form, "label"),
+            helps=texts_from(form, "help"), required=bool(form.required.data),
+            choices={code: text.splitlines() for code, text in texts_from(form, "choices").items()},
+        )
+    except ChannelError as error:
+        return _render_editor(channel, question_form=form, question_refusal=str(error),
+                              status=400)
+    flash(_("Question added."), "success")
     return redirect(url_for("admin.edit_channel", public_id=public_id))
+
+
+@bp.route("/channels/<public_id>/questions/<field_id>", methods=["GET", "POST"])
+@staff(Role.ADMINISTRATOR)
+def edit_channel_question(public_id: str, field_id: str) -> tuple[str, int] | BaseResponse:
+    """A question's texts in each of the channel's languages."""
+    db = get_session()
+    try:
+        channel = find_channel(db, public_id)
+    except ChannelError:
+        abort(404)
+    question = next((q for q in channel_questions(channel) if q.id == field_id), None)
+    if question is None:
+        abort(404)
+    form = QuestionTextsForm()
+    refusal = None
+    if form.validate_on_submit():
+        try:
+            update_question_texts(
+                db, current_actor(), channel, field_id, labels=texts_from(form, "label"),
+                helps=texts_from(form, "help"),
+                choices={code: text.splitlines()
+                         for code, text in texts_from(form, "choices").items()})
+        except ChannelError as error:
+            refusal = str(error)
+        else:
+            flash(_("Question saved."), "success")
+            return redirect(url_for("admin.edit_channel", public_id=public_id))
+    elif not form.is_submitted():
+        for code in channel_languages(channel):
+            form[f"label_{code}"].data = question.label.get(code, "")
+            form[f"help_{code}"].data = question.help.get(code, "")
+            form[f"choices_{code}"].data = "\n".join(
+                c.label.get(code, "") for c in question.choices
+            ) if all(code in c.label for c in question.choices) else ""
+    return render_template(
+        "admin/question_form.html", form=form, channel=channel, question=question,
+        editor_languages=_editor_languages(channel), refusal=refusal,
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.route("/channels/<public_id>/questions/<field_id>/<action>", methods=["POST"])

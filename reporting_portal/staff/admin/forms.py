@@ -17,8 +17,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from reporting_portal.domain.questionnaire import FieldType
+from reporting_portal.domain.questionnaire import (
+    MAX_CHOICES,
+    MAX_HELP_CHARS,
+    MAX_LABEL_CHARS,
+    FieldType,
+)
 from reporting_portal.storage.models import Role
+from reporting_portal.web.languages import LANGUAGES
 
 ROLE_LABELS = {
     Role.ADMINISTRATOR: _l("Administrator"),
@@ -54,15 +60,21 @@ class AccountActionForm(FlaskForm):
     """A POST button with a CSRF token: reset 2FA, deactivate, reactivate."""
 
 
+LANGUAGE_PLACES = [SelectChoice("", _l("Not offered")),
+                   *(SelectChoice(str(n), str(n)) for n in range(1, len(LANGUAGES) + 1))]
+NAME_MAX = 128
+DESCRIPTION_MAX = 2000
+
+
 class ChannelForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=128)])
+    """A channel's settings; its name and description in each language (``name_ar`` …)
+    and each language's place (``place_ar``: 1 is the fallback, blank not offered) are
+    added below, one set per language."""
+
     slug = StringField(
         _l("Address name"),
         description=_l("Part of the web address, after /report/. Lower-case letters, digits, '-'."),
         validators=[InputRequired(), Length(min=3, max=64)],
-    )
-    description = TextAreaField(
-        _l("Description shown to reporters"), validators=[Optional(), Length(max=2000)]
     )
     retention_days = IntegerField(
         _l("Keep closed reports for (days)"),
@@ -98,12 +110,47 @@ class QuestionForm(FlaskForm):
             (FieldType.DATE, _l("Date")), (FieldType.FILE, _l("File upload")),
         )],
     )
-    label = StringField(_l("Question"), validators=[InputRequired(), Length(max=300)])
-    help_text = TextAreaField(_l("Help text"), validators=[Optional(), Length(max=1000)])
     required = BooleanField(_l("Required"))
-    choices = TextAreaField(
-        _l("Choices (one per line, for choice fields)"), validators=[Optional(), Length(max=5000)]
-    )
+
+
+class QuestionTextsForm(FlaskForm):
+    """A question's texts in each language: ``label_fr``, ``help_fr``, ``choices_fr``."""
+
+
+def _add_language_fields() -> None:
+    for language in LANGUAGES:
+        code = language.code
+        setattr(ChannelForm, f"place_{code}", SelectField(
+            language.name, choices=LANGUAGE_PLACES, default="", validators=[Optional()]))
+        setattr(ChannelForm, f"name_{code}", StringField(
+            _l("Name"), validators=[Optional(), Length(max=NAME_MAX)]))
+        setattr(ChannelForm, f"description_{code}", TextAreaField(
+            _l("Description shown to reporters"),
+            validators=[Optional(), Length(max=DESCRIPTION_MAX)]))
+        for form_class in (QuestionForm, QuestionTextsForm):
+            setattr(form_class, f"label_{code}", StringField(
+                _l("Question"), validators=[Optional(), Length(max=MAX_LABEL_CHARS)]))
+            setattr(form_class, f"help_{code}", TextAreaField(
+                _l("Help text"), validators=[Optional(), Length(max=MAX_HELP_CHARS)]))
+            setattr(form_class, f"choices_{code}", TextAreaField(
+                _l("Choices (one per line, for choice fields; the same order in every "
+                   "language)"),
+                validators=[Optional(), Length(max=MAX_CHOICES * (MAX_LABEL_CHARS + 1))]))
+
+
+_add_language_fields()
+
+
+def texts_from(form: FlaskForm, prefix: str) -> dict[str, str]:
+    """``{language: text}`` from the form's ``<prefix>_<language>`` fields."""
+    return {language.code: str(form[f"{prefix}_{language.code}"].data or "").strip()
+            for language in LANGUAGES}
+
+
+def languages_from(form: ChannelForm) -> dict[str, int]:
+    """The place given to each offered language (1 is the fallback)."""
+    return {language.code: int(form[f"place_{language.code}"].data)
+            for language in LANGUAGES if form[f"place_{language.code}"].data}
 
 
 class LabelForm(FlaskForm):

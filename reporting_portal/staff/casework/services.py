@@ -38,7 +38,7 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
-from reporting_portal.domain.questionnaire import parse_questionnaire
+from reporting_portal.domain.channel_content import questions_in
 from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
@@ -146,8 +146,12 @@ def _files_of(document: dict[str, Any], children: list[ReportObject]) -> list[Ca
     return files
 
 
-def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> CaseView:
-    """Decrypt what the handler may read of a case, and mark it read. An audit event."""
+def read_case(db: Session, store: BlobStore, actor: Actor, report: Report, *,
+              language: str = "en") -> CaseView:
+    """Decrypt what the handler may read of a case, and mark it read. An audit event.
+
+    Question labels and chosen answers are shown in ``language`` (the handler's page),
+    else in the channel's first language; the answers themselves hold choice codes."""
     identity = actor.require_identity()
     objects = list(db.scalars(
         select(ReportObject).where(ReportObject.report_id == report.id)
@@ -157,7 +161,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
     for obj in objects:
         if obj.parent_id is not None:
             children.setdefault(obj.parent_id, []).append(obj)
-    questions = {q.id: q.label for q in parse_questionnaire(report.channel.questionnaire)}
+    questions = {q.id: q for q in questions_in(report.channel, language)}
     answers: list[Answer] = []
     files: list[CaseFile] = []
     timeline: list[TimelineEntry] = []
@@ -168,8 +172,12 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report) -> Ca
             for key, value in (raw.items() if isinstance(raw, dict) else []):
                 if value in ("", [], None):
                     continue
-                shown = [str(v) for v in value] if isinstance(value, list) else str(value)
-                answers.append(Answer(label=questions.get(str(key), str(key)), value=shown))
+                question = questions.get(str(key))
+                choice_labels = dict(question.choices) if question else {}
+                shown = ([choice_labels.get(str(v), str(v)) for v in value]
+                         if isinstance(value, list) else choice_labels.get(str(value), str(value)))
+                answers.append(Answer(label=question.label if question else str(key),
+                                      value=shown))
             files.extend(_files_of(document, children.get(obj.id, [])))
         elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE):
             timeline.append(_timeline_entry(store, obj, identity, children.get(obj.id, [])))

@@ -6,8 +6,8 @@ import re
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
@@ -107,7 +107,8 @@ def _render_case(report: Report, status: int = 200, *,
                  identity_form: IdentityRequestForm | None = None) -> tuple[str, int]:
     db = get_session()
     try:
-        view = read_case(db, get_blob_store(), _actor(), report)
+        view = read_case(db, get_blob_store(), _actor(), report,
+                         language=str(get_locale() or "en"))
     except NoKeysError:
         return render_template("casework/no_keys.html"), 409
     labels = list_labels(db)

@@ -26,9 +26,17 @@ class Channel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    # The languages the channel is offered in, in order; the first is the fallback for a
+    # text missing in the reader's language (issue 14).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["en"])
+    # Name and description in each language ({code: text}); ``name`` and ``description``
+    # hold them in the first language, for sorting and for the staff's lists.
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    descriptions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     name: Mapped[str] = mapped_column(String(128))
     description: Mapped[str] = mapped_column(Text, default="")
-    # The questionnaire: a list of field definitions (type, label, help, required, choices).
+    # The questionnaire: a list of field definitions (type, required, and label, help and
+    # choices in each language; see reporting_portal.domain.questionnaire).
     questionnaire: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # Closed reports are purged this many days after closing (HinSchG §11(5): 3 years).
     retention_days: Mapped[int] = mapped_column(default=3 * 365)

@@ -19,6 +19,12 @@ def channel_id(db, slug="corruption"):
     return db.scalar(select(Channel.public_id).where(Channel.slug == slug))
 
 
+def channel_data(client, path, **fields):
+    """The channel form's fields: English only unless ``fields`` say otherwise."""
+    return {"csrf_token": csrf_token(client, path), "place_en": "1", "retention_days": "1095",
+            "is_active": "y", **fields}
+
+
 def test_init_made_a_default_channel_that_waits_for_handlers(admin_client, db):
     page = admin_client.get("/staff/admin/channels").get_data(as_text=True)
     assert "Report corruption" in page
@@ -28,10 +34,10 @@ def test_init_made_a_default_channel_that_waits_for_handlers(admin_client, db):
 def test_assigning_a_handler_opens_the_channel_to_reporters(admin_client, db, make_staff):
     hana = make_staff("hana", Role.CASE_HANDLER)
     path = f"/staff/admin/channels/{channel_id(db)}"
-    response = admin_client.post(path, data={
-        "csrf_token": csrf_token(admin_client, path), "name": "Report corruption",
-        "slug": "corruption", "description": "Bribery and fraud.", "retention_days": "1095",
-        "notify_identity_disclosure": "y", "is_active": "y", "handlers": [hana.public_id]})
+    response = admin_client.post(path, data=channel_data(
+        admin_client, path, name_en="Report corruption", slug="corruption",
+        description_en="Bribery and fraud.", notify_identity_disclosure="y",
+        handlers=[hana.public_id]))
     assert response.status_code == 302
     assert "Report corruption" in admin_client.get("/report").get_data(as_text=True)
     assert admin_client.get("/report/corruption").status_code == 200
@@ -41,26 +47,25 @@ def test_assigning_a_handler_opens_the_channel_to_reporters(admin_client, db, ma
 
 def test_new_channel_and_its_questionnaire(admin_client, db, make_staff):
     hana = make_staff("hana", Role.CASE_HANDLER)
-    response = admin_client.post("/staff/admin/channels/new", data={
-        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
-        "name": "Procurement fraud", "slug": "procurement", "description": "",
-        "retention_days": "1095", "is_active": "y", "handlers": [hana.public_id]})
+    response = admin_client.post("/staff/admin/channels/new", data=channel_data(
+        admin_client, "/staff/admin/channels/new", name_en="Procurement fraud",
+        slug="procurement", handlers=[hana.public_id]))
     edit_path = response.headers["Location"]
     token = csrf_token(admin_client, edit_path)
     added = admin_client.post(f"{edit_path}/questions", data={
         "csrf_token": token, "question-csrf_token": token, "question-field_id": "tender",
-        "question-field_type": "single_choice", "question-label": "Which tender?",
-        "question-required": "y", "question-choices": "Roads\nSchools\n"})
+        "question-field_type": "single_choice", "question-label_en": "Which tender?",
+        "question-required": "y", "question-choices_en": "Roads\nSchools\n"})
     assert added.status_code == 302
     form = admin_client.get("/report/procurement").get_data(as_text=True)
     assert "Which tender?" in form
-    assert 'value="Schools"' in form
+    assert 'value="schools"' in form
 
     bad = admin_client.post(f"{edit_path}/questions", data={
         "csrf_token": token, "question-csrf_token": token, "question-field_id": "Bad Id",
-        "question-field_type": "short_text", "question-label": "x"})
-    assert bad.status_code == 302
-    assert "ids are lower-case" in admin_client.get(edit_path).get_data(as_text=True)
+        "question-field_type": "short_text", "question-label_en": "x"})
+    assert bad.status_code == 400
+    assert "ids are lower-case" in bad.get_data(as_text=True)
 
     removed = admin_client.post(f"{edit_path}/questions/tender/remove",
                                 data={"csrf_token": token})
@@ -69,13 +74,13 @@ def test_new_channel_and_its_questionnaire(admin_client, db, make_staff):
 
 
 def test_slug_clash_and_bad_slug_are_refused(admin_client, db):
-    response = admin_client.post("/staff/admin/channels/new", data={
-        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
-        "name": "Copy", "slug": "corruption", "retention_days": "1095"})
+    path = "/staff/admin/channels/new"
+    response = admin_client.post(path, data=channel_data(
+        admin_client, path, name_en="Copy", slug="corruption"))
+    assert response.status_code == 400
     assert "another channel uses that address name" in response.get_data(as_text=True)
-    response = admin_client.post("/staff/admin/channels/new", data={
-        "csrf_token": csrf_token(admin_client, "/staff/admin/channels/new"),
-        "name": "Copy", "slug": "../x", "retention_days": "1095"})
+    response = admin_client.post(path, data=channel_data(
+        admin_client, path, name_en="Copy", slug="../x"))
     assert "address name is 3 to 64" in response.get_data(as_text=True)
 
 

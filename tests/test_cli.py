@@ -66,6 +66,29 @@ def test_a_development_init_makes_demo_staff_and_opens_the_default_channel(
     assert handlers == ["demo-handler"]
 
 
+def test_init_makes_the_default_channel_in_the_six_un_languages(cli_env, database_url):
+    from reporting_portal.domain.questionnaire import parse_questionnaire
+
+    assert run_cli("init").exit_code == 0
+    [channel] = query(database_url, select(Channel))
+    six = {"ar", "zh_Hans", "en", "fr", "ru", "es"}
+    assert channel.languages[0] == "en"
+    assert set(channel.languages) == six
+    assert set(channel.names) == six
+    assert set(channel.descriptions) == six
+    assert channel.names["ar"] == "الإبلاغ عن الفساد"
+    questions = parse_questionnaire(channel.questionnaire, "en")
+    assert len(questions) == 8
+    for question in questions:
+        assert set(question.label) == six, question.id
+        assert all(set(choice.label) == six for choice in question.choices), question.id
+        assert not question.help or set(question.help) == six, question.id
+    # No two languages share a label by mistake (a text left untranslated).
+    for question in questions:
+        texts = [question.label[code] for code in ("ar", "zh_Hans", "fr", "ru")]
+        assert question.label["en"] not in texts, question.id
+
+
 def test_a_production_init_never_makes_demo_staff(cli_env, database_url, monkeypatch):
     monkeypatch.setenv("REPORTING_PORTAL_ENVIRONMENT", "production")
     monkeypatch.setenv("REPORTING_PORTAL_SECRET_KEY", "p" * 48)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from reporting_portal.domain.default_channel import default_corruption_questionnaire
 from reporting_portal.domain.questionnaire import (
+    MAX_CHOICES,
     MAX_FIELDS,
     FieldType,
     QuestionnaireError,
@@ -95,6 +96,65 @@ def test_any_json_gives_questions_or_a_questionnaire_error(raw):
         assert question.label
         assert all(text.strip() for text in question.label.values())
         assert isinstance(question.required, bool)
+
+
+LANGUAGE_CODES = ["ar", "zh_Hans", "en", "fr", "ru", "es"]
+texts_like = st.one_of(
+    st.text(max_size=20),
+    st.dictionaries(st.sampled_from([*LANGUAGE_CODES, "de", "EN", ""]),
+                    st.one_of(st.text(max_size=310), json_values), max_size=7),
+    json_values,
+)
+multilingual_question = st.fixed_dictionaries({}, optional={
+    "id": st.sampled_from(["what", "kind", "a_1", "Bad"]),
+    "type": st.sampled_from([str(t) for t in FieldType]),
+    "label": texts_like,
+    "help": texts_like,
+    "required": st.booleans(),
+    "choices": st.lists(st.one_of(
+        st.text(max_size=8),
+        st.fixed_dictionaries({}, optional={"code": st.one_of(st.text(max_size=8), json_values),
+                                            "label": texts_like}),
+        json_values), max_size=MAX_CHOICES + 2),
+})
+
+
+@settings(max_examples=500)
+@given(raw=st.lists(multilingual_question, max_size=6),
+       first=st.sampled_from(LANGUAGE_CODES), shown=st.sampled_from(LANGUAGE_CODES))
+def test_any_multilingual_json_gives_questions_shown_in_every_language_or_an_error(
+        raw, first, shown):
+    stored = json.loads(json.dumps(raw))
+    try:
+        questions = parse_questionnaire(stored, first)
+    except QuestionnaireError:
+        return
+    for question in questions:
+        assert set(question.label) <= set(LANGUAGE_CODES)
+        localized = question.in_language(shown, first)
+        # Whatever language is asked for, a label to read, one per choice, and codes
+        # that do not depend on the language.
+        assert localized.label.strip()
+        assert all(label.strip() for _code, label in localized.choices)
+        assert [code for code, _label in localized.choices] == [c.code for c in question.choices]
+        assert len({c.code for c in question.choices}) == len(question.choices)
+        assert question.in_language(first, first).choices == tuple(
+            (c.code, c.label.get(first) or next(iter(c.label.values())))
+            for c in question.choices)
+
+
+def test_the_old_plain_text_form_is_read_as_the_first_language():
+    [question] = parse_questionnaire([{"id": "kind", "type": "single_choice",
+                                       "label": "Genre ?", "choices": ["Vol", "Fraude"]}], "fr")
+    assert question.label == {"fr": "Genre ?"}
+    assert [(c.code, dict(c.label)) for c in question.choices] == [
+        ("Vol", {"fr": "Vol"}), ("Fraude", {"fr": "Fraude"})]
+
+
+@pytest.mark.parametrize("label", [{"de": "Was?"}, {"en": 3}, {"en": "x" * 301}, {"en": " "}, {}])
+def test_a_label_in_an_unknown_language_or_not_a_text_is_refused(label):
+    with pytest.raises(QuestionnaireError):
+        parse_questionnaire([{"id": "what", "type": "short_text", "label": label}])
 
 
 @pytest.mark.parametrize("text", ["", "{", "[1,", '{"questions": []}', "null", "[[]]"])

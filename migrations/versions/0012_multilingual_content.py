@@ -9,7 +9,7 @@
   name. Downgrading keeps the first language's texts and each choice's code.
 
 Revision ID: 0012
-Revises: 0010 (the integrator re-chains it after 0011)
+Revises: 0011
 Create Date: 2026-12-01 22:40:00.000000
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -76,10 +76,14 @@ def _single_language(question: Any, first: str) -> Any:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("channel") as batch:
-        batch.add_column(sa.Column("languages", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("names", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("descriptions", sa.JSON(), nullable=True))
+    # Added NOT NULL with a default, then filled: no table rebuild, which SQLite's batch
+    # mode would need and its foreign keys (reports name their channel) would refuse.
+    op.add_column("channel", sa.Column("languages", sa.JSON(), nullable=False,
+                                       server_default=f'["{FIRST_LANGUAGE}"]'))
+    op.add_column("channel", sa.Column("names", sa.JSON(), nullable=False,
+                                       server_default="{}"))
+    op.add_column("channel", sa.Column("descriptions", sa.JSON(), nullable=False,
+                                       server_default="{}"))
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(channel.c.id, channel.c.name, channel.c.description, channel.c.questionnaire)
@@ -92,10 +96,6 @@ def upgrade() -> None:
             descriptions=_texts(row.description or ""),
             questionnaire=[_multilingual(q) for q in questions],
         ))
-    with op.batch_alter_table("channel") as batch:
-        batch.alter_column("languages", existing_type=sa.JSON(), nullable=False)
-        batch.alter_column("names", existing_type=sa.JSON(), nullable=False)
-        batch.alter_column("descriptions", existing_type=sa.JSON(), nullable=False)
 
 
 def downgrade() -> None:
@@ -107,7 +107,7 @@ def downgrade() -> None:
         questions = row.questionnaire if isinstance(row.questionnaire, list) else []
         connection.execute(channel.update().where(channel.c.id == row.id).values(
             questionnaire=[_single_language(q, first) for q in questions]))
-    with op.batch_alter_table("channel") as batch:
-        batch.drop_column("descriptions")
-        batch.drop_column("names")
-        batch.drop_column("languages")
+    # ALTER TABLE … DROP COLUMN, not a batch rebuild (see upgrade): SQLite has it since 3.35.
+    op.execute(sa.text("ALTER TABLE channel DROP COLUMN descriptions"))
+    op.execute(sa.text("ALTER TABLE channel DROP COLUMN names"))
+    op.execute(sa.text("ALTER TABLE channel DROP COLUMN languages"))

@@ -151,3 +151,41 @@ def test_0011_turns_the_stored_outcome_sentences_into_codes_and_back(engine, dat
     downgrade_database(engine, steps[steps.index("0011") - 1])
     assert outcomes() == {"r1": "Substantiated: referred to the competent authority",
                           "r2": "Referred to the prosecutor"}
+
+
+def test_0012_makes_existing_channels_multilingual_and_back(engine, database_url):
+    import json
+
+    from reporting_portal.domain.questionnaire import parse_questionnaire
+
+    old_form = [
+        {"id": "what", "type": "long_text", "label": "What happened?", "help": "In your words.",
+         "required": True, "choices": []},
+        {"id": "kind", "type": "single_choice", "label": "Which kind?", "help": "",
+         "required": False, "choices": ["Bribery", "Fraud"]},
+    ]
+    steps = revisions(database_url)
+    upgrade_database(engine, steps[steps.index("0012") - 1])
+    with engine.begin() as connection:
+        seed(connection, with_event=False)  # 0005 changed the event's columns
+        connection.execute(text("UPDATE channel SET questionnaire = :q, description = 'Tell us.'"),
+                           {"q": json.dumps(old_form)})
+    upgrade_database(engine, "0012")
+    with engine.connect() as connection:
+        languages, names, descriptions, stored = connection.execute(text(
+            "SELECT languages, names, descriptions, questionnaire FROM channel")).one()
+    loads = lambda value: json.loads(value) if isinstance(value, str) else value  # noqa: E731
+    assert loads(languages) == ["en"]
+    assert loads(names) == {"en": "Bribery"}
+    assert loads(descriptions) == {"en": "Tell us."}
+    questionnaire = loads(stored)
+    assert questionnaire[0]["label"] == {"en": "What happened?"}
+    assert questionnaire[1]["choices"][0] == {"code": "Bribery", "label": {"en": "Bribery"}}
+    # The old answers named the choice by its text: that text is its code now.
+    assert [c.code for c in parse_questionnaire(questionnaire)[1].choices] == ["Bribery", "Fraud"]
+    downgrade_database(engine, steps[steps.index("0012") - 1])
+    with engine.connect() as connection:
+        assert loads(connection.execute(text("SELECT questionnaire FROM channel")).scalar()) == (
+            old_form)
+        columns = {c["name"] for c in inspect(connection).get_columns("channel")}
+    assert "languages" not in columns

@@ -263,8 +263,8 @@ def test_channel_change(app, db, ada, channel_with_handlers):
     handlers = [channel_with_handlers[name].public_id for name in ("hana", "omar")]
     with new_events(app) as added:
         response = ada.post(f"/staff/admin/channels/{channel.public_id}",
-                            name="Report corruption", slug="corruption",
-                            description="Tell us.", retention_days="730",
+                            place_en="1", name_en="Report corruption", slug="corruption",
+                            description_en="Tell us.", retention_days="730",
                             notify_identity_disclosure="y", is_active="y", handlers=handlers)
         assert response.status_code == 302
     db.expire_all()

@@ -44,7 +44,7 @@ def test_the_new_channel_form_has_a_fieldset_per_language(admin_client):
     page = admin_client.get(NEW).get_data(as_text=True)
     for code, tag, direction in (("ar", "ar", "rtl"), ("zh_Hans", "zh-Hans", "ltr"),
                                  ("fr", "fr", "ltr")):
-        assert f'id="texts-{code}"' in page
+        assert f'id="texts-name-{code}"' in page
         name_input = re.search(rf'<input[^>]*name="name_{code}"[^>]*>', page).group(0)
         assert f'lang="{tag}"' in name_input
         assert f'dir="{direction}"' in name_input

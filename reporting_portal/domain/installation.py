@@ -17,10 +17,10 @@ from crypto.keys import generate_identity
 from crypto.receipt import new_installation_salt
 from reporting_portal.audit.events import AuditAction, ObjectType, record_event
 from reporting_portal.audit.log import ensure_signing_key
+from reporting_portal.domain import default_channel
 from reporting_portal.domain.accounts import NewAccount, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import PasswordService
-from reporting_portal.domain import default_channel
 from reporting_portal.storage.models import Channel, Installation, Role, StaffAccount, StaffRole
 
 

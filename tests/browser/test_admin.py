@@ -23,7 +23,8 @@ def test_admin_assigns_a_handler_and_adds_a_question(
     page.get_by_role("button", name="Save channel").click()
     expect(page.get_by_text("Channel saved.")).to_be_visible()
     page.get_by_label("Field id").fill("amount")
-    page.locator("#texts-label-en").get_by_label("Question", exact=True).fill("Roughly how much money was involved?")
+    page.locator("#texts-label-en").get_by_label("Question", exact=True).fill(
+        "Roughly how much money was involved?")
     page.get_by_role("button", name="Add question").click()
     expect(page.get_by_text("Question added.")).to_be_visible()
     screenshot("admin-channel-edit")

@@ -196,7 +196,7 @@ def add_question(  # noqa: PLR0913 -- a question's fields, by keyword
     _store(db, actor, channel, questions)
 
 
-def update_question_texts(  # noqa: PLR0913 -- a question's texts, by keyword
+def update_question_texts(
     db: Session,
     actor: Actor,
     channel: Channel,

@@ -27,6 +27,7 @@ from reporting_portal.audit.events import (
     record_event,
 )
 from reporting_portal.domain.actors import Actor, record_account_event, record_case_event
+from reporting_portal.domain.channel_content import questions_in
 from reporting_portal.domain.deadlines import feedback_due
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.messages import post_message
@@ -38,7 +39,6 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
-from reporting_portal.domain.channel_content import questions_in
 from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (

@@ -53,7 +53,8 @@ def test_a_handler_assigned_before_signing_in_reads_the_report_afterwards(
     path = f"/staff/admin/channels/{channel.public_id}"
     assigned = client.post(path, data={
         "csrf_token": csrf_token(client, path), "place_en": "1", "name_en": channel.name,
-        "slug": channel.slug, "description_en": channel.description, "retention_days": str(channel.retention_days),
+        "slug": channel.slug, "description_en": channel.description,
+        "retention_days": str(channel.retention_days),
         "notify_identity_disclosure": "y", "is_active": "y", "handlers": [nadia.public_id]})
     assert assigned.status_code == 302
 

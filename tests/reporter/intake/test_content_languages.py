@@ -2,11 +2,13 @@
 back to the channel's first language; the answers stored are the same in every language
 (issue 14)."""
 
-import pytest
-from sqlalchemy import select
+import json
 
-from reporting_portal.storage.models import Channel
-from tests.helpers.reporting import REPORT_FORM, report_form_data
+import pytest
+from sqlalchemy import inspect, select
+
+from reporting_portal.storage.models import Channel, Report
+from tests.helpers.reporting import REPORT_FORM, content_of, report_form_data
 
 pytestmark = pytest.mark.database
 
@@ -54,13 +56,18 @@ def test_a_text_missing_in_the_page_language_falls_back_to_the_first(
     assert "<h1>Report</h1>" in english
 
 
-def test_a_report_sent_in_arabic_stores_codes_not_labels(client, db,
+def test_a_report_sent_in_arabic_stores_codes_not_labels(client, db, settings,
                                                          channel_with_handlers, sign_in):
     page(client, f"{REPORT_FORM}?lang=ar")
     response = client.post(REPORT_FORM, data=report_form_data(client),
                            content_type="multipart/form-data")
     assert response.status_code == 303
-    from reporting_portal.storage.models import Report
+    content = content_of(settings, db, channel_with_handlers["hana"].identity)
+    assert content["answers"]["kind"] == ["Bribery"]
+    assert content["answers"]["how_known"] == "I found documents"
+    # Neither the answers nor the report's row say which language the form was read in.
+    assert '"ar"' not in json.dumps(content)
+    assert not [c for c in inspect(Report).columns if "lang" in c.name]
 
     reference = db.scalar(select(Report.public_id))
     client.delete_cookie("__Host-session", domain="localhost")

@@ -33,7 +33,7 @@ from reporting_portal.staff.admin.forms import (
 from reporting_portal.staff.admin.views import current_actor
 from reporting_portal.storage.models import Channel, Role
 from reporting_portal.web.database import get_session
-from reporting_portal.web.languages import language
+from reporting_portal.web.languages import Language, language
 from reporting_portal.web.security.access import staff
 
 
@@ -55,7 +55,7 @@ def _channel_form(channel: Channel | None = None) -> ChannelForm:
     return form
 
 
-def _editor_languages(channel: Channel | None) -> list[object]:
+def _editor_languages(channel: Channel | None) -> list[Language]:
     """The languages whose texts the editor asks for, in the channel's order."""
     return [language(code) for code in
             (channel_languages(channel) if channel else new_channel_languages())]

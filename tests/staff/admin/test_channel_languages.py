@@ -94,6 +94,9 @@ def test_languages_need_distinct_places_and_a_first_name(admin_client, tenders):
     clash = admin_client.post(tenders, data={**base, "place_fr": "1", "place_en": "1"})
     assert clash.status_code == 400
     assert "its own place" in clash.get_data(as_text=True)
+    unknown_place = admin_client.post(tenders, data={**base, "place_fr": "9"})
+    assert unknown_place.status_code == 400
+    assert "Not a valid choice" in unknown_place.get_data(as_text=True)
     none = admin_client.post(tenders, data=base)
     assert "at least one language" in none.get_data(as_text=True)
     unnamed = admin_client.post(tenders, data={**base, "place_en": "1", "place_fr": "2"})

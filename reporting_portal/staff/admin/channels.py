@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ def list_channels(db: Session) -> Sequence[Channel]:
 def find_channel(db: Session, public_id: str) -> Channel:
     channel = db.scalar(select(Channel).where(Channel.public_id == public_id))
     if channel is None:
-        raise ChannelError("no such channel")
+        raise ChannelError(_l("no such channel"))
     return channel
 
 
@@ -63,10 +64,10 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     """Create (``channel`` is None) or update a channel."""
     slug = slug.strip().lower()
     if not SLUG.fullmatch(slug):
-        raise ChannelError("the address name is 3 to 64 lower-case letters, digits or '-'")
+        raise ChannelError(_l("the address name is 3 to 64 lower-case letters, digits or '-'"))
     clash = db.scalar(select(Channel).where(Channel.slug == slug))
     if clash is not None and clash is not channel:
-        raise ChannelError("another channel uses that address name")
+        raise ChannelError(_l("another channel uses that address name"))
     handlers = [h for h in case_handlers(db) if h.public_id in handler_ids]
     creating = channel is None
     if channel is None:
@@ -121,7 +122,7 @@ def add_question(  # noqa: PLR0913 -- a question's fields, by keyword
     try:
         kind = FieldType(field_type)
     except ValueError:
-        raise ChannelError("unknown field type") from None
+        raise ChannelError(_l("unknown field type")) from None
     has_choices = kind in (FieldType.SINGLE_CHOICE, FieldType.MULTIPLE_CHOICE)
     questions.append(Question(
         id=field_id.strip(), type=kind, label=label, help=help_text, required=required,
@@ -139,7 +140,7 @@ def move_question_up(db: Session, actor: Actor, channel: Channel, field_id: str)
     questions = parse_questionnaire(channel.questionnaire)
     index = next((i for i, q in enumerate(questions) if q.id == field_id), None)
     if index is None:
-        raise ChannelError("no such question")
+        raise ChannelError(_l("no such question"))
     if index > 0:
         questions[index - 1], questions[index] = questions[index], questions[index - 1]
         _store(db, actor, channel, questions)

@@ -77,8 +77,8 @@ def notice_text(organisation_name: str, content: NoticeContent) -> str:
 
 def notice_subject(organisation_name: str, content: NoticeContent) -> str:
     if content.new_items:
-        return _("%(organisation)s: new items", organisation=organisation_name)
-    return _("%(organisation)s: a reminder", organisation=organisation_name)
+        return str(_("%(organisation)s: new items", organisation=organisation_name))
+    return str(_("%(organisation)s: a reminder", organisation=organisation_name))
 
 
 def notice_message(settings: Settings, to: str, content: NoticeContent) -> EmailMessage:

@@ -46,7 +46,7 @@ def format_moment(value: datetime, width: str = "medium") -> Markup:
 
 def format_number(value: float) -> str:
     """A count or figure with the locale's digits grouping and decimal sign."""
-    return format_decimal(value)
+    return str(format_decimal(value))
 
 
 def init_formatting(app: Flask) -> None:

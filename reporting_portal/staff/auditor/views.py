@@ -72,13 +72,13 @@ def _head_check_message(refused: HeadCheckError) -> str:
     sizes = {"saved": format_decimal(refused.saved_size),
              "current": format_decimal(refused.current_size)}
     if refused.reason == "shrunk":
-        return _("The log holds %(current)s entries, fewer than the %(saved)s this head "
-                 "signed: entries were removed.", **sizes)
+        return str(_("The log holds %(current)s entries, fewer than the %(saved)s this "
+                     "head signed: entries were removed.", **sizes))
     if refused.reason == "rewritten":
-        return _("The first %(saved)s entries are not the ones this head signed: the log was "
-                 "rewritten. Run `reporting-portal audit verify --head` on the server to "
-                 "locate it.", **sizes)
-    return _("This is not a tree head signed by this log's key.")
+        return str(_("The first %(saved)s entries are not the ones this head signed: the log "
+                     "was rewritten. Run `reporting-portal audit verify --head` on the "
+                     "server to locate it.", **sizes))
+    return str(_("This is not a tree head signed by this log's key."))
 
 
 @bp.route("")

@@ -61,11 +61,12 @@ from reporting_portal.storage.models import (
 NOTE_VERSION = 1
 # ISO 37002 stages, in order; a case moves forward, or is closed from any stage.
 STATUS_FLOW = [s.value for s in ReportStatus]
-DEFAULT_ACKNOWLEDGEMENT = (
+# The handler's form starts with it, in the handler's language; they may rewrite it in the
+# reporter's (the portal does not know which language a reporter reads).
+DEFAULT_ACKNOWLEDGEMENT = _l(
     "Thank you for your report. We have received it and a case handler is assessing it. "
     "We will give you feedback within three months. If we have questions, you will find "
-    "them here; please check back with your receipt code."
-)
+    "them here; please check back with your receipt code.")
 
 
 class CaseNotFoundError(LookupError):
@@ -336,7 +337,7 @@ def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, tex
     report.status = ReportStatus.ACKNOWLEDGED
     report.acknowledged_on = today
     report.feedback_due = feedback_due(report.received_on, today)
-    post_message(db, store, report, text=text.strip() or DEFAULT_ACKNOWLEDGEMENT,
+    post_message(db, store, report, text=text.strip() or str(DEFAULT_ACKNOWLEDGEMENT),
                  author=actor.account)
     record_case_event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
 

@@ -87,6 +87,8 @@ class Settings:
     smtp_host: str
     smtp_port: int
     smtp_from: str
+    # Staff notices are written off any request, so the installation names their language.
+    mail_language: str
     smtp_starttls: bool
     smtp_username: str
     notification_window_minutes: int
@@ -148,6 +150,9 @@ _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _FALSE_WORDS = frozenset({"false", "0", "no"})
 _BLOB_STORES = ("local", "s3")
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+# The six UN languages, as reporting_portal/web/languages.py names them (config imports no app
+# code; tests/i18n/test_catalogues.py holds the two lists together).
+MAIL_LANGUAGES = ("ar", "zh_Hans", "en", "fr", "ru", "es")
 
 
 def _read_toml(path: Path, name: str) -> dict[str, Any]:
@@ -235,17 +240,21 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     return _validate(typed)
 
 
-def _validate(typed: dict[str, Any]) -> Settings:
-    if typed["environment"] not in ENVIRONMENTS:
+def _check_choice(typed: dict[str, Any], name: str, choices: tuple[str, ...]) -> None:
+    if typed[name] not in choices:
         raise SettingsError(
-            f"setting 'environment': expected one of {', '.join(ENVIRONMENTS)}, "
-            f"got {typed['environment']!r}"
+            f"setting {name!r}: expected one of {', '.join(choices)}, got {typed[name]!r}"
         )
+
+
+def _validate(typed: dict[str, Any]) -> Settings:
+    _check_choice(typed, "environment", ENVIRONMENTS)
     typed["log_level"] = typed["log_level"].upper()
     if typed["log_level"] not in _LOG_LEVELS:
         raise SettingsError(f"setting 'log_level': unknown level {typed['log_level']!r}")
     if typed["smtp_port"] > _MAX_PORT:
         raise SettingsError(f"setting 'smtp_port': must be at most {_MAX_PORT}")
+    _check_choice(typed, "mail_language", MAIL_LANGUAGES)
     if typed["password_min_length"] < _NIST_MIN_PASSWORD_LENGTH:
         raise SettingsError("setting 'password_min_length': must be at least 8")
     if typed["password_max_length"] < max(64, typed["password_min_length"]):
@@ -254,11 +263,7 @@ def _validate(typed: dict[str, Any]) -> Settings:
         if typed[name] < _OWASP_MIN_ARGON2_MEMORY_KIB:
             raise SettingsError(f"setting {name!r}: must be at least 19456")
 
-    if typed["blob_store"] not in _BLOB_STORES:
-        raise SettingsError(
-            f"setting 'blob_store': expected one of {', '.join(_BLOB_STORES)}, "
-            f"got {typed['blob_store']!r}"
-        )
+    _check_choice(typed, "blob_store", _BLOB_STORES)
     if typed["blob_store"] == "s3" and not typed["s3_bucket"]:
         raise SettingsError("setting 's3_bucket': the s3 blob store needs a bucket")
     instance_dir = _resolve_path(typed["instance_dir"])

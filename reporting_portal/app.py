@@ -31,6 +31,7 @@ from reporting_portal.web import health
 from reporting_portal.web.database import commit_request_session, init_database
 from reporting_portal.web.errors import PortalFlask, init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
+from reporting_portal.web.formatting import init_formatting
 from reporting_portal.web.languages import LANGUAGES, language, language_url, select_locale
 from reporting_portal.web.security.access import init_access_rules
 from reporting_portal.web.security.headers import init_security_headers
@@ -71,6 +72,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    init_formatting(app)
     init_security_headers(app)
     init_error_handlers(app)
 

@@ -33,7 +33,18 @@ class EventNotFoundError(LookupError):
 
 
 class HeadCheckError(ValueError):
-    """A head an auditor saved does not check out; the message says how."""
+    """A head an auditor saved does not check out; the message says how.
+
+    ``reason`` ("unsigned", "shrunk", "rewritten") and the sizes let a page say it in
+    the reader's language: this layer may not import the translation machinery.
+    """
+
+    def __init__(self, message: str, *, reason: str, saved_size: int = 0,
+                 current_size: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.saved_size = saved_size
+        self.current_size = current_size
 
 
 def verifier_key(db: Session) -> str:
@@ -134,13 +145,15 @@ def check_saved_head(db: Session, note: str) -> HeadCheck:
         saved = open_checkpoint(note, verifier_key(db))
     except CheckpointError as error:
         raise HeadCheckError(
-            f"This is not a tree head signed by this log's key ({error}).") from None
+            f"This is not a tree head signed by this log's key ({error}).",
+            reason="unsigned") from None
     head = latest_head(db)
     current_size = head.tree_size if head is not None else 0
     if saved.size > current_size:
         raise HeadCheckError(
             f"The log holds {current_size} entries, fewer than the {saved.size} this head "
-            "signed: entries were removed.")
+            "signed: entries were removed.",
+            reason="shrunk", saved_size=saved.size, current_size=current_size)
     if head is None:
         return HeadCheck(saved=saved, current_size=0, proof_hashes=0)
     try:
@@ -150,5 +163,5 @@ def check_saved_head(db: Session, note: str) -> HeadCheck:
         raise HeadCheckError(
             f"The first {saved.size} entries are not the ones this head signed: the log was "
             "rewritten. Run `reporting-portal audit verify --head` on the server to locate "
-            "it.") from None
+            "it.", reason="rewritten", saved_size=saved.size, current_size=current_size) from None
     return HeadCheck(saved=saved, current_size=current_size, proof_hashes=len(proof))

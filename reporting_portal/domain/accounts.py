@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -60,13 +61,13 @@ def create_account(
     username = normalise_username(username)
     if not USERNAME_PATTERN.fullmatch(username):
         raise AccountError(
-            "account names are 3 to 64 characters: lower-case letters, digits, '.', '_', '-'"
+            _l("account names are 3 to 64 characters: lower-case letters, digits, '.', '_', '-'")
         )
     role_set = sorted(set(roles))
     if not role_set:
-        raise AccountError("an account needs at least one role")
+        raise AccountError(_l("an account needs at least one role"))
     if db.scalar(select(StaffAccount.id).where(StaffAccount.username == username)) is not None:
-        raise AccountError("that account name is taken")
+        raise AccountError(_l("that account name is taken"))
     one_time_password = secrets.token_urlsafe(_ONE_TIME_PASSWORD_BYTES)
     # Post-quantum hybrid, like every new staff key: reports outlive today's cryptography.
     identity = generate_identity(post_quantum=True)

@@ -22,12 +22,16 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from config.settings import Settings
 
 SMTP_TIMEOUT_SECONDS = 10
 _OK, _WILL_FORWARD = 250, 251  # RFC 5321's replies that accept a sender or recipient
-DEADLINE_SENTENCE = ("A date on one of your cases is two days away or has passed. "
-                     "Sign in to see it.")
+DEADLINE_SENTENCE = _l("A date on one of your cases is two days away or has passed. "
+                       "Sign in to see it.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,30 +63,39 @@ class DeliveryResult:
 
 
 def notice_text(organisation_name: str, content: NoticeContent) -> str:
-    """The whole body of a notice. English only for now: it is written off any request."""
+    """The whole body of a notice, in the current locale (see :func:`notice_message`)."""
     lines = []
     if content.new_items:
-        items = "1 new item" if content.new_items == 1 else f"{content.new_items} new items"
-        lines.append(f"You have {items} waiting in {organisation_name}. Sign in to read them.")
+        lines.append(ngettext(
+            "You have %(num)d new item waiting in %(organisation)s. Sign in to read them.",
+            "You have %(num)d new items waiting in %(organisation)s. Sign in to read them.",
+            content.new_items, organisation=organisation_name))
     if content.deadline_reminder:
-        lines.append(DEADLINE_SENTENCE)
+        lines.append(str(DEADLINE_SENTENCE))
     return "\n\n".join(lines) + "\n"
 
 
 def notice_subject(organisation_name: str, content: NoticeContent) -> str:
-    return f"{organisation_name}: {'new items' if content.new_items else 'a reminder'}"
+    if content.new_items:
+        return str(_("%(organisation)s: new items", organisation=organisation_name))
+    return str(_("%(organisation)s: a reminder", organisation=organisation_name))
 
 
 def notice_message(settings: Settings, to: str, content: NoticeContent) -> EmailMessage:
-    """The mail to ``to``; raises ValueError if the address cannot be written."""
+    """The mail to ``to``, in the installation's ``mail_language`` (staff notices are
+    written off any request, so no reader's choice applies); raises ValueError if the
+    address cannot be written."""
+    with force_locale(settings.mail_language):
+        subject = notice_subject(settings.organisation_name, content)
+        body = notice_text(settings.organisation_name, content)
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = settings.smtp_from
     message["To"] = to
-    message["Subject"] = notice_subject(settings.organisation_name, content)
+    message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
     # The sender's domain, not this host's name, so the Message-ID says nothing of the server.
     message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-    message.set_content(notice_text(settings.organisation_name, content))
+    message.set_content(body)
     return message
 
 

@@ -39,6 +39,7 @@ def test_settings_file_is_layered_between_default_and_environment(tmp_path):
     ({"REPORTING_PORTAL_STAFF_IDLE_MINUTES": "0"}, "staff_idle_minutes"),
     ({"REPORTING_PORTAL_ENVIRONMENT": "staging"}, "environment"),
     ({"REPORTING_PORTAL_LOG_LEVEL": "chatty"}, "log_level"),
+    ({"REPORTING_PORTAL_MAIL_LANGUAGE": "de"}, "mail_language"),
     ({"REPORTING_PORTAL_PASSWORD_MIN_LENGTH": "6"}, "password_min_length"),
     ({"REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "1024"}, "password_hash_memory_kib"),
     ({"REPORTING_PORTAL_CONFIG": "/nonexistent/x.toml"}, "REPORTING_PORTAL_CONFIG"),

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -314,7 +315,7 @@ def post_reporter_reply(
         blob_name, size = content_upload.blob_name, content_upload.payload_size
     else:
         if not text.strip() and not files:
-            raise SubmissionRefusedError("Write a message or add a file.")
+            raise SubmissionRefusedError(_l("Write a message or add a file."))
         document = {
             "version": MESSAGE_VERSION,
             "answers": {"message": text},

@@ -35,6 +35,7 @@ from reporting_portal.reporter.intake.request_body import (
     refuse_upload,
     sent_from_this_site,
 )
+from reporting_portal.reporter.intake.script_messages import report_script_messages
 from reporting_portal.reporter.intake.services import SubmissionRefusedError
 from reporting_portal.reporter.intake.submission_tokens import (
     FIELD_NAME,
@@ -197,6 +198,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
         "field_ids": REPLY_FIELDS,
         "max_bytes": get_settings().submission_max_bytes,
         "max_files": get_settings().submission_max_files,
+        "messages": report_script_messages(),
     }
     page = render_template(
         "followup/mailbox.html", mailbox=mailbox, error=error, sent=sent,

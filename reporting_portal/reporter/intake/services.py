@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -86,7 +87,7 @@ def check_uploaded_header(header: bytes, recipients: Sequence[str]) -> None:
     found = sorted(kind for kind in inspect_header(header) if kind in _KNOWN_STANZAS)
     if found != expected:
         raise SubmissionRefusedError(
-            "The report was encrypted for the wrong recipients. Reload the page and try again."
+            _l("The report was encrypted for the wrong recipients. Reload the page and try again.")
         )
 
 
@@ -95,7 +96,7 @@ def header_for_upload(upload: StoredUpload, recipients: Sequence[str]) -> bytes:
         check_uploaded_header(upload.header, recipients)
         return upload.header
     if upload.file_key is None:
-        raise SubmissionRefusedError("An upload was incomplete.")
+        raise SubmissionRefusedError(_l("An upload was incomplete."))
     return seal_for(upload.file_key, recipients)
 
 
@@ -117,11 +118,11 @@ def submit_report(
     recipients = recipients if recipients is not None else channel_recipients(db, channel)
     known_ids = {handler.public_id for handler in recipients.handlers}
     if not submission.excluded_ids <= known_ids:
-        raise SubmissionRefusedError("The list of people to exclude is out of date. Reload.")
+        raise SubmissionRefusedError(_l("The list of people to exclude is out of date. Reload."))
     if len(submission.excluded_ids) >= len(known_ids):
         raise SubmissionRefusedError(
-            "You excluded every case handler of this channel, so nobody could read your "
-            "report. Choose another channel or include at least one person."
+            _l("You excluded every case handler of this channel, so nobody could read your "
+            "report. Choose another channel or include at least one person.")
         )
     content_keys = recipients.content_for(submission.excluded_ids)
     today = datetime.now(UTC).date()

@@ -343,7 +343,8 @@ class MultipartReader:
         else:
             self._files += 1
             if self._files > self._limits.max_files:
-                raise RequestEntityTooLarge(f"At most {self._limits.max_files} files.")
+                raise RequestEntityTooLarge(
+                    _l("At most %(count)s files.", count=self._limits.max_files))
         writer = self._store.create()
         self._created.append(writer.name)
         self._sink = self._open_sink(
@@ -359,8 +360,8 @@ class MultipartReader:
             # Bounded as it arrives (UTF-8 takes at most 4 bytes a character), not only
             # once complete: a field must not grow in memory up to the body's size.
             if len(self._field_buffer) > 4 * self._limits.max_field_chars:
-                raise RequestEntityTooLarge(
-                    f"An answer is longer than {self._limits.max_field_chars} characters.")
+                raise RequestEntityTooLarge(_l("An answer is longer than %(count)s characters.",
+                                                  count=self._limits.max_field_chars))
             if not event.more_data:
                 value = _decode_text(self._field_buffer, self._limits.max_field_chars)
                 if not self._first_seen:
@@ -372,7 +373,7 @@ class MultipartReader:
             self._sink.write(event.data)
             counted = self._sink.plaintext_bytes if self._counting else 0
             if self._file_bytes + counted > self._limits.max_file_bytes:
-                raise RequestEntityTooLarge("The files are too large.")
+                raise RequestEntityTooLarge(_l("The files are too large."))
             if not event.more_data:
                 self._result.uploads.append(self._sink.finish())
                 self._file_bytes += counted
@@ -417,5 +418,6 @@ def _decode_text(data: bytearray, max_chars: int) -> str:
     except UnicodeDecodeError:
         raise UploadError(_l("The form contains text that is not valid UTF-8.")) from None
     if len(text) > max_chars:
-        raise RequestEntityTooLarge(f"An answer is longer than {max_chars} characters.")
+        raise RequestEntityTooLarge(
+            _l("An answer is longer than %(count)s characters.", count=max_chars))
     return text

@@ -26,6 +26,7 @@ from reporting_portal.reporter.intake.request_body import (
     refuse_upload,
     sent_from_this_site,
 )
+from reporting_portal.reporter.intake.script_messages import report_script_messages
 from reporting_portal.reporter.intake.services import (
     ChannelNotFoundError,
     Submission,
@@ -88,6 +89,7 @@ def _render_form(channel: Channel, questions: list[Question], recipients: Channe
         "field_ids": [q.id for q in questions],
         "max_bytes": settings.submission_max_bytes,
         "max_files": settings.submission_max_files,
+        "messages": report_script_messages(),
     }
     page = render_template(
         "intake/report_form.html",

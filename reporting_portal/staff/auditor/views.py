@@ -10,6 +10,7 @@ import zipfile
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -64,6 +65,20 @@ def _head() -> AuditTreeHead:
     if head is None:
         abort(404)
     return head
+
+
+def _head_check_message(refused: HeadCheckError) -> str:
+    """Why a saved head does not check out, in the auditor's language."""
+    sizes = {"saved": format_decimal(refused.saved_size),
+             "current": format_decimal(refused.current_size)}
+    if refused.reason == "shrunk":
+        return str(_("The log holds %(current)s entries, fewer than the %(saved)s this "
+                     "head signed: entries were removed.", **sizes))
+    if refused.reason == "rewritten":
+        return str(_("The first %(saved)s entries are not the ones this head signed: the log "
+                     "was rewritten. Run `reporting-portal audit verify --head` on the "
+                     "server to locate it.", **sizes))
+    return str(_("This is not a tree head signed by this log's key."))
 
 
 @bp.route("")
@@ -124,7 +139,7 @@ def check_head() -> tuple[str, int]:
         except UnicodeDecodeError:
             error = _("This file is not a tree head.")
         except HeadCheckError as refused:
-            error = str(refused)
+            error = _head_check_message(refused)
         _record(AuditAction.AUDIT_HEAD_CHECKED,
                 outcome=Outcome.SUCCESS if result is not None else Outcome.FAILURE)
         status = 200 if result is not None else 422

@@ -12,6 +12,7 @@ import time
 
 import pyotp
 import segno
+from flask_babel import gettext as _
 
 STEP_SECONDS = 30
 _DIGITS = 6
@@ -34,7 +35,7 @@ def provisioning_uri(secret: str, *, account_name: str, issuer: str) -> str:
 def qr_code_svg(uri: str) -> str:
     """The enrolment QR code as inline SVG, drawn on the server: no script, no request."""
     svg: str = segno.make(uri, error="m").svg_inline(
-        omitsize=True, dark="#111", light="#fff", title="QR code"
+        omitsize=True, dark="#111", light="#fff", title=_("QR code")
     )
     return svg
 

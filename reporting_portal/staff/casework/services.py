@@ -61,11 +61,12 @@ from reporting_portal.storage.models import (
 NOTE_VERSION = 1
 # ISO 37002 stages, in order; a case moves forward, or is closed from any stage.
 STATUS_FLOW = [s.value for s in ReportStatus]
-DEFAULT_ACKNOWLEDGEMENT = (
+# The handler's form starts with it, in the handler's language; they may rewrite it in the
+# reporter's (the portal does not know which language a reporter reads).
+DEFAULT_ACKNOWLEDGEMENT = _l(
     "Thank you for your report. We have received it and a case handler is assessing it. "
     "We will give you feedback within three months. If we have questions, you will find "
-    "them here; please check back with your receipt code."
-)
+    "them here; please check back with your receipt code.")
 
 
 class CaseNotFoundError(LookupError):
@@ -231,9 +232,9 @@ def _event_entries(db: Session, report: Report) -> list[TimelineEntry]:
 
 def _actor_name(db: Session, actor_id: str | None, role: str) -> str:
     if actor_id is None:
-        return "Reporter" if role == "reporter" else "System"
+        return str(_l("Reporter") if role == "reporter" else _l("System"))
     name = db.scalar(select(StaffAccount.display_name).where(StaffAccount.public_id == actor_id))
-    return name or "Former staff member"
+    return name or str(_l("Former staff member"))
 
 
 def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
@@ -241,15 +242,15 @@ def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
     try:
         document = read_small_json(store, obj, [identity])
     except (AgeError, ValueError):
-        document = {"answers": {"message": "(this item could not be decrypted)"}}
+        document = {"answers": {"message": str(_l("(this item could not be decrypted)"))}}
     answers = document.get("answers", {})
     text = str(answers.get("message", "")) if isinstance(answers, dict) else ""
     if obj.kind == ObjectKind.NOTE:
         kind = "note"
     else:
         kind = "reporter message" if obj.from_reporter else "message"
-    author = "Reporter" if obj.from_reporter else (
-        obj.author.display_name if obj.author else "Case handler")
+    author = str(_l("Reporter")) if obj.from_reporter else (
+        obj.author.display_name if obj.author else str(_l("Case handler")))
     return TimelineEntry(when=obj.created_on, kind=kind, author=author, text=text,
                          files=tuple(_files_of(document, attachments)))
 
@@ -311,13 +312,13 @@ def set_status(db: Session, actor: Actor, report: Report, status: str, *,
     """
     ensure_current(db, report, seen)
     if status not in STATUS_FLOW or status == ReportStatus.RECEIVED:
-        raise CaseRuleError("Choose a valid next stage.")
+        raise CaseRuleError(_l("Choose a valid next stage."))
     if report.status == ReportStatus.CLOSED:
-        raise CaseRuleError("This case is closed.")
+        raise CaseRuleError(_l("This case is closed."))
     if STATUS_FLOW.index(status) <= STATUS_FLOW.index(report.status):
-        raise CaseRuleError("A case moves forward only.")
+        raise CaseRuleError(_l("A case moves forward only."))
     if status == ReportStatus.CLOSED and outcome not in set(ClosingOutcome):
-        raise CaseRuleError("Choose the outcome of the case to close it.")
+        raise CaseRuleError(_l("Choose the outcome of the case to close it."))
     claim_case_version(db, report, seen)
     today = datetime.now(UTC).date()
     if status == ReportStatus.CLOSED:
@@ -338,13 +339,13 @@ def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, tex
     """Acknowledge receipt (art. 9(1)(b)) and tell the reporter in their mailbox."""
     ensure_current(db, report, seen)
     if report.status != ReportStatus.RECEIVED:
-        raise CaseRuleError("This report was already acknowledged.")
+        raise CaseRuleError(_l("This report was already acknowledged."))
     claim_case_version(db, report, seen)
     today = datetime.now(UTC).date()
     report.status = ReportStatus.ACKNOWLEDGED
     report.acknowledged_on = today
     report.feedback_due = feedback_due(report.received_on, today)
-    post_message(db, store, report, text=text.strip() or DEFAULT_ACKNOWLEDGEMENT,
+    post_message(db, store, report, text=text.strip() or str(DEFAULT_ACKNOWLEDGEMENT),
                  author=actor.account)
     record_case_event(db, actor, AuditAction.CASE_ACKNOWLEDGED, report)
 
@@ -353,7 +354,7 @@ def set_priority(db: Session, actor: Actor, report: Report, priority: str, *,
                  seen: SeenCase) -> None:
     ensure_current(db, report, seen)
     if priority not in set(Priority):
-        raise CaseRuleError("Unknown priority.")
+        raise CaseRuleError(_l("Unknown priority."))
     claim_case_version(db, report, seen)
     report.priority = priority
     record_case_event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
@@ -400,7 +401,7 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     handler = next((h for h in assignable_handlers(db, report)
                     if h.public_id == handler_public_id), None)
     if handler is None or handler.age_recipient is None:
-        raise CaseRuleError("That person cannot be added to this case.")
+        raise CaseRuleError(_l("That person cannot be added to this case."))
     claim_case_version(db, report, seen)
     new_recipient = [recipient_from(handler.age_recipient)]
     for obj in _case_objects(db, report):
@@ -421,11 +422,11 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
         .where(AccessGrant.report_id == report.id, StaffAccount.public_id == handler_public_id)
     )
     if grant is None:
-        raise CaseRuleError("That person is not on this case.")
+        raise CaseRuleError(_l("That person is not on this case."))
     remaining = db.scalar(select(func.count()).select_from(AccessGrant)
                           .where(AccessGrant.report_id == report.id)) or 0
     if remaining <= 1:
-        raise CaseRuleError("A case needs at least one case handler.")
+        raise CaseRuleError(_l("A case needs at least one case handler."))
     claim_case_version(db, report, seen)
     db.execute(delete(AccessGrant).where(AccessGrant.report_id == report.id,
                                          AccessGrant.staff_id == grant.staff_id))
@@ -441,7 +442,7 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
 def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:
     """An internal note: for the case's handlers and the recovery key, never the reporter."""
     if not text.strip():
-        raise CaseRuleError("Write something first.")
+        raise CaseRuleError(_l("Write something first."))
     document = {"version": NOTE_VERSION, "answers": {"message": text}, "files": []}
     blob_name, size, file_key = store_small_payload(
         db, store, json.dumps(document, ensure_ascii=False).encode("utf-8"))
@@ -457,5 +458,5 @@ def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text:
 def reply_to_reporter(db: Session, store: BlobStore, actor: Actor, report: Report,
                       text: str) -> None:
     if not text.strip():
-        raise CaseRuleError("Write something first.")
+        raise CaseRuleError(_l("Write something first."))
     post_message(db, store, report, text=text, author=actor.account)

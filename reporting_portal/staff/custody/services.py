@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -142,15 +144,15 @@ def request_access(db: Session, actor: Actor, report: Report,
     text = justification.strip()
     if not JUSTIFICATION_MIN <= len(text) <= JUSTIFICATION_MAX:
         raise IdentityRuleError(
-            f"Explain why you need the identity in {JUSTIFICATION_MIN} to "
-            f"{JUSTIFICATION_MAX:,} characters.")
+            _l("Explain why you need the identity in %(low)s to %(high)s characters.",
+               low=format_decimal(JUSTIFICATION_MIN), high=format_decimal(JUSTIFICATION_MAX)))
     access = access_for(db, actor, report)
     if not access.exists:
-        raise IdentityRuleError("The reporter did not give an identity.")
+        raise IdentityRuleError(_l("The reporter did not give an identity."))
     if not access.can_request:
-        raise IdentityRuleError("You already have a request for this identity.")
+        raise IdentityRuleError(_l("You already have a request for this identity."))
     if actor.staff.age_recipient is None:
-        raise IdentityRuleError("Set your password first: your key is made with it.")
+        raise IdentityRuleError(_l("Set your password first: your key is made with it."))
     request = IdentityAccessRequest(report=report, requester=actor.staff)
     request.sealed_justification = seal_text(text, _text_recipients(db, request))
     db.add(request)
@@ -192,15 +194,16 @@ def find_request(db: Session, public_id: str) -> IdentityAccessRequest:
 def _check_decider(actor: Actor, request: IdentityAccessRequest, reason: str) -> str:
     # The route admits custodians only; checked again here so no other caller can skip it.
     if not actor.staff.has_role(Role.IDENTITY_CUSTODIAN):
-        raise IdentityRuleError("Only an identity custodian decides identity requests.")
+        raise IdentityRuleError(_l("Only an identity custodian decides identity requests."))
     if request.requester_id == actor.staff.id:
-        raise IdentityRuleError("You cannot decide your own request: another custodian must.")
+        raise IdentityRuleError(_l("You cannot decide your own request: another custodian must."))
     if request.status != IdentityRequestStatus.PENDING:
-        raise IdentityRuleError("This request was already decided.")
+        raise IdentityRuleError(_l("This request was already decided."))
     text = reason.strip()
     if not REASON_MIN <= len(text) <= REASON_MAX:
         raise IdentityRuleError(
-            f"Give the reason for your decision in {REASON_MIN} to {REASON_MAX:,} characters.")
+            _l("Give the reason for your decision in %(low)s to %(high)s characters.",
+               low=format_decimal(REASON_MIN), high=format_decimal(REASON_MAX)))
     return text
 
 
@@ -217,10 +220,10 @@ def approve(db: Session, actor: Actor, request: IdentityAccessRequest, reason: s
     text = _check_decider(actor, request, reason)
     if not _requester_still_on_case(db, request):
         raise IdentityRuleError(
-            "The requester is no longer on this case or cannot receive keys: deny instead.")
+            _l("The requester is no longer on this case or cannot receive keys: deny instead."))
     obj = identity_object(db, request.report)
     if obj is None:
-        raise IdentityRuleError("This report no longer holds an identity.")
+        raise IdentityRuleError(_l("This report no longer holds an identity."))
     custodian_identity = actor.require_identity()
     requester_key = request.requester.age_recipient or ""
     try:
@@ -228,8 +231,8 @@ def approve(db: Session, actor: Actor, request: IdentityAccessRequest, reason: s
                                     [recipient_from(requester_key)])
     except NoMatchError:
         raise IdentityRuleError(
-            "Your key does not open this identity: it was given before you became a "
-            "custodian. Another custodian must decide this request.") from None
+            _l("Your key does not open this identity: it was given before you became a "
+            "custodian. Another custodian must decide this request.")) from None
     _decide(db, request, actor, IdentityRequestStatus.APPROVED, text)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_APPROVED, request.report)
 
@@ -266,7 +269,7 @@ def reseal_identities(db: Session, actor: Actor) -> Reseal:
     not open are left for another custodian. One audit event per identity re-sealed.
     """
     if not actor.staff.has_role(Role.IDENTITY_CUSTODIAN):
-        raise IdentityRuleError("Only an identity custodian re-seals identities.")
+        raise IdentityRuleError(_l("Only an identity custodian re-seals identities."))
     custodian_identity = actor.require_identity()
     base = [*custodian_recipients(db), get_installation(db).recovery_recipient]
     updated = unopened = withdrawn = 0
@@ -297,11 +300,11 @@ def read_identity(db: Session, store: BlobStore, actor: Actor, report: Report) -
     access = access_for(db, actor, report)
     obj = identity_object(db, report)
     if access.approved is None or obj is None:
-        raise IdentityRuleError("You have no approved request for this identity.")
+        raise IdentityRuleError(_l("You have no approved request for this identity."))
     try:
         document = read_small_json(store, obj, [actor.require_identity()])
     except NoMatchError:
-        raise IdentityRuleError("Your access to this identity was withdrawn.") from None
+        raise IdentityRuleError(_l("Your access to this identity was withdrawn.")) from None
     record_case_event(db, actor, AuditAction.IDENTITY_VIEWED, report)
     return ReporterIdentity(name=str(document.get("name", "")),
                             contact=str(document.get("contact", "")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.audit.events import AuditAction, Outcome
@@ -69,13 +70,19 @@ def reseal() -> BaseResponse:
     except NoKeysError:
         flash(_("Sign in again: your key is not unlocked."), "error")
         return redirect(url_for("custody.requests"))
-    message = _("Updated %(count)d identities.", count=result.updated)
+    message = ngettext("Updated %(num)d identity.", "Updated %(num)d identities.",
+                       result.updated)
     if result.withdrawn:
-        message += " " + _("%(count)d approvals were withdrawn from handlers no longer on "
-                           "their case.", count=result.withdrawn)
+        message += " " + ngettext(
+            "%(num)d approval was withdrawn from a handler no longer on the case.",
+            "%(num)d approvals were withdrawn from handlers no longer on their case.",
+            result.withdrawn)
     if result.unopened:
-        message += " " + _("%(count)d identities were given before you became a custodian; "
-                           "another custodian must update them.", count=result.unopened)
+        message += " " + ngettext(
+            "%(num)d identity was given before you became a custodian; another custodian "
+            "must update it.",
+            "%(num)d identities were given before you became a custodian; another custodian "
+            "must update them.", result.unopened)
     flash(message, "success")
     return redirect(url_for("custody.requests"))
 

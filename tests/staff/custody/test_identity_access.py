@@ -7,6 +7,7 @@ with the staff members' own age identities, as an attacker with the database wou
 from __future__ import annotations
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from crypto import NoMatchError
@@ -211,9 +212,11 @@ def test_reporter_is_told_of_the_disclosure_and_when(
     decide(signed_in(app, channel_with_handlers["cleo"]), the_request(db).public_id, "approve")
     open_mailbox(client, client.receipt_code)
     page = client.get("/followup/mailbox").get_data(as_text=True)
-    day = the_request(db).decided_at.date().isoformat()
+    day = the_request(db).decided_at.date()
     assert 'id="identity-disclosed"' in page
-    assert f"On {day} an identity custodian allowed a case handler" in page
+    # The day in words of the page's language, and in ISO form for machines.
+    written = f'<time datetime="{day.isoformat()}">{format_date(day, "medium", locale="en")}</time>'
+    assert f"On {written} an identity custodian allowed a case handler" in page
 
 
 def test_the_notice_follows_the_channel_setting(app, client, db, case_with_identity,

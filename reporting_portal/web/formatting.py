@@ -1,0 +1,56 @@
+"""Dates, numbers and file sizes in the reader's locale (issue 14), as Jinja filters.
+
+Templates never format these by hand (``isoformat``, ``strftime``, ``"{:,}"``): a French
+reader sees "1 déc. 2026" and "2,5 Mo", an Arabic one the same figures as CLDR writes
+them. A date keeps its ISO form in ``<time datetime>``, for machines and for tests.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.units import format_unit
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from markupsafe import Markup
+
+# CLDR's units are decimal (a kilobyte is 1,000 bytes); it has none for KiB or MiB.
+_SIZE_UNITS = (
+    ("digital-gigabyte", 1000**3),
+    ("digital-megabyte", 1000**2),
+    ("digital-kilobyte", 1000),
+)
+
+
+def format_file_size(size: int) -> str:
+    """``size`` bytes as a person reads it: "2.5 MB" in English, "2,5 Mo" in French."""
+    locale = get_locale() or "en"
+    for unit, scale in _SIZE_UNITS:
+        if size >= scale:
+            return format_unit(size / scale, unit, length="short", format="#,##0.#",
+                               locale=locale)
+    return format_unit(size, "digital-byte", length="short", format="#,##0", locale=locale)
+
+
+def format_day(value: date, width: str = "medium") -> Markup:
+    """A calendar day, in words of the locale, marked up with its ISO form."""
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat(), format_date(value, width))
+
+
+def format_moment(value: datetime, width: str = "medium") -> Markup:
+    """A moment (shown in UTC, Flask-Babel's default time zone), marked up like a day."""
+    return Markup('<time datetime="{}">{}</time>').format(
+        value.isoformat(), format_datetime(value, width))
+
+
+def format_number(value: float) -> str:
+    """A count or figure with the locale's digits grouping and decimal sign."""
+    return str(format_decimal(value))
+
+
+def init_formatting(app: Flask) -> None:
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(format_number, "number")
+    app.add_template_filter(format_file_size, "file_size")

@@ -48,6 +48,7 @@ from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
+from reporting_portal.web.languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from reporting_portal.web.security.access import public, reporter, reporter_keeping_text
 from reporting_portal.web.security.proof_of_work import new_challenge
 from reporting_portal.web.security.rate_limit import get_rate_limits
@@ -79,9 +80,13 @@ def sign_in() -> str | BaseResponse | tuple[str, int]:
         return _refused_page(form, refused)
     if not isinstance(session, ServerSession):
         raise TypeError("the app must use ServerSessionInterface")
+    # The language the reporter chose outlives the sign-in; nothing else of the old session.
+    language = session.get(LANGUAGE_SESSION_KEY)
     session.clear()
     session.regenerate()
     session.set_kind("reporter")
+    if isinstance(language, str):
+        session[LANGUAGE_SESSION_KEY] = language
     session["report_id"] = key.report_public_id
     session["reporter_identity"] = key.reporter_identity
     if carried := _carried_message():

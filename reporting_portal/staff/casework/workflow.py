@@ -83,9 +83,9 @@ def unmet_duties(db: Session, report: Report) -> list[UnmetDuty]:
     handler_messages = db.scalar(select(func.count()).select_from(ReportObject).where(
         ReportObject.report_id == report.id, ReportObject.kind == ObjectKind.MESSAGE,
         ReportObject.from_reporter.is_(False))) or 0
-    if handler_messages <= int(_was_acknowledged_with_a_message(db, report)):
-        if report.feedback_due is not None:
-            unmet.append(UnmetDuty(Duty.FEEDBACK, report.feedback_due))
+    acknowledgement_messages = int(_was_acknowledged_with_a_message(db, report))
+    if report.feedback_due is not None and handler_messages <= acknowledgement_messages:
+        unmet.append(UnmetDuty(Duty.FEEDBACK, report.feedback_due))
     return unmet
 
 

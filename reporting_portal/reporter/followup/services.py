@@ -43,7 +43,6 @@ from reporting_portal.domain.objects import (
     store_small_payload,
 )
 from reporting_portal.reporter.intake.services import SubmissionRefusedError, header_for_upload
-from reporting_portal.reporter.intake.uploads import StoredUpload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     IdentityAccessRequest,
@@ -55,6 +54,7 @@ from reporting_portal.storage.models import (
 )
 from reporting_portal.web.security.proof_of_work import CHALLENGE_LIFETIME, solves
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits
+from reporting_portal.web.uploads import StoredUpload
 
 # Each difficulty level needs two more leading zero bits: four times the work.
 BITS_PER_LEVEL = 2

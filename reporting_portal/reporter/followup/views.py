@@ -44,7 +44,6 @@ from reporting_portal.reporter.intake.submission_tokens import (
     claim_submission_token,
     issue_submission_token,
 )
-from reporting_portal.reporter.intake.uploads import UploadError
 from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_session
@@ -55,6 +54,7 @@ from reporting_portal.web.security.proof_of_work import new_challenge
 from reporting_portal.web.security.rate_limit import get_rate_limits
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession
+from reporting_portal.web.uploads import UploadError
 
 REPLY_FIELDS = ["message", "attachments"]
 

@@ -9,6 +9,7 @@ is touched), revoking rewrites the headers without them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from reporting_portal.domain.actors import Actor, record_account_event, record_c
 from reporting_portal.domain.channel_content import questions_in
 from reporting_portal.domain.deadlines import feedback_due
 from reporting_portal.domain.installation import get_installation
-from reporting_portal.domain.messages import post_message
+from reporting_portal.domain.messages import AttachedFile, post_message
 from reporting_portal.domain.objects import (
     case_recipients,
     new_object,
@@ -456,7 +457,9 @@ def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text:
 
 
 def reply_to_reporter(db: Session, store: BlobStore, actor: Actor, report: Report,
-                      text: str) -> None:
-    if not text.strip():
+                      text: str, *, files: Sequence[AttachedFile] = ()) -> None:
+    """A message for the reporter, with files if any: both encrypted to the reporter,
+    the case's handlers and the recovery key (domain/messages.py)."""
+    if not text.strip() and not files:
         raise CaseRuleError(_l("Write something first."))
-    post_message(db, store, report, text=text, author=actor.account)
+    post_message(db, store, report, text=text, author=actor.account, files=files)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
@@ -30,6 +31,7 @@ from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.forms import (
+    TEXT_MAX,
     AcknowledgeForm,
     AddHandlerForm,
     CaseActionForm,
@@ -41,6 +43,7 @@ from reporting_portal.staff.casework.forms import (
     StatusForm,
 )
 from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
+from reporting_portal.staff.casework.reply_upload import drain_rest, read_handler_reply
 from reporting_portal.staff.casework.services import (
     DEFAULT_ACKNOWLEDGEMENT,
     CaseNotFoundError,
@@ -66,11 +69,12 @@ from reporting_portal.staff.custody.services import (
     request_access,
 )
 from reporting_portal.storage.models import Channel, Priority, Report, ReportStatus, Role
-from reporting_portal.web.database import get_session
-from reporting_portal.web.extensions import get_blob_store, get_settings
+from reporting_portal.web.database import get_session, rollback_request_session
+from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.security.access import staff
 from reporting_portal.web.security.headers import as_download
 from reporting_portal.web.security.rate_limit import get_rate_limits, minutes_to_wait
+from reporting_portal.web.uploads import UploadError
 
 HANDLER = Role.CASE_HANDLER
 
@@ -128,6 +132,8 @@ def _render_case(report: Report, status: int = 200, *,
         outcomes=OUTCOME_LABELS, next_statuses=_next_statuses(report),
         identity_access=access_for(db, _actor(), report), identity=identity,
         identity_form=identity_form or IdentityRequestForm(),
+        reply_max_files=get_settings().submission_max_files,
+        reply_max_bytes=get_settings().submission_max_bytes,
     )
     return page, status
 
@@ -212,17 +218,24 @@ def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
 @staff(HANDLER)
 def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _refused(report,
-                        CaseRuleError(_("Write a message of at most 20,000 characters.")),
-                        AuditAction.HANDLER_MESSAGE_SENT)
     try:
-        reply_to_reporter(get_session(), get_blob_store(), _actor(), report,
-                          form.reply.data or "")
-    except CaseRuleError as error:
-        return _refused(report, error, AuditAction.HANDLER_MESSAGE_SENT)
+        # Streamed, never request.form: the files must not be spooled to disk.
+        sent = read_handler_reply(TEXT_MAX)
+        reply_to_reporter(get_session(), get_blob_store(), _actor(), report, sent.text,
+                          files=sent.files)
+    except (RequestEntityTooLarge, UploadError, CaseRuleError) as error:
+        # Read what is left first: no form parser may see the rest of this body.
+        drain_rest()
+        rollback_request_session()  # the files already stored go with the transaction
+        if isinstance(error, RequestEntityTooLarge):
+            error = CaseRuleError(_("The message or its files are too large. Nothing was "
+                                    "sent."))
+        message = error.description if isinstance(error, UploadError) else str(error)
+        return _refused(report, CaseRuleError(message), AuditAction.HANDLER_MESSAGE_SENT)
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
+
+
+csrf.exempt(write_message)  # checked on the stream's first field (casework/reply_upload.py)
 
 
 @bp.route("/<public_id>/identity-requests", methods=["POST"])

@@ -24,12 +24,14 @@ from reporting_portal.domain.actors import (
     record_case_event,
 )
 from reporting_portal.domain.case_words import OUTCOME_LABELS
+from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_custodians
-from reporting_portal.domain.objects import read_object
+from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
 from reporting_portal.staff.casework.export import export_objects, stream_export
+from reporting_portal.staff.casework.export_manifest import sealed_manifest
 from reporting_portal.staff.casework.forms import (
     TEXT_MAX,
     AcknowledgeForm,
@@ -270,15 +272,21 @@ def show_identity(public_id: str) -> tuple[str, int]:
 
 @bp.route("/<public_id>/export", methods=["POST"])
 @staff(HANDLER)
-def export_case(public_id: str) -> BaseResponse:
+def export_case(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     if not CaseActionForm().validate_on_submit():
         abort(400)
+    identity = current_identity()
+    if identity is None:
+        return render_template("casework/no_keys.html"), 409
     db = get_session()
     objects = export_objects(db, report, include_identity=False)
     actor = _actor()
     record_case_event(db, actor, AuditAction.CASE_EXPORTED, report)
-    response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects)),
+    names = sealed_manifest(get_blob_store(), report, objects, [identity],
+                            case_recipients(db, report, get_installation(db)))
+    response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects,
+                                                              sealed_manifest=names)),
                             mimetype="application/zip")
     return as_download(response, f"case-{safe_filename(report.public_id)}.zip")
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crypto import NoMatchError
 from reporting_portal.storage.models import AuditEvent, HeldAuditEvent, ObjectKind, Report
-from tests.helpers import csrf_token, https_client
+from tests.helpers import csrf_token, hidden_fields, https_client
 from tests.helpers.reporting import (
     MULTIPART,
     REPORT_FORM,
@@ -105,6 +105,24 @@ def test_reporter_downloads_the_files_without_javascript(replied, app, db):
     # Another browser, without the receipt code, gets nothing.
     stranger = https_client(app)
     assert stranger.get(links[0]).status_code in (302, 403, 404)
+
+
+def test_the_reporter_still_opens_the_files_after_a_handler_leaves_the_case(
+    app, client, db, sign_in, channel_with_handlers, case_with_file
+):
+    sign_in(channel_with_handlers["hana"])
+    path = f"/staff/cases/{case_with_file}"
+    sent = _send_reply(client, case_with_file, "A file.", [("note.txt", b"NOTE")])
+    assert sent.status_code == 302
+    omar = channel_with_handlers["omar"]
+    removed = client.post(f"{path}/handlers/{omar.public_id}/remove",
+                          data=hidden_fields(client, path))
+    assert removed.status_code == 302
+    reporter = https_client(app)
+    open_mailbox(reporter, client.receipt_code)
+    [link] = re.findall(r'href="(/followup/mailbox/files/[^"]+)"',
+                        reporter.get("/followup/mailbox").get_data(as_text=True))
+    assert reporter.get(link).data == b"NOTE"
 
 
 def test_reporter_cannot_download_through_the_mailbox_what_they_sent(app, client, db,

@@ -148,3 +148,25 @@ def test_a_refused_reply_keeps_no_file(replied, client, db, settings, app):
     assert len(blob_files(settings)) == before_blobs
     stale = _send_reply(client, reference, "x", [("a.txt", b"a")])
     assert stale.status_code == 302  # a fresh token works; the page is not stuck
+
+
+def test_a_large_reply_file_never_goes_through_werkzeugs_spooling_parser(
+    client, db, sign_in, channel_with_handlers, case_with_file, settings, monkeypatch
+):
+    """Werkzeug spools file parts over 500 KiB to temporary files: plaintext on disk.
+    The message form is read from the stream instead, so that parser must never run."""
+    import werkzeug.formparser
+    import werkzeug.wrappers.request
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a reply file went through Werkzeug's form parser")
+
+    for module in (werkzeug.formparser, werkzeug.wrappers.request):
+        monkeypatch.setattr(module, "default_stream_factory", refuse)
+    sign_in(channel_with_handlers["hana"])
+    big = b"LARGE-REPLY-FILE\n" * (2 * 1024 * 1024 // 17)
+    sent = _send_reply(client, case_with_file, "A large file.", [("scan.bin", big)])
+    assert sent.status_code == 302
+    report = db.scalar(select(Report))
+    [stored] = [f for f in objects_of(db, report, ObjectKind.FILE) if not f.from_reporter]
+    assert decrypt_object(settings, stored, channel_with_handlers["hana"].identity) == big

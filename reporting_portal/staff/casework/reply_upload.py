@@ -16,6 +16,7 @@ from typing import IO
 from flask import g, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 from wtforms import ValidationError
@@ -66,9 +67,11 @@ def _open_sink(name: str, filename: str, content_type: str, writer: BlobWriter) 
                           content_type=content_type)
 
 
-def read_handler_reply(max_text_chars: int) -> HandlerReply:
+def read_handler_reply(max_text_chars: int,
+                       typed: MultiDict[str, str] | None = None) -> HandlerReply:
     """Parse the message form's body; raises ``UploadError`` (400) for a malformed form
-    and ``RequestEntityTooLarge`` (413) beyond the limits a reporter's upload has."""
+    and ``RequestEntityTooLarge`` (413) beyond the limits a reporter's upload has.
+    Text fields go into ``typed`` as they arrive, so a refusal can show them again."""
     settings = get_settings()
     request.max_content_length = settings.submission_max_bytes + _FORM_OVERHEAD_BYTES
     mimetype, options = parse_options_header(request.headers.get("Content-Type", ""))
@@ -85,6 +88,7 @@ def read_handler_reply(max_text_chars: int) -> HandlerReply:
                             max_parts=settings.submission_max_files + 20,
                             max_files=settings.submission_max_files,
                             max_file_bytes=settings.submission_max_bytes),
+        fields=typed,
     )
     g.reply_bytes_read = 0
     parsed = reader.read(_CountingStream(request.stream),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
@@ -110,7 +111,8 @@ def inbox() -> str:
 
 def _render_case(report: Report, status: int = 200, *,
                  identity: ReporterIdentity | None = None,
-                 identity_form: IdentityRequestForm | None = None) -> tuple[str, int]:
+                 identity_form: IdentityRequestForm | None = None,
+                 reply_text: str | None = None) -> tuple[str, int]:
     db = get_session()
     try:
         view = read_case(db, get_blob_store(), _actor(), report,
@@ -128,7 +130,9 @@ def _render_case(report: Report, status: int = 200, *,
         "casework/case.html", view=view, report=report, today=datetime.now(UTC).date(),
         status_form=StatusForm(), priority_form=PriorityForm(priority=report.priority),
         label_form=label_form, add_form=add_form, action_form=CaseActionForm(),
-        note_form=NoteForm(), reply_form=ReplyForm(),
+        note_form=NoteForm(),
+        reply_form=ReplyForm() if reply_text is None else ReplyForm(formdata=None,
+                                                                    reply=reply_text),
         acknowledge_form=AcknowledgeForm(message=str(DEFAULT_ACKNOWLEDGEMENT)),
         case_seen=case_snapshot(db, report).encode(),
         outcomes=OUTCOME_LABELS, next_statuses=_next_statuses(report),
@@ -220,9 +224,10 @@ def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
 @staff(HANDLER)
 def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
+    typed: MultiDict[str, str] = MultiDict()  # what a refusal puts back in the box
     try:
         # Streamed, never request.form: the files must not be spooled to disk.
-        sent = read_handler_reply(TEXT_MAX)
+        sent = read_handler_reply(TEXT_MAX, typed)
         reply_to_reporter(get_session(), get_blob_store(), _actor(), report, sent.text,
                           files=sent.files)
     except (RequestEntityTooLarge, UploadError, CaseRuleError) as error:
@@ -232,8 +237,9 @@ def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
         if isinstance(error, RequestEntityTooLarge):
             error = CaseRuleError(_("The message or its files are too large. Nothing was "
                                     "sent."))
-        message = error.description if isinstance(error, UploadError) else str(error)
-        return _refused(report, CaseRuleError(message), AuditAction.HANDLER_MESSAGE_SENT)
+        _record_failed(report, AuditAction.HANDLER_MESSAGE_SENT)
+        flash(error.description if isinstance(error, UploadError) else str(error), "error")
+        return _render_case(report, 400, reply_text=typed.get("reply", ""))
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
 
 

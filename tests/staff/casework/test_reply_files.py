@@ -19,6 +19,7 @@ from tests.helpers.reporting import (
     open_mailbox,
     plaintext_form,
     receipt_code_from,
+    textarea_text,
 )
 
 pytestmark = pytest.mark.database
@@ -142,7 +143,9 @@ def test_a_refused_reply_keeps_no_file(replied, client, db, settings, app):
     too_many = [(f"f{index}.txt", b"x") for index in range(settings.submission_max_files + 1)]
     refused = _send_reply(client, reference, "Too many files.", too_many)
     assert refused.status_code == 400
-    assert "too large. Nothing was sent." in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert "too large. Nothing was sent." in page
+    assert textarea_text(page, "reply") == "Too many files."  # typed text kept
     db.expire_all()
     assert len(objects_of(db, report, ObjectKind.FILE)) == before_objects
     assert len(blob_files(settings)) == before_blobs

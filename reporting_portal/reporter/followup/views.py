@@ -127,7 +127,7 @@ def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
     if isinstance(refused, ReceiptTypoError):
         return _sign_in_page(form, _(
             "There is a typo in this code: one digit is wrong or two are swapped. "
-            "Check it against what you wrote down."))
+            "Check it against what you wrote down."), code_refused=True)
     if isinstance(refused, ProofOfWorkRefusedError):
         # A page left open in another tab, or a tampered form: the script redoes it.
         return _sign_in_page(form, _(
@@ -147,7 +147,8 @@ def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
         return _sign_in_page(form, _(
             "Too many people are signing in right now. Please wait a minute and try "
             "again."), status=429)
-    return _sign_in_page(form, _("This code does not open a report. Check it and try again."))
+    return _sign_in_page(form, _("This code does not open a report. Check it and try again."),
+                         code_refused=True)
 
 
 def _submitted_proof(form: ReceiptForm, kept: object) -> ProofOfWork | None:
@@ -171,8 +172,9 @@ MAX_RESENDS = 8
 def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 200,
                   level: int | None = None, resend: bool = False,
                   carried: str | None = None, session_ended: str | None = None,
-                  ) -> tuple[str, int]:
-    """The sign-in page with a fresh single-use challenge for its script."""
+                  code_refused: bool = False) -> tuple[str, int]:
+    """The sign-in page with a fresh single-use challenge for its script; with
+    ``code_refused`` the error is tied to the code's field (WCAG 3.3.1)."""
     settings = get_settings()
     if level is None:
         level = first_open_level(get_rate_limits(), settings)
@@ -185,7 +187,7 @@ def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 
         pow_resend=resend and resent < MAX_RESENDS, pow_retries=resent + 1 if resend else 0,
         script_integrity=static_integrity("js/receipt-pow.bundle.js"),
         carried_message=_carried_message() if carried is None else carried,
-        session_ended=session_ended,
+        session_ended=session_ended, code_refused=code_refused,
     )
     return page, status
 

@@ -206,6 +206,7 @@ _TIMELINE_ACTIONS = {
     AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
     AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
     AuditAction.CASE_CLOSED: _l("Closed"),
+    AuditAction.CASE_REOPENED: _l("Reopened"),
     AuditAction.CASE_EXPORTED: _l("Exported"),
     AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
     AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),

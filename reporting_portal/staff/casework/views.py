@@ -31,6 +31,7 @@ from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.deadline_words import case_deadlines
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.export_manifest import sealed_manifest
 from reporting_portal.staff.casework.forms import (
@@ -42,6 +43,7 @@ from reporting_portal.staff.casework.forms import (
     LabelsForm,
     NoteForm,
     PriorityForm,
+    ReopenForm,
     ReplyForm,
     StatusForm,
 )
@@ -112,6 +114,7 @@ def inbox() -> str:
 def _render_case(report: Report, status: int = 200, *,
                  identity: ReporterIdentity | None = None,
                  identity_form: IdentityRequestForm | None = None,
+                 reopen_form: ReopenForm | None = None,
                  reply_text: str | None = None) -> tuple[str, int]:
     db = get_session()
     try:
@@ -138,6 +141,8 @@ def _render_case(report: Report, status: int = 200, *,
         outcomes=OUTCOME_LABELS, next_statuses=_next_statuses(report),
         identity_access=access_for(db, _actor(), report), identity=identity,
         identity_form=identity_form or IdentityRequestForm(),
+        deadlines=case_deadlines(report, datetime.now(UTC).date()),
+        reopen_form=reopen_form or ReopenForm(),
         reply_max_files=get_settings().submission_max_files,
         reply_max_bytes=get_settings().submission_max_bytes,
     )

@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
+from crypto.errors import AgeError
+from crypto.keys import parse_identity
+from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_new_items
-from reporting_portal.domain.objects import case_recipients
+from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.reporter.followup import bp
 from reporting_portal.reporter.followup.forms import ReceiptForm, SignOutForm
+from reporting_portal.reporter.followup.reply_files import (
+    ReplyFileNotFoundError,
+    find_reply_file,
+    reply_file_name,
+)
 from reporting_portal.reporter.followup.services import (
     FollowUpBusyError,
     ProofOfWork,
@@ -44,17 +61,19 @@ from reporting_portal.reporter.intake.submission_tokens import (
     claim_submission_token,
     issue_submission_token,
 )
-from reporting_portal.reporter.intake.uploads import UploadError
 from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_session
+from reporting_portal.web.download_names import safe_download_name
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.languages import clear_keeping_language
 from reporting_portal.web.security.access import public, reporter, reporter_keeping_text
+from reporting_portal.web.security.headers import as_download
 from reporting_portal.web.security.proof_of_work import new_challenge
 from reporting_portal.web.security.rate_limit import get_rate_limits
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession
+from reporting_portal.web.uploads import UploadError
 
 REPLY_FIELDS = ["message", "attachments"]
 
@@ -217,6 +236,28 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
 @reporter
 def mailbox() -> tuple[str, int]:
     return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
+
+
+@bp.route("/mailbox/files/<file_id>")
+@reporter
+def download_reply_file(file_id: str) -> BaseResponse:
+    """A file a case handler attached to a message, decrypted here with the reporter's
+    identity held in the session, as the mailbox's messages are: with JavaScript or
+    without, the same link works. Never rendered: a sandboxed attachment."""
+    report = _current_report()
+    db = get_session()
+    identity = parse_identity(str(session["reporter_identity"]))
+    try:
+        obj = find_reply_file(db, report, file_id)
+        chunks = read_object(get_blob_store(), obj, [identity])
+    except (ReplyFileNotFoundError, AgeError):
+        abort(404)
+    name = reply_file_name(db, get_blob_store(), obj, identity)
+    # Held for the day's release like every reporter event (audit/held.py).
+    record_event(db, AuditAction.FILE_DOWNLOADED, actor=None, actor_role=REPORTER,
+                 object_type=ObjectType.FILE, object_id=obj.public_id)
+    response = BaseResponse(stream_with_context(chunks), mimetype="application/octet-stream")
+    return as_download(response, safe_download_name(name))
 
 
 def _expired_reply() -> tuple[str, int]:

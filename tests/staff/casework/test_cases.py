@@ -175,7 +175,7 @@ def test_export_opens_offline_with_the_handlers_identity_file(
     assert not any("identity-" in name for name in names)
     opened = {}
     for name in names:
-        if not name.endswith(".age"):
+        if not name.startswith("objects/"):
             continue
         (tmp_path / "obj.age").write_bytes(archive.read(name))
         result = subprocess.run(

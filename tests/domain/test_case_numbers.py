@@ -83,7 +83,7 @@ def test_concurrent_submissions_never_get_the_same_number(engine):
                 time.sleep(0.05)  # hold the transaction open: the others must wait
                 db.commit()
                 numbers.append(report.case_number)
-        except BaseException as error:  # noqa: BLE001 -- reported by the assert below
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=submit) for _ in range(SUBMISSIONS)]

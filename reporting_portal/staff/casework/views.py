@@ -28,6 +28,7 @@ from reporting_portal.domain.objects import read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.bulk_views import bulk_context
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.forms import (
     AcknowledgeForm,
@@ -99,6 +100,7 @@ def inbox() -> str:
         statuses=list(ReportStatus), priorities=list(Priority), channels=channels,
         labels=list_labels(get_session()),
         query_without_page={k: v for k, v in request.args.items() if k != "page"},
+        **bulk_context(),
     )
 
 

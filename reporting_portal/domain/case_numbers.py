@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,9 @@ from reporting_portal.storage.models import CaseNumberCounter, Report
 # "2026-0142", "2026-142", "2026 142", "2026/142" and "20260142": a year, then the number.
 _CASE_NUMBER = re.compile(r"(\d{4})\s*[-/\s]\s*(\d{1,7})|(\d{4})(\d{4})")
 _MAX_NUMBER = 10**7
+# A reference shorter than this is too short to name one case; one this long is whole.
+_MIN_PREFIX = 4
+_PUBLIC_ID_CHARS = 22
 
 
 def allocate_case_number(db: Session, report: Report) -> None:
@@ -55,3 +58,21 @@ def parse_case_number(text: str) -> tuple[int, int] | None:
     if int(number) == 0 or int(number) >= _MAX_NUMBER:
         return None
     return int(year), int(number)
+
+
+def case_named_by(db: Session, typed: str) -> Report | None:
+    """The one report a person named by its number, or by the start of its reference as
+    staff pages show it (``public_id[:8]``); ``None`` when none, or several, fit."""
+    text = typed.strip()
+    number = parse_case_number(text)
+    if number is not None:
+        found = db.scalar(select(Report).where(Report.case_year == number[0],
+                                               Report.case_number == number[1]))
+        if found is not None:
+            return found
+    if not _MIN_PREFIX <= len(text) <= _PUBLIC_ID_CHARS:
+        return None
+    # substr, not LIKE: SQLite's LIKE ignores case, and a base64url reference's case matters.
+    matches = list(db.scalars(select(Report).where(
+        func.substr(Report.public_id, 1, len(text)) == text).limit(2)))
+    return matches[0] if len(matches) == 1 else None

@@ -78,17 +78,17 @@ def _ticked() -> list[TickedCase]:
 def _tell(outcome: BulkOutcome) -> None:
     if outcome.changed:
         flash(ngettext("Changed %(num)d case: %(cases)s.", "Changed %(num)d cases: %(cases)s.",
-                       len(outcome.changed), cases=", ".join(outcome.changed)), "success")
+                       len(outcome.changed), cases=", ".join(sorted(outcome.changed))), "success")
     if outcome.unchanged:
         flash(_("Already so, left as they were: %(cases)s.",
-                cases=", ".join(outcome.unchanged)), "success")
+                cases=", ".join(sorted(outcome.unchanged))), "success")
     if outcome.conflicted:
         flash(_("Not changed, because someone changed them after you opened the inbox: "
                 "%(cases)s. Check them and try again.",
-                cases=", ".join(outcome.conflicted)), "error")
+                cases=", ".join(sorted(outcome.conflicted))), "error")
     if outcome.refused:
         flash(_("Not changed, because the change is not allowed for them: %(cases)s.",
-                cases=", ".join(outcome.refused)), "error")
+                cases=", ".join(sorted(outcome.refused))), "error")
     if outcome.not_found:
         flash(ngettext("%(num)d case was not found.", "%(num)d cases were not found.",
                        outcome.not_found), "error")

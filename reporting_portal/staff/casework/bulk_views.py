@@ -12,10 +12,7 @@ from urllib.parse import parse_qsl
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, Length, Optional
 
 from reporting_portal.domain.actors import Actor, NoKeysError
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
@@ -29,6 +26,7 @@ from reporting_portal.staff.casework.bulk import (
     apply_bulk,
     bulk_handlers,
 )
+from reporting_portal.staff.casework.forms import BulkForm
 from reporting_portal.storage.models import Role
 from reporting_portal.web.database import get_session
 from reporting_portal.web.security.access import staff
@@ -36,17 +34,9 @@ from reporting_portal.web.security.access import staff
 # The inbox's own query keys: the page the handler came from, and nothing else.
 _INBOX_KEYS = {"status", "channel", "label", "priority", "overdue", "sort", "page", "q",
                "from", "to", "mine"}
-_MAX_BACK_CHARS = 2000
 _MAX_VERSION = 2**31 - 1
 _MAX_VALUE_CHARS = 200  # longer than any inbox filter's value
 _MAX_PUBLIC_ID_CHARS = 32  # Report.public_id's column
-
-
-class BulkForm(FlaskForm):
-    """Shape only: which change, and where to return. Cases come as ``case`` values."""
-
-    change = StringField(validators=[InputRequired(), Length(max=200)])
-    back = HiddenField(validators=[Optional(), Length(max=_MAX_BACK_CHARS)])
 
 
 def bulk_context() -> dict[str, Any]:
@@ -57,7 +47,7 @@ def bulk_context() -> dict[str, Any]:
 
 
 def _back(form: BulkForm) -> BaseResponse:
-    kept = {key: value for key, value in parse_qsl(form.back.data or "")
+    kept: dict[str, Any] = {key: value for key, value in parse_qsl(form.back.data or "")
             if key in _INBOX_KEYS and len(value) <= _MAX_VALUE_CHARS}
     return redirect(url_for("casework.inbox", **kept))
 

@@ -31,6 +31,11 @@ def test_search_by_number_then_triage_three_cases_in_bulk(
     expect(page.locator("table.inbox tbody tr")).to_have_count(1)
     expect(page.locator("table.inbox")).to_contain_text(f"{year}-0003")
     screenshot("inbox-search")
+    page.get_by_role("link", name=f"{year}-0003").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Case {year}-0003")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(cases[2][:8])
+    screenshot("case-number")
+    page.go_back()
 
     page.get_by_label("Case number or reference").fill("")
     page.get_by_role("button", name="Apply", exact=True).click()

@@ -116,3 +116,21 @@ def test_nothing_ticked_says_so(client, sign_in, cases, channel_with_handlers):
     sign_in(channel_with_handlers["hana"])
     assert "Tick at least one case first." in bulk(client, "priority:high", []).get_data(
         as_text=True)
+
+
+def test_a_handler_the_reporter_excluded_is_not_added_and_the_case_is_named(
+        client, db, sign_in, make_staff, cases, channel_with_handlers):
+    from reporting_portal.storage.models import ReportExclusion
+
+    zoe = make_staff("zoe", Role.CASE_HANDLER)
+    zoe_id = db.scalar(select(StaffAccount.id).where(StaffAccount.username == "zoe"))
+    excluded_from = report(db, cases[1])
+    db.add(ReportExclusion(report_id=excluded_from.id, staff_id=zoe_id))
+    db.commit()
+    sign_in(channel_with_handlers["hana"])
+    message = flashed(bulk(client, f"assign:{zoe.public_id}", cases[:2]).get_data(as_text=True))
+    assert ("Not changed, because the change is not allowed for them: "
+            f"{excluded_from.case_reference}.") in message
+    assert zoe_id not in {g.staff_id for g in report(db, cases[1]).grants}
+    assert zoe_id in {g.staff_id for g in report(db, cases[0]).grants}
+    assert events(db, AuditAction.CASE_HANDLER_ADDED, cases[1], Outcome.FAILURE) == 1

@@ -189,3 +189,33 @@ def test_0012_makes_existing_channels_multilingual_and_back(engine, database_url
             old_form)
         columns = {c["name"] for c in inspect(connection).get_columns("channel")}
     assert "languages" not in columns
+
+
+def test_0013_numbers_existing_cases_per_year_by_day_received_then_id(engine, database_url):
+    steps = revisions(database_url)
+    upgrade_database(engine, steps[steps.index("0013") - 1])
+    with engine.begin() as connection:
+        seed(connection, with_event=False)  # r1, received 31 Jan 2026
+        for public_id, day, lookup in [("r2", date(2025, 12, 30), b"\3"),
+                                       ("r3", date(2026, 1, 5), b"\4"),
+                                       ("r4", date(2026, 1, 31), b"\5")]:
+            connection.execute(text(
+                "INSERT INTO report (public_id, channel_id, status, priority, received_on, "
+                "receipt_lookup, reporter_recipient, wrapped_reporter_identity) "
+                "SELECT :public_id, channel_id, status, priority, :day, :lookup, "
+                "reporter_recipient, wrapped_reporter_identity FROM report WHERE public_id = 'r1'"),
+                {"public_id": public_id, "day": day, "lookup": lookup * 32})
+    upgrade_database(engine, "0013")
+    with engine.connect() as connection:
+        numbers = {public_id: (year, number) for public_id, year, number in connection.execute(
+            text("SELECT public_id, case_year, case_number FROM report"))}
+        counters = dict(connection.execute(
+            text("SELECT year, last_number FROM case_number_counter")).all())
+    # r1 and r4 came the same day: the older row (r1) gets the lower number.
+    assert numbers == {"r2": (2025, 1), "r3": (2026, 1), "r1": (2026, 2), "r4": (2026, 3)}
+    assert counters == {2025: 1, 2026: 3}
+    downgrade_database(engine, steps[steps.index("0013") - 1])
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("report")}
+        assert "case_number_counter" not in inspect(connection).get_table_names()
+    assert "case_number" not in columns

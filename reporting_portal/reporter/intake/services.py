@@ -23,6 +23,7 @@ from crypto.kdf import Argon2Params
 from crypto.keywrap import wrap_with_key
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code
 from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
+from reporting_portal.domain.case_numbers import allocate_case_number
 from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.objects import new_object, seal_for, store_small_payload
@@ -142,6 +143,7 @@ def submit_report(
             reporter_identity.to_string().encode("ascii"), secrets.wrapping_key
         ),
     )
+    allocate_case_number(db, report)
     db.add(report)
 
     content = _content_object(db, store, report, submission, content_keys, today)

@@ -42,6 +42,7 @@ from reporting_portal.staff.auditor.browse import (
     exported_events,
     staff_actors,
 )
+from reporting_portal.staff.auditor.case_filter import with_case_resolved
 from reporting_portal.staff.auditor.forms import HEAD_FILE_LIMIT, HeadUploadForm
 from reporting_portal.staff.auth.viewer import current_viewer
 from reporting_portal.storage.models import AuditTreeHead, Role
@@ -87,7 +88,7 @@ def log() -> str:
     db = get_session()
     chosen = EventFilter.from_args(request.args.to_dict())
     before = request.args.get("before", type=int)
-    page = event_page(db, chosen, before)
+    page = event_page(db, with_case_resolved(db, chosen), before)
     _record(AuditAction.AUDIT_LOG_VIEWED)
     return render_template(
         "audit/log.html", page=page, chosen=chosen, head=latest_head(db),
@@ -153,7 +154,7 @@ def check_head() -> tuple[str, int]:
 @staff(AUDITOR)
 def export() -> BaseResponse:
     db = get_session()
-    chosen = EventFilter.from_args(request.args.to_dict())
+    chosen = with_case_resolved(db, EventFilter.from_args(request.args.to_dict()))
     head = _head()
     events, truncated = exported_events(db, chosen)
     _record(AuditAction.AUDIT_EXPORTED)

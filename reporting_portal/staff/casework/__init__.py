@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder="templates")
 
 from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
+    bulk_views,
     dashboard_views,
     triage_views,
     views,

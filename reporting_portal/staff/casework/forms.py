@@ -11,6 +11,7 @@ from wtforms import (
     PasswordField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
     widgets,
 )
@@ -21,6 +22,8 @@ from reporting_portal.domain.case_words import OUTCOME_LABELS, PRIORITY_LABELS, 
 from reporting_portal.staff.casework.versions import SNAPSHOT_MAX_CHARS, SeenCase
 
 TEXT_MAX = 20000
+# The inbox's query string a bulk change returns to.
+BULK_BACK_MAX = 2000
 
 
 
@@ -96,6 +99,13 @@ class AcknowledgeForm(CaseEditForm):
 class IdentityDownloadForm(FlaskForm):
     password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
+
+
+class BulkForm(FlaskForm):
+    """Shape only: which change, and where to return. Cases come as ``case`` values."""
+
+    change = StringField(validators=[InputRequired(), Length(max=200)])
+    back = HiddenField(validators=[Optional(), Length(max=BULK_BACK_MAX)])
 
 
 class ReopenForm(CaseEditForm):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from reporting_portal.staff.casework.case_search import case_matches, clean_search
 from reporting_portal.storage.models import (
     AccessGrant,
     CaseRead,
@@ -51,10 +52,17 @@ class InboxFilter:
     overdue: bool = False
     sort: Sort = Sort.NEWEST
     page: int = 1
+    search: str | None = None  # a case number or the start of a reference
+    received_from: date | None = None
+    received_to: date | None = None
+    # Cases a person put this handler on, not those the channel gave everyone.
+    assigned_to_me: bool = False
 
     @property
     def only_status_filter(self) -> bool:
-        return not (self.channel or self.label or self.priority or self.overdue)
+        return not (self.channel or self.label or self.priority or self.overdue
+                    or self.search or self.received_from or self.received_to
+                    or self.assigned_to_me)
 
     @classmethod
     def from_args(cls, args: dict[str, str]) -> InboxFilter:
@@ -77,7 +85,21 @@ class InboxFilter:
             overdue=args.get("overdue") == "1",
             sort=sort,
             page=page,
+            search=clean_search(args.get("q")),
+            received_from=_day(args.get("from")),
+            received_to=_day(args.get("to")),
+            assigned_to_me=args.get("mine") == "1",
         )
+
+
+_ISO_DAY_CHARS = len("2026-12-31")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value and len(value) <= _ISO_DAY_CHARS else None
+    except ValueError:
+        return None
 
 
 # Longer than any channel slug or label name: such a value cannot match, so it is dropped.
@@ -143,6 +165,16 @@ def _filtered(staff_id: int, chosen: InboxFilter, today: date) -> Select[Any]:
         query = query.where(Report.id.in_(
             select(report_label.c.report_id).join(Label, Label.id == report_label.c.label_id)
             .where(Label.name == chosen.label)))
+    if chosen.search:
+        query = query.where(case_matches(chosen.search))
+    if chosen.received_from:
+        query = query.where(Report.received_on >= chosen.received_from)
+    if chosen.received_to:
+        query = query.where(Report.received_on <= chosen.received_to)
+    if chosen.assigned_to_me:
+        query = query.where(select(AccessGrant.report_id).where(
+            AccessGrant.report_id == Report.id, AccessGrant.staff_id == staff_id,
+            AccessGrant.granted_by_id.is_not(None)).exists())
     if chosen.overdue:
         query = query.where(or_(
             and_(Report.status == ReportStatus.RECEIVED, Report.acknowledgement_due < today),

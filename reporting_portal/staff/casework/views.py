@@ -31,6 +31,7 @@ from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.bulk_views import bulk_context
 from reporting_portal.staff.casework.deadline_words import case_deadlines
 from reporting_portal.staff.casework.export import export_objects, stream_export
 from reporting_portal.staff.casework.export_manifest import sealed_manifest
@@ -108,6 +109,7 @@ def inbox() -> str:
         statuses=list(ReportStatus), priorities=list(Priority), channels=channels,
         labels=list_labels(get_session()),
         query_without_page={k: v for k, v in request.args.items() if k != "page"},
+        **bulk_context(),
     )
 
 

@@ -11,6 +11,7 @@ from reporting_portal.storage.models.channels import Channel, channel_handler
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
 from reporting_portal.storage.models.reports import (
     AccessGrant,
+    CaseNumberCounter,
     CaseRead,
     ClosingOutcome,
     IdentityAccessRequest,
@@ -34,6 +35,7 @@ __all__ = [
     "AuditLogState",
     "AuditTreeHead",
     "AuditTreeNode",
+    "CaseNumberCounter",
     "CaseRead",
     "Channel",
     "ClosingOutcome",

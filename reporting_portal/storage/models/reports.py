@@ -100,6 +100,8 @@ class Report(Base):
         Index("ix_report_received_on_id", "received_on", "id"),
         Index("ix_report_status_id", "status", "id"),
         Index("ix_report_status_priority", "status", "priority", "received_on"),
+        # Two cases never share a number: the counter allocates them, the index vouches.
+        Index("ix_report_case_year_number", "case_year", "case_number", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +127,11 @@ class Report(Base):
     # Raised by every triage change; a form sent from an older version is refused, so
     # no handler's change silently overwrites another's (casework/versions.py).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # The number handlers say on the phone ("2026-0142"): per year of receipt, allocated
+    # at submission (domain/case_numbers.py). It says how many reports a year brought,
+    # which staff know anyway; the random public id stays the one in URLs.
+    case_year: Mapped[int | None] = mapped_column(Integer)
+    case_number: Mapped[int | None] = mapped_column(Integer)
 
     channel: Mapped[Channel] = relationship()
     objects: Mapped[list[ReportObject]] = relationship(
@@ -134,6 +141,23 @@ class Report(Base):
         back_populates="report", cascade="all, delete-orphan"
     )
     labels: Mapped[list[Label]] = relationship(secondary=report_label)
+
+    @property
+    def case_reference(self) -> str:
+        """What staff call the case: its number, else the start of its random id."""
+        if self.case_year is None or self.case_number is None:
+            return self.public_id[:8]
+        return f"{self.case_year}-{self.case_number:04d}"
+
+
+class CaseNumberCounter(Base):
+    """The last case number given in a year: one row per year, raised in the
+    submission's transaction, so two submissions never get the same number."""
+
+    __tablename__ = "case_number_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReportObject(Base):

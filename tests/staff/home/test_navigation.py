@@ -72,6 +72,12 @@ def test_the_current_page_is_marked(app, make_staff):
     password = browser.get("/staff/account/password").get_data(as_text=True)
     assert 'aria-current="true">Your account' in password
     assert 'aria-current="page"' not in password.split("</nav>")[0].split("staff-nav")[1]
+    # The identity file sits under the cases' addresses but belongs to one's own account.
+    identity = browser.get("/staff/cases/my-identity").get_data(as_text=True)
+    assert 'aria-current="true">Your account' in identity
+    assert 'aria-current="true">Cases' not in identity
+    inbox = browser.get("/staff/cases?status=received").get_data(as_text=True)
+    assert 'aria-current="page">Cases' in inbox
 
 
 def _new_report(app, installed, **columns) -> str:

@@ -82,7 +82,9 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(intake.bp)
         app.register_blueprint(followup.bp)
     if surface in ("combined", "staff"):
-        app.before_request(load_staff_viewer)
+        # Before CSRF protection (second only to the session-fault check), so that the
+        # page for an expired form knows whether the person is still signed in.
+        app.before_request_funcs.setdefault(None, []).insert(1, load_staff_viewer)
         app.register_blueprint(auth.bp)
         app.register_blueprint(home.bp)
         app.register_blueprint(admin.bp)

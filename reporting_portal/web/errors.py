@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from reporting_portal.storage.faults import is_database_unavailable, is_storage_full
 from reporting_portal.web.database import request_may_be_saved, rollback_request_session
+from reporting_portal.web.expired_form import kept_texts
 from reporting_portal.web.sessions import ServerSession
 
 _MESSAGES = {
@@ -68,12 +69,32 @@ def _discard_request() -> None:
         session.discard_changes()
 
 
+def on_staff_surface() -> bool:
+    """Whether this request belongs to the staff surface: the staff app, or a /staff/
+    address of the combined one (the reporter app has no staff page to link to)."""
+    if "staff_home" not in current_app.blueprints:
+        return False
+    return (current_app.extensions.get("surface") == "staff"
+            or request.path == "/staff" or request.path.startswith("/staff/"))
+
+
+def _error_page(code: int, message: object, *, after_rollback: bool = False) -> str:
+    """The reporter's error page, or on the staff surface the staff one, which leads
+    back to the staff home page."""
+    if not on_staff_surface():
+        return render_template("error.html", code=code, message=message)
+    # After a rollback the signed-in account's row is expired, and reloading it needs the
+    # database that may have just failed: such a page shows no personal links.
+    hidden = {"viewer": None} if after_rollback else {}
+    return render_template("staff_error.html", code=code, message=message, **hidden)
+
+
 def _render(code: int) -> tuple[str, int]:
     server_error = code >= HTTPStatus.INTERNAL_SERVER_ERROR
     if server_error:
         _discard_request()
     message = _MESSAGES.get(code, _MESSAGES[500 if server_error else 400])
-    return render_template("error.html", code=code, message=message), code
+    return _error_page(code, message, after_rollback=server_error), code
 
 
 def _database_unavailable(error: BaseException) -> tuple[str, int, dict[str, str]]:
@@ -84,7 +105,7 @@ def _database_unavailable(error: BaseException) -> tuple[str, int, dict[str, str
     message = DATABASE_UNAVAILABLE
     if may_be_saved:
         message = STAFF_MAY_BE_SAVED if g.get("staff_viewer") is not None else REPORTER_MAY_BE_SAVED
-    page = render_template("error.html", code=503, message=message)
+    page = _error_page(503, message, after_rollback=True)
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
@@ -93,7 +114,7 @@ def _storage_full(error: BaseException) -> tuple[str, int]:
     # The rollback also deletes the blobs this request had finished (objects.py).
     _discard_request()
     message = STAFF_STORAGE_FULL if g.get("staff_viewer") is not None else REPORTER_STORAGE_FULL
-    page = render_template("error.html", code=INSUFFICIENT_STORAGE, message=message)
+    page = _error_page(INSUFFICIENT_STORAGE, message, after_rollback=True)
     return page, INSUFFICIENT_STORAGE
 
 
@@ -112,6 +133,10 @@ def handle_http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def handle_csrf_error(_error: CSRFError) -> tuple[str, int]:
+    if on_staff_surface():
+        # Nothing was stored; what the person typed comes back in this page only.
+        kept = kept_texts(request.form) if request.method == "POST" else []
+        return render_template("staff_expired_form.html", kept=kept), 400
     message = _l("This form has expired or was not sent from this site. Reload and try again.")
     return render_template("error.html", code=400, message=message), 400
 

@@ -190,6 +190,15 @@ def staff_journey(checker: Checker, world) -> None:
                  "/staff/admin/channels/new", f"/staff/admin/channels/{world['channel']}",
                  "/staff/admin/labels"):
         checker.visit(path)
+    # The own-account page, a staff error page, and an expired staff form.
+    for path in ("/staff/account", "/staff/no-such-page"):
+        checker.visit(path)
+    page.goto(checker.url("/staff/admin/labels"))
+    page.locator("[name=name]").fill("typed before the session ended")
+    checker.context.clear_cookies()
+    checker.submit("main form.stack")
+    expect(page.locator("#kept-1")).to_have_value("typed before the session ended")
+    checker.check("/staff/admin/labels (expired form)")
 
 
 def test_every_page_has_no_serious_accessibility_violation(checker, world):

@@ -26,6 +26,7 @@ def test_a_handler_rotates_their_key_and_reads_the_case_throughout(
     forget_last_code(db, hana)
 
     fill_sign_in(page, live_server, "hana", hana.password, hana.code())
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Your account").click()
     page.get_by_role("link", name="Your key").click()
     expect(page.get_by_role("heading", name="Your key")).to_be_visible()
     screenshot("key-rotation-start")

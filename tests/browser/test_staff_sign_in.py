@@ -26,7 +26,7 @@ def test_sign_in_with_password_and_totp_then_sign_out(live_server, page, make_st
     expect(page.get_by_role("heading", name="Welcome, Hana")).to_be_visible()
     expect(page.get_by_text("Administrator, Case handler")).to_be_visible()
     screenshot("staff-home")
-    page.get_by_role("link", name="Accounts", exact=True).click()
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="Staff accounts")).to_be_visible()
     screenshot("admin-accounts")
     page.get_by_role("button", name="Sign out").click()

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("staff_home", __name__, url_prefix="/staff", template_folder="templates")
 
-from reporting_portal.staff.home import views  # noqa: E402, F401 -- registers the routes
+from reporting_portal.staff.home import navigation, views  # noqa: E402, F401 -- registers them

@@ -38,6 +38,11 @@ class AccessRule:
     roles: frozenset[Role] = frozenset()
     when_expired: Callable[[], Any] | None = None
 
+    def admits_staff(self, roles: frozenset[Role]) -> bool:
+        """Whether a fully signed-in staff member holding ``roles`` may reach the endpoint."""
+        return not self.public and self.stage == "signed_in" and (
+            not self.roles or bool(self.roles & roles))
+
     def describe(self) -> str:
         if self.public:
             return "reporter (receipt code)" if self.stage == "reporter" else "public"
@@ -103,6 +108,14 @@ def rule_for(app: Flask, endpoint: str) -> AccessRule | None:
     return rule
 
 
+def staff_may_reach(app: Flask, endpoint: str, roles: frozenset[Role]) -> bool:
+    """Whether staff holding ``roles`` may reach ``endpoint`` in ``app``: the rule that
+    guards the route decides, so a link is offered only where it leads (and a route this
+    app does not serve, or one without a rule, is never offered)."""
+    rule = rule_for(app, endpoint) if endpoint in app.view_functions else None
+    return rule is not None and rule.admits_staff(roles)
+
+
 def enforce_access_rule() -> BaseResponse | None:
     """Runs before every view: refuse unless the endpoint's rule admits the requester."""
     if request.endpoint is None:
@@ -128,7 +141,7 @@ def _check_staff(rule: AccessRule) -> BaseResponse | None:
         return None
     if viewer.stage != "signed_in":
         return redirect(url_for("auth.continue_sign_in"))
-    if rule.roles and not (rule.roles & viewer.account.role_set):
+    if not rule.admits_staff(viewer.account.role_set):
         # Kept: a member of staff probing beyond their role is what auditors look for.
         record_event(get_session(), AuditAction.STAFF_ACCESS_DENIED, actor=viewer.account,
                      actor_role=primary_role(viewer.account), outcome=Outcome.DENIED)

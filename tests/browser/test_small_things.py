@@ -1,0 +1,40 @@
+"""Small things people notice (issue 15, item 9), as a person sees them in Chromium."""
+
+import pytest
+from playwright.sync_api import expect
+
+from reporting_portal.storage.models import Role
+from tests.helpers.browser import fill_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.database]
+
+
+def _console(page):
+    messages = []
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    return messages
+
+
+def test_pages_show_the_site_icon_and_no_console_warning(
+    page, live_server, installed, make_staff, screenshot
+):
+    messages = _console(page)
+    for path in ("/", "/report", "/followup", "/staff/sign-in"):
+        page.goto(f"{live_server}{path}")
+        page.wait_for_load_state("networkidle")
+    aude = make_staff("aude", Role.AUDITOR)
+    fill_sign_in(page, live_server, "aude", aude.password, aude.code())
+    expect(page.get_by_role("navigation", name="Staff")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+
+    # Chromium warns of every Permissions-Policy feature it does not know, and logs a
+    # failed /favicon.ico as an error: neither may appear.
+    assert [m for m in messages if m.startswith(("warning", "error"))] == []
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon is not None
+    served = page.request.get(f"{live_server}{icon}")
+    assert served.status == 200
+    assert served.headers["content-type"].startswith("image/svg+xml")
+    legacy = page.request.get(f"{live_server}/favicon.ico")
+    assert legacy.status == 200
+    assert legacy.body() == served.body()

@@ -225,6 +225,14 @@ def test_a_head_signed_by_another_key_is_refused(logged):
         check_saved_head(db, forged)
 
 
+@pytest.mark.parametrize("upload", ["", "my notes about the audit\n", "a\n\nb\n"])
+def test_a_file_that_is_no_tree_head_is_called_so(logged, upload):
+    with logged() as db, pytest.raises(HeadCheckError) as refused:
+        check_saved_head(db, upload)
+    assert refused.value.reason == "not_a_head"
+    assert str(refused.value) == "This file is not a signed tree head."
+
+
 def test_every_event_has_an_inclusion_proof_under_the_latest_head(logged):
     with logged() as db:
         head = latest_head(db)

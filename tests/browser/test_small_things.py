@@ -38,3 +38,18 @@ def test_pages_show_the_site_icon_and_no_console_warning(
     legacy = page.request.get(f"{live_server}/favicon.ico")
     assert legacy.status == 200
     assert legacy.body() == served.body()
+
+
+def test_checking_a_file_that_is_no_tree_head_says_so(
+    page, live_server, installed, make_staff, screenshot, tmp_path
+):
+    aude = make_staff("aude", Role.AUDITOR)
+    fill_sign_in(page, live_server, "aude", aude.password, aude.code())
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Access log").click()
+    page.get_by_role("link", name="Check a saved head").click()
+    notes = tmp_path / "audit-notes.txt"
+    notes.write_text("Things to ask the administrator on Monday.\n")
+    page.get_by_label("Saved tree head").set_input_files(str(notes))
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("alert")).to_have_text("This file is not a signed tree head.")
+    screenshot("i15-small-check-head-not-a-head")

@@ -53,3 +53,15 @@ def test_checking_a_file_that_is_no_tree_head_says_so(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("alert")).to_have_text("This file is not a signed tree head.")
     screenshot("i15-small-check-head-not-a-head")
+
+
+def test_a_refusal_reads_as_a_sentence(page, live_server, installed, make_staff, screenshot):
+    admin = make_staff("ada", Role.ADMINISTRATOR)
+    fill_sign_in(page, live_server, "ada", admin.password, admin.code())
+    for _attempt in range(2):
+        page.goto(f"{live_server}/staff/admin/labels")
+        page.get_by_label("New label").fill("urgent")
+        page.get_by_role("button", name="Add label").click()
+    refusal = page.get_by_text("label exists already")
+    expect(refusal).to_have_text("That label exists already")  # a capital, as a sentence
+    screenshot("i15-small-label-refused")

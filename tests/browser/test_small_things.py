@@ -65,3 +65,14 @@ def test_a_refusal_reads_as_a_sentence(page, live_server, installed, make_staff,
     refusal = page.get_by_text("label exists already")
     expect(refusal).to_have_text("That label exists already")  # a capital, as a sentence
     screenshot("i15-small-label-refused")
+
+
+def test_one_report_is_counted_in_the_singular(
+    page, live_server, channel_with_handlers, submit_case, screenshot
+):
+    submit_case()
+    hana = channel_with_handlers["hana"]
+    fill_sign_in(page, live_server, "hana", hana.password, hana.code())
+    page.goto(f"{live_server}/staff/cases/dashboard")
+    expect(page.get_by_text("Figures over the 1 report you have access to.")).to_be_visible()
+    screenshot("i15-small-dashboard-one-report")

@@ -423,5 +423,6 @@ def _decode_text(data: bytearray, max_chars: int) -> str:
 
 
 def _answer_too_long(max_chars: int) -> str:
-    return ngettext("An answer is longer than %(num)d character.",
-                    "An answer is longer than %(num)d characters.", max_chars)
+    message: str = ngettext("An answer is longer than %(num)d character.",
+                            "An answer is longer than %(num)d characters.", max_chars)
+    return message

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from reporting_portal.storage.models import Role
 from tests.helpers.browser import fill_sign_in
+from tests.helpers.reporting import CASE_FILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.database]
 
@@ -76,3 +77,15 @@ def test_one_report_is_counted_in_the_singular(
     page.goto(f"{live_server}/staff/cases/dashboard")
     expect(page.get_by_text("Figures over the 1 report you have access to.")).to_be_visible()
     screenshot("i15-small-dashboard-one-report")
+
+
+def test_a_file_on_the_case_page_has_its_size_in_a_persons_units(
+    page, live_server, channel_with_handlers, case_with_file, screenshot
+):
+    hana = channel_with_handlers["hana"]
+    fill_sign_in(page, live_server, "hana", hana.password, hana.code())
+    page.goto(f"{live_server}/staff/cases/{case_with_file}")
+    expect(page.get_by_role("link", name="contract.pdf")).to_be_visible()
+    # 28 bytes, as a person reads it: "28 B", not "28" nor "28 bytes".
+    expect(page.locator("li", has_text="contract.pdf")).to_contain_text(f"({len(CASE_FILE)} B")
+    screenshot("i15-small-case-file-size")

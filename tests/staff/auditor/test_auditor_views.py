@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -94,6 +95,9 @@ def test_an_events_proof_verifies_under_the_signed_head(app, db, auditor, settin
     page = browser.get("/staff/audit/events/1")
     assert page.status_code == 200
     assert "Verified: this event is entry 1" in page.get_data(as_text=True)
+    # The proof's size in a person's units ("64 B"), the count of hashes agreeing with it.
+    assert re.search(r"RFC 9162, (1 hash, 32 B|\d+ hashes, \d+ B)\)",
+                     page.get_data(as_text=True))
     document = json.loads(browser.get("/staff/audit/events/1?format=json").get_data())
     verifier = browser.get("/staff/audit").get_data(as_text=True).split(
         'id="verifier-key">')[1].split("<")[0]

@@ -337,6 +337,20 @@ def sign_checkpoint(checkpoint: Checkpoint, signer_key: str) -> str:
     return sign_note(checkpoint.to_body(), signer_key)
 
 
+def has_checkpoint_shape(note: str) -> bool:
+    """Whether ``note`` is laid out as a signed checkpoint (a checkpoint body and
+    well-formed signature lines), whoever signed it. Nothing is verified: this only tells
+    "not a tree head at all" from "a tree head this key did not sign"."""
+    try:
+        text, lines = _split_note(note)
+        for line in lines:
+            _parse_signature_line(line)
+        Checkpoint.from_body(text)
+    except CheckpointError:
+        return False
+    return bool(lines)
+
+
 def open_checkpoint(note: str, verifier_key: str, *, origin: str | None = None) -> Checkpoint:
     """Verify a signed checkpoint and parse it.
 

@@ -27,7 +27,7 @@ from reporting_portal.staff.auth.forms import SignOutForm
 from reporting_portal.staff.auth.viewer import load_staff_viewer
 from reporting_portal.storage.blobstore import open_blob_store
 from reporting_portal.storage.db import Database, PoolSettings
-from reporting_portal.web import health
+from reporting_portal.web import favicon, health
 from reporting_portal.web.database import commit_request_session, init_database
 from reporting_portal.web.errors import PortalFlask, init_error_handlers
 from reporting_portal.web.extensions import babel, csrf
@@ -77,6 +77,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
     init_error_handlers(app)
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(favicon.bp)
     if surface in ("combined", "reporter"):
         app.register_blueprint(landing.bp)
         app.register_blueprint(intake.bp)

@@ -125,7 +125,7 @@ def test_create_user_prints_a_one_time_password(cli_env, database_url):
     assert account.role_set == {Role.CASE_HANDLER, Role.IDENTITY_CUSTODIAN}
     duplicate = run_cli("create-user", "--username", "hana", "--role", "auditor")
     assert duplicate.exit_code != 0
-    assert "that account name is taken" in duplicate.output
+    assert "That account name is taken" in duplicate.output
 
 
 def test_a_bad_setting_stops_with_one_line(cli_env, monkeypatch):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from crypto.checkpoint import Checkpoint, open_checkpoint
+from crypto.checkpoint import Checkpoint, has_checkpoint_shape, open_checkpoint
 from crypto.errors import CheckpointError, ProofError
 from crypto.merkle import (
     NodeFetcher,
@@ -35,7 +35,7 @@ class EventNotFoundError(LookupError):
 class HeadCheckError(ValueError):
     """A head an auditor saved does not check out; the message says how.
 
-    ``reason`` ("unsigned", "shrunk", "rewritten") and the sizes let a page say it in
+    ``reason`` ("not_a_head", "unsigned", "shrunk", "rewritten") and the sizes let a page say it in
     the reader's language: this layer may not import the translation machinery.
     """
 
@@ -144,6 +144,9 @@ def check_saved_head(db: Session, note: str) -> HeadCheck:
     try:
         saved = open_checkpoint(note, verifier_key(db))
     except CheckpointError as error:
+        if not has_checkpoint_shape(note):
+            raise HeadCheckError("This file is not a signed tree head.",
+                                 reason="not_a_head") from None
         raise HeadCheckError(
             f"This is not a tree head signed by this log's key ({error}).",
             reason="unsigned") from None

@@ -36,12 +36,14 @@ from reporting_portal.storage.models import AuditLogState, AuditTreeHead
 _BATCH = 20_000
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
-    """Something that does not match; ``leaf_index`` is the first entry it concerns."""
+    """Something that does not match; ``leaf_index`` is the first entry it concerns, or
+    ``None`` when it points at no entry (a saved head that is not this log's, or that only
+    tells the log was rewritten somewhere before it)."""
 
-    leaf_index: int
-    message: str = field(compare=False)
+    leaf_index: int | None
+    message: str
 
 
 @dataclass
@@ -57,8 +59,14 @@ class Verification:
         return not self.problems
 
     @property
+    def ordered_problems(self) -> list[Problem]:
+        """Problems at an entry first, by entry; then those that name none, as found."""
+        return sorted(self.problems, key=lambda problem: (
+            problem.leaf_index is None, problem.leaf_index or 0))
+
+    @property
     def first_problem(self) -> Problem | None:
-        return min(self.problems, default=None)
+        return next(iter(self.ordered_problems), None)
 
 
 def verify_log(db: Session, verifier_key: str, saved_head: str | None = None) -> Verification:
@@ -193,7 +201,9 @@ def _check_saved_head(tree: MerkleTree, verifier_key: str, note: str,
     try:
         saved = open_checkpoint(note, verifier_key)
     except CheckpointError as error:
-        result.problems.append(Problem(0, f"the saved head does not check out: {error}"))
+        # The head is foreign (another log's, another key's, or not a head): that says
+        # nothing about entry 0 or any other, so none is named (issue 15).
+        result.problems.append(Problem(None, f"the saved head does not check out: {error}"))
         return
     result.saved_head = saved
     if saved.size > tree.size:
@@ -205,6 +215,6 @@ def _check_saved_head(tree: MerkleTree, verifier_key: str, note: str,
         proof = tree.consistency_proof(saved.size, tree.size)
         verify_consistency(saved.size, tree.size, saved.root_hash, tree.root(), proof)
     except ProofError:
-        result.problems.append(Problem(0, (
+        result.problems.append(Problem(None, (
             f"the first {saved.size} entries are not the ones the saved head signed: "
             "the log was rewritten and re-signed (entry 0 onwards cannot be trusted)")))

@@ -16,7 +16,7 @@ from reporting_portal.audit.events import SYSTEM, AuditAction, record_event
 from reporting_portal.audit.held import release_held_events
 from reporting_portal.audit.log import TreeHeadSigner
 from reporting_portal.audit.proofs import latest_head, verifier_key
-from reporting_portal.audit.verify import verify_log
+from reporting_portal.audit.verify import Problem, verify_log
 from reporting_portal.cli.group import closing_database, main
 from reporting_portal.web.database import get_database
 from reporting_portal.web.extensions import get_settings
@@ -51,16 +51,27 @@ def audit_verify_command(head_file: TextIO | None, given_key: str | None) -> Non
             "them was replaced. Verify with --key and the key you recorded.")
     problem = result.first_problem
     if problem is not None:
-        click.echo(f"NOT INTACT: first bad entry {problem.leaf_index}: {problem.message}",
-                   err=True)
-        for other in sorted(result.problems)[1:]:
-            click.echo(f"  also: entry {other.leaf_index}: {other.message}", err=True)
+        if problem.leaf_index is None and saved is not None and result.saved_head is None:
+            # Only the head given is at fault: the log is not called altered for it.
+            click.echo(f"SAVED HEAD REFUSED: {problem.message}. It is not a head this log "
+                       "signed, so it proves nothing about the log; the log's own checks "
+                       "found no altered entry.", err=True)
+            sys.exit(1)
+        click.echo(f"NOT INTACT: {_where(problem)}{problem.message}", err=True)
+        for other in result.ordered_problems[1:]:
+            click.echo(f"  also: {_where(other, first=False)}{other.message}", err=True)
         sys.exit(1)
     root = base64.b64encode(result.root_hash).decode("ascii")
     click.echo(f"Intact: {result.tree_size} entries, root {root}, "
                f"{result.heads_checked} signed head(s) checked.")
     if result.saved_head is not None:
         click.echo(f"The log only grew since the saved head of size {result.saved_head.size}.")
+
+
+def _where(problem: Problem, *, first: bool = True) -> str:
+    if problem.leaf_index is None:
+        return ""
+    return f"first bad entry {problem.leaf_index}: " if first else f"entry {problem.leaf_index}: "
 
 
 def release_held(*, include_today: bool) -> int:

@@ -61,13 +61,13 @@ def create_account(
     username = normalise_username(username)
     if not USERNAME_PATTERN.fullmatch(username):
         raise AccountError(
-            _l("account names are 3 to 64 characters: lower-case letters, digits, '.', '_', '-'")
+            _l("Account names are 3 to 64 characters: lower-case letters, digits, '.', '_', '-'")
         )
     role_set = sorted(set(roles))
     if not role_set:
-        raise AccountError(_l("an account needs at least one role"))
+        raise AccountError(_l("An account needs at least one role"))
     if db.scalar(select(StaffAccount.id).where(StaffAccount.username == username)) is not None:
-        raise AccountError(_l("that account name is taken"))
+        raise AccountError(_l("That account name is taken"))
     one_time_password = secrets.token_urlsafe(_ONE_TIME_PASSWORD_BYTES)
     # Post-quantum hybrid, like every new staff key: reports outlive today's cryptography.
     identity = generate_identity(post_quantum=True)

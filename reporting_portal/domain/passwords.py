@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -80,13 +81,13 @@ class PasswordService:
     def check_policy(self, password: str, *, username: str) -> None:
         """Raise :class:`WeakPasswordError` unless the password is acceptable."""
         if len(password) < self.settings.password_min_length:
-            raise WeakPasswordError(
-                _l("Use at least %(count)d characters.", count=self.settings.password_min_length)
-            )
+            raise WeakPasswordError(ngettext("Use at least %(num)d character.",
+                                             "Use at least %(num)d characters.",
+                                             self.settings.password_min_length))
         if len(password) > self.settings.password_max_length:
-            raise WeakPasswordError(
-                _l("Use at most %(count)d characters.", count=self.settings.password_max_length)
-            )
+            raise WeakPasswordError(ngettext("Use at most %(num)d character.",
+                                             "Use at most %(num)d characters.",
+                                             self.settings.password_max_length))
         lowered = password.lower()
         if lowered in _COMMON_PASSWORDS:
             raise WeakPasswordError(_l("This password is on a list of common passwords."))

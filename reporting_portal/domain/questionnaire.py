@@ -108,16 +108,16 @@ def parse_questionnaire(raw: object, default_language: str = DEFAULT) -> list[Qu
     ``default_language``, the channel's first language.
     """
     if not isinstance(raw, list) or len(raw) > MAX_FIELDS:
-        raise QuestionnaireError(_l("a questionnaire is a list of at most %(count)d fields",
+        raise QuestionnaireError(_l("A questionnaire is a list of at most %(count)d fields",
                                     count=MAX_FIELDS))
     questions: list[Question] = []
     seen: set[str] = set()
     for position, item in enumerate(raw, start=1):
         if not isinstance(item, dict):
-            raise QuestionnaireError(_l("field %(position)d: not an object", position=position))
+            raise QuestionnaireError(_l("Field %(position)d: not an object", position=position))
         question = _parse_question(item, position, default_language)
         if question.id in seen:
-            raise QuestionnaireError(_l("field %(position)d: the id %(id)s is used twice",
+            raise QuestionnaireError(_l("Field %(position)d: the id %(id)s is used twice",
                                         position=position, id=question.id))
         seen.add(question.id)
         questions.append(question)
@@ -130,36 +130,36 @@ def parse_texts(value: object, *, default_language: str, max_chars: int) -> dict
     if isinstance(value, str):
         value = {default_language: value}
     if not isinstance(value, dict):
-        raise QuestionnaireError(_l("a text is a string or a map from language to string"))
+        raise QuestionnaireError(_l("A text is a string or a map from language to string"))
     texts: dict[str, str] = {}
     for language, text in value.items():
         if language not in CONTENT_LANGUAGES:
-            raise QuestionnaireError(_l("unknown language %(language)s",
+            raise QuestionnaireError(_l("Unknown language %(language)s",
                                                 language=repr(str(language)[:20])))
         if not isinstance(text, str) or len(text) > max_chars:
-            raise QuestionnaireError(_l("a text of at most %(count)d characters", count=max_chars))
+            raise QuestionnaireError(_l("A text of at most %(count)d characters", count=max_chars))
         if text.strip():
             texts[language] = text.strip()
     return texts
 
 
 def _in_field(position: int, error: QuestionnaireError) -> LazyString:
-    return _l("field %(position)d: %(problem)s", position=position, problem=str(error))
+    return _l("Field %(position)d: %(problem)s", position=position, problem=str(error))
 
 
 def _choices_are_texts(position: int) -> LazyString:
-    return _l("field %(position)d: choices are a list of texts", position=position)
+    return _l("Field %(position)d: choices are a list of texts", position=position)
 
 
 def _parse_question(item: dict[str, Any], position: int, default_language: str) -> Question:
     field_id = item.get("id")
     if not isinstance(field_id, str) or not FIELD_ID.fullmatch(field_id):
-        raise QuestionnaireError(_l("field %(position)d: ids are lower-case letters, digits, '_'",
+        raise QuestionnaireError(_l("Field %(position)d: ids are lower-case letters, digits, '_'",
                                     position=position))
     try:
         field_type = FieldType(str(item.get("type")))
     except ValueError:
-        raise QuestionnaireError(_l("field %(position)d: unknown type %(type)s", position=position,
+        raise QuestionnaireError(_l("Field %(position)d: unknown type %(type)s", position=position,
                                     type=repr(item.get("type"))[:40])) from None
     try:
         label = parse_texts(item.get("label"), default_language=default_language,
@@ -169,15 +169,15 @@ def _parse_question(item: dict[str, Any], position: int, default_language: str) 
     except QuestionnaireError as error:
         raise QuestionnaireError(_in_field(position, error)) from None
     if not label:
-        raise QuestionnaireError(_l("field %(position)d: a label of 1 to %(count)d characters",
+        raise QuestionnaireError(_l("Field %(position)d: a label of 1 to %(count)d characters",
                                     position=position, count=MAX_LABEL_CHARS))
     choices = _parse_choices(item.get("choices", []), position, default_language)
     is_choice = field_type in CHOICE_TYPES
     if is_choice and not 2 <= len(choices) <= MAX_CHOICES:  # noqa: PLR2004 -- a choice of one is no choice
-        raise QuestionnaireError(_l("field %(position)d: 2 to %(count)d choices",
+        raise QuestionnaireError(_l("Field %(position)d: 2 to %(count)d choices",
                                     position=position, count=MAX_CHOICES))
     if not is_choice and choices:
-        raise QuestionnaireError(_l("field %(position)d: only choice fields have choices",
+        raise QuestionnaireError(_l("Field %(position)d: only choice fields have choices",
                                     position=position))
     return Question(
         id=field_id,
@@ -209,7 +209,7 @@ def _parse_choices(raw: object, position: int, default_language: str) -> tuple[C
             raise QuestionnaireError(_choices_are_texts(position))
         choices.append(Choice(code=code, label=texts))
     if len({c.code for c in choices}) != len(choices):
-        raise QuestionnaireError(_l("field %(position)d: the same choice appears twice",
+        raise QuestionnaireError(_l("Field %(position)d: the same choice appears twice",
                                     position=position))
     return tuple(choices)
 

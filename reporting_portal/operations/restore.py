@@ -217,8 +217,9 @@ def _load(db: Session, store: BlobStore, backup: Path, manifest: Manifest, head:
     verification = verify_log(db, manifest.audit_verifier_key, head)
     problem = verification.first_problem
     if problem is not None:
-        raise RestoreError(f"the restored access log does not verify (entry "
-                           f"{problem.leaf_index}: {problem.message}); nothing was restored")
+        where = "" if problem.leaf_index is None else f"entry {problem.leaf_index}: "
+        raise RestoreError(f"the restored access log does not verify ({where}"
+                           f"{problem.message}); nothing was restored")
     return int(recorded[0].id)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from babel import Locale
 from babel.units import format_unit
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -29,6 +30,10 @@ def format_file_size(size: int) -> str:
         if size >= scale:
             return format_unit(size / scale, unit, length="short", format="#,##0.#",
                                locale=locale)
+    if Locale.parse(locale).language == "en":
+        # CLDR's short English byte is the word "byte" whatever the count ("37 byte"),
+        # beside the symbols kB and MB: written as the symbol B, like them (issue 15).
+        return f"{format_decimal(size, format='#,##0')} B"
     return format_unit(size, "digital-byte", length="short", format="#,##0", locale=locale)
 
 

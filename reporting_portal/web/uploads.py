@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from werkzeug.sansio.multipart import (
@@ -343,8 +344,8 @@ class MultipartReader:
         else:
             self._files += 1
             if self._files > self._limits.max_files:
-                raise RequestEntityTooLarge(
-                    _l("At most %(count)s files.", count=self._limits.max_files))
+                raise RequestEntityTooLarge(ngettext(
+                    "At most %(num)d file.", "At most %(num)d files.", self._limits.max_files))
         writer = self._store.create()
         self._created.append(writer.name)
         self._sink = self._open_sink(
@@ -360,8 +361,7 @@ class MultipartReader:
             # Bounded as it arrives (UTF-8 takes at most 4 bytes a character), not only
             # once complete: a field must not grow in memory up to the body's size.
             if len(self._field_buffer) > 4 * self._limits.max_field_chars:
-                raise RequestEntityTooLarge(_l("An answer is longer than %(count)s characters.",
-                                                  count=self._limits.max_field_chars))
+                raise RequestEntityTooLarge(_answer_too_long(self._limits.max_field_chars))
             if not event.more_data:
                 value = _decode_text(self._field_buffer, self._limits.max_field_chars)
                 if not self._first_seen:
@@ -418,6 +418,11 @@ def _decode_text(data: bytearray, max_chars: int) -> str:
     except UnicodeDecodeError:
         raise UploadError(_l("The form contains text that is not valid UTF-8.")) from None
     if len(text) > max_chars:
-        raise RequestEntityTooLarge(
-            _l("An answer is longer than %(count)s characters.", count=max_chars))
+        raise RequestEntityTooLarge(_answer_too_long(max_chars))
     return text
+
+
+def _answer_too_long(max_chars: int) -> str:
+    message: str = ngettext("An answer is longer than %(num)d character.",
+                            "An answer is longer than %(num)d characters.", max_chars)
+    return message

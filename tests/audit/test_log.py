@@ -195,6 +195,7 @@ def test_a_rewritten_and_resigned_log_is_caught_only_with_a_saved_head(
     with_head = cli("verify", "--head", str(saved))
     assert with_head.exit_code == 1
     assert "the log was rewritten and re-signed" in with_head.output
+    assert "first bad entry" not in with_head.output  # the head cannot say which one
     with logged() as db, pytest.raises(HeadCheckError, match="log was rewritten"):
         check_saved_head(db, saved.read_text())
 
@@ -223,6 +224,41 @@ def test_a_head_signed_by_another_key_is_refused(logged):
                              generate_signer_key("reporting-portal.test/audit"))
     with logged() as db, pytest.raises(HeadCheckError, match="not a tree head signed"):
         check_saved_head(db, forged)
+
+
+@pytest.mark.parametrize("upload", ["", "my notes about the audit\n", "a\n\nb\n"])
+def test_a_file_that_is_no_tree_head_is_called_so(logged, upload):
+    with logged() as db, pytest.raises(HeadCheckError) as refused:
+        check_saved_head(db, upload)
+    assert refused.value.reason == "not_a_head"
+    assert str(refused.value) == "This file is not a signed tree head."
+
+
+def test_verify_with_a_foreign_head_refuses_the_head_and_names_no_entry(
+        logged, cli_env, tmp_path):
+    with logged() as db:
+        genuine = latest_head(db)
+    foreign = tmp_path / "head.txt"
+    foreign.write_text(sign_checkpoint(
+        Checkpoint("reporting-portal.test/audit", genuine.tree_size, genuine.root_hash),
+        generate_signer_key("reporting-portal.test/audit")))
+    result = cli("verify", "--head", str(foreign))
+    assert result.exit_code == 1
+    assert result.output.startswith("SAVED HEAD REFUSED: the saved head does not check out")
+    assert "no altered entry" in result.output
+    assert "first bad entry" not in result.output
+    assert "NOT INTACT" not in result.output
+
+
+def test_verify_with_a_foreign_head_still_names_an_altered_entry(app, logged, cli_env,
+                                                                 tmp_path):
+    foreign = tmp_path / "head.txt"
+    foreign.write_text("not a head at all\n")
+    raw(app, "DELETE FROM audit_event WHERE leaf_index = 7")
+    result = cli("verify", "--head", str(foreign))
+    assert result.exit_code == 1
+    assert "NOT INTACT: first bad entry 7:" in result.output
+    assert "also: the saved head does not check out" in result.output
 
 
 def test_every_event_has_an_inclusion_proof_under_the_latest_head(logged):

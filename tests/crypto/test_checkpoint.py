@@ -17,6 +17,7 @@ from crypto.checkpoint import (
     MAX_SIGNATURE_LINES,
     Checkpoint,
     generate_signer_key,
+    has_checkpoint_shape,
     open_checkpoint,
     open_note,
     parse_signer_key,
@@ -370,3 +371,16 @@ def test_any_single_character_change_is_refused(position: int, data: st.DataObje
     altered = PETER_NOTE[:position] + replacement + PETER_NOTE[position + 1 :]
     with pytest.raises(CheckpointError):
         open_note(altered, PETER_VERIFIER)
+
+
+@pytest.mark.parametrize("note", ["", "hello\n", "a\n1\n\n\u2014 a b\n",
+                                  "reporting-portal.test/audit\n5\nnot base64\n\n\u2014 x AAAA\n"])
+def test_a_file_that_is_no_checkpoint_has_no_checkpoint_shape(note):
+    assert not has_checkpoint_shape(note)
+
+
+def test_a_checkpoint_signed_by_any_key_has_the_shape(signer_key):
+    note = sign_checkpoint(Checkpoint(ORIGIN, 3, b"\1" * 32), signer_key)
+    assert has_checkpoint_shape(note)
+    assert has_checkpoint_shape(sign_checkpoint(Checkpoint(ORIGIN, 3, b"\1" * 32),
+                                                generate_signer_key("another.example/log")))

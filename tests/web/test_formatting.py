@@ -15,6 +15,10 @@ NBSP = "\u202f"  # CLDR separates a French figure from its unit, and groups digi
     ("en", 2_500_000, "2.5 MB"),
     ("en", 12_345, "12.3 kB"),
     ("ru", 700, "700 Б"),
+    ("en", 37, "37 B"),
+    ("en", 1, "1 B"),
+    ("es", 37, "37 B"),
+    ("fr", 37, f"37{NBSP}o"),
     ("fr", 3_200_000_000, f"3,2{NBSP}Go"),
 ])
 def test_a_file_size_is_written_in_the_readers_units(app, lang, size, written):

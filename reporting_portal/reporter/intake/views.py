@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -168,10 +168,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except RequestEntityTooLarge:
         refuse_upload()
         drain_request_body()
-        message = _("Your report is larger than %(size)d MB, or has more than %(files)d "
-                    "files. Nothing was stored. Make the files smaller or send fewer.",
-                    size=settings.submission_max_bytes // (1024 * 1024),
-                    files=settings.submission_max_files)
+        message = ngettext(
+            "Your report is larger than %(size)d MB, or has more than %(num)d file. Nothing "
+            "was stored. Make the files smaller or send fewer.",
+            "Your report is larger than %(size)d MB, or has more than %(num)d files. Nothing "
+            "was stored. Make the files smaller or send fewer.",
+            settings.submission_max_files, size=settings.submission_max_bytes // (1024 * 1024))
         return _render_form(channel, questions, recipients,
                             _typed_form(questions, recipients, typed), message, 413)
     except SubmissionReplayedError:

@@ -41,7 +41,7 @@ def list_channels(db: Session) -> Sequence[Channel]:
 def find_channel(db: Session, public_id: str) -> Channel:
     channel = db.scalar(select(Channel).where(Channel.public_id == public_id))
     if channel is None:
-        raise ChannelError(_l("no such channel"))
+        raise ChannelError(_l("No such channel"))
     return channel
 
 
@@ -78,13 +78,13 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     descriptions = {code: descriptions[code].strip() for code in languages
                     if descriptions.get(code, "").strip()}
     if languages[0] not in names:
-        raise ChannelError(_l("give the name in the channel's first language"))
+        raise ChannelError(_l("Give the name in the channel's first language"))
     slug = slug.strip().lower()
     if not SLUG.fullmatch(slug):
-        raise ChannelError(_l("the address name is 3 to 64 lower-case letters, digits or '-'"))
+        raise ChannelError(_l("The address name is 3 to 64 lower-case letters, digits or '-'"))
     clash = db.scalar(select(Channel).where(Channel.slug == slug))
     if clash is not None and clash is not channel:
-        raise ChannelError(_l("another channel uses that address name"))
+        raise ChannelError(_l("Another channel uses that address name"))
     handlers = [h for h in case_handlers(db) if h.public_id in handler_ids]
     creating = channel is None
     if channel is None:
@@ -112,11 +112,11 @@ def new_channel_languages() -> list[str]:
 
 def _ordered_languages(places: dict[str, int]) -> list[str]:
     if not places:
-        raise ChannelError(_l("offer the channel in at least one language"))
+        raise ChannelError(_l("Offer the channel in at least one language"))
     if any(code not in CONTENT_LANGUAGES for code in places):
-        raise ChannelError(_l("unknown language"))
+        raise ChannelError(_l("Unknown language"))
     if sorted(places.values()) != list(range(1, len(places) + 1)):
-        raise ChannelError(_l("give each offered language its own place: 1, 2, 3 and so on"))
+        raise ChannelError(_l("Give each offered language its own place: 1, 2, 3 and so on"))
     return sorted(places, key=places.__getitem__)
 
 
@@ -155,11 +155,11 @@ def _question_texts(
                     for code in languages}
     kept_choices = {code: lines for code, lines in kept_choices.items() if lines}
     if first not in kept_labels:
-        raise ChannelError(_l("give the question in the channel's first language"))
+        raise ChannelError(_l("Give the question in the channel's first language"))
     expected = choice_count if choice_count is not None else len(kept_choices.get(first, []))
     for code, lines in kept_choices.items():
         if len(lines) != expected:
-            raise ChannelError(_l("give %(count)d choices in each language, one per line, "
+            raise ChannelError(_l("Give %(count)d choices in each language, one per line, "
                                   "in the same order (%(language)s: %(given)d)",
                                   count=expected, language=code, given=len(lines)))
     return kept_labels, kept_helps, kept_choices
@@ -183,7 +183,7 @@ def add_question(  # noqa: PLR0913 -- a question's fields, by keyword
     try:
         kind = FieldType(field_type)
     except ValueError:
-        raise ChannelError(_l("unknown field type")) from None
+        raise ChannelError(_l("Unknown field type")) from None
     languages = channel_languages(channel)
     if kind not in CHOICE_TYPES:
         choices = {}
@@ -213,7 +213,7 @@ def update_question_texts(
     questions = channel_questions(channel)
     index = next((i for i, q in enumerate(questions) if q.id == field_id), None)
     if index is None:
-        raise ChannelError(_l("no such question"))
+        raise ChannelError(_l("No such question"))
     old = questions[index]
     label, help_text, lines = _question_texts(
         channel_languages(channel), labels, helps, choices, len(old.choices))
@@ -235,7 +235,7 @@ def move_question_up(db: Session, actor: Actor, channel: Channel, field_id: str)
     questions = channel_questions(channel)
     index = next((i for i, q in enumerate(questions) if q.id == field_id), None)
     if index is None:
-        raise ChannelError(_l("no such question"))
+        raise ChannelError(_l("No such question"))
     if index > 0:
         questions[index - 1], questions[index] = questions[index], questions[index - 1]
         _store(db, actor, channel, questions)

@@ -22,9 +22,9 @@ class LabelError(ValueError):
 def add_label(db: Session, actor: Actor, name: str) -> Label:
     name = " ".join(name.split()).lower()
     if not LABEL_NAME.fullmatch(name):
-        raise LabelError(_l("a label is 1 to 64 letters, digits, spaces, '.', '-' or '_'"))
+        raise LabelError(_l("A label is 1 to 64 letters, digits, spaces, '.', '-' or '_'"))
     if db.scalar(select(Label).where(Label.name == name)) is not None:
-        raise LabelError(_l("that label exists already"))
+        raise LabelError(_l("That label exists already"))
     label = Label(name=name)
     db.add(label)
     db.flush()  # the id names the label in the audit event
@@ -36,7 +36,7 @@ def add_label(db: Session, actor: Actor, name: str) -> Label:
 def delete_label(db: Session, actor: Actor, label_id: int) -> None:
     label = db.get(Label, label_id)
     if label is None:
-        raise LabelError(_l("no such label"))
+        raise LabelError(_l("No such label"))
     db.delete(label)
     record_event(db, AuditAction.LABEL_DELETED, actor=actor.account, actor_role=actor.role,
                  object_type=ObjectType.LABEL, object_id=str(label_id))

@@ -27,7 +27,7 @@ def list_accounts(db: Session, actor: Actor) -> Sequence[StaffAccount]:
 def find_account(db: Session, public_id: str) -> StaffAccount:
     account = db.scalar(select(StaffAccount).where(StaffAccount.public_id == public_id))
     if account is None:
-        raise AccountError(_l("no such account"))
+        raise AccountError(_l("No such account"))
     return account
 
 
@@ -43,7 +43,7 @@ def reset_two_factor(db: Session, actor: Actor, account: StaffAccount) -> None:
 def set_active(db: Session, actor: Actor, account: StaffAccount, *, active: bool) -> None:
     """Deactivate (ending every session) or reactivate an account."""
     if actor.account is not None and actor.account.id == account.id and not active:
-        raise AccountError(_l("you cannot deactivate your own account"))
+        raise AccountError(_l("You cannot deactivate your own account"))
     account.is_active = active
     if not active:
         end_staff_sessions(db, account.id)

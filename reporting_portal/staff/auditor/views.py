@@ -79,6 +79,8 @@ def _head_check_message(refused: HeadCheckError) -> str:
         return str(_("The first %(saved)s entries are not the ones this head signed: the log "
                      "was rewritten. Run `reporting-portal audit verify --head` on the "
                      "server to locate it.", **sizes))
+    if refused.reason == "not_a_head":
+        return str(_("This file is not a signed tree head."))
     return str(_("This is not a tree head signed by this log's key."))
 
 
@@ -133,21 +135,22 @@ def download_head() -> BaseResponse:
 def check_head() -> tuple[str, int]:
     form = HeadUploadForm()
     result, error, status = None, None, 200
+    not_a_head = False  # then there is no consistency to speak of
     if form.validate_on_submit():
         note = form.head.data.read(HEAD_FILE_LIMIT + 1)
         try:
             result = check_saved_head(get_session(), note.decode("utf-8"))
         except UnicodeDecodeError:
-            error = _("This file is not a tree head.")
+            error, not_a_head = _("This file is not a signed tree head."), True
         except HeadCheckError as refused:
-            error = _head_check_message(refused)
+            error, not_a_head = _head_check_message(refused), refused.reason == "not_a_head"
         _record(AuditAction.AUDIT_HEAD_CHECKED,
                 outcome=Outcome.SUCCESS if result is not None else Outcome.FAILURE)
         status = 200 if result is not None else 422
     elif form.is_submitted():
         status = 400
     return render_template("audit/check_head.html", form=form, result=result,
-                           error=error), status
+                           error=error, not_a_head=not_a_head), status
 
 
 @bp.route("/export")

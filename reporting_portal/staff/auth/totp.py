@@ -25,6 +25,12 @@ def new_totp_secret() -> str:
     return secret
 
 
+def secret_for_reading(secret: str) -> str:
+    """The secret in groups of four, as a person copies it by hand ("ABCD EFGH ...");
+    authenticator apps ignore the spaces."""
+    return " ".join(secret[start:start + 4] for start in range(0, len(secret), 4))
+
+
 def provisioning_uri(secret: str, *, account_name: str, issuer: str) -> str:
     uri: str = pyotp.TOTP(secret, digits=_DIGITS, interval=STEP_SECONDS).provisioning_uri(
         name=account_name, issuer_name=issuer

@@ -34,7 +34,12 @@ from reporting_portal.staff.auth.services import (
     spend_password_check,
     unlock_identity,
 )
-from reporting_portal.staff.auth.totp import new_totp_secret, provisioning_uri, qr_code_svg
+from reporting_portal.staff.auth.totp import (
+    new_totp_secret,
+    provisioning_uri,
+    qr_code_svg,
+    secret_for_reading,
+)
 from reporting_portal.staff.auth.viewer import (
     IDENTITY_KEY,
     SIGNED_IN,
@@ -164,7 +169,8 @@ def enrol_two_factor() -> Page:
         secret, account_name=viewer.account.username, issuer=get_settings().totp_issuer
     )
     return render_template(
-        "auth/enrol.html", form=form, error=error, qr_svg=qr_code_svg(uri), secret=secret
+        "auth/enrol.html", form=form, error=error, qr_svg=qr_code_svg(uri),
+        secret=secret_for_reading(secret),
     )
 
 

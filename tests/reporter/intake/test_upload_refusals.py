@@ -127,6 +127,14 @@ def test_the_page_says_how_many_files_and_how_large(client, channel_with_handler
         assert "Up to 20 files and 1024 MB in all." in page, path
 
 
+def test_a_limit_of_one_file_is_said_in_the_singular(app, client, channel_with_handlers,
+                                                      in_mailbox):
+    app.extensions["settings"] = app.extensions["settings"].replace(submission_max_files=1)
+    for path in (REPORT_FORM, MAILBOX):
+        page = client.get(path).get_data(as_text=True)
+        assert "Up to 1 file and 1024 MB in all." in page, path
+
+
 @pytest.fixture
 def page_limits(app):
     """Two files and 64 KiB, as the page then says."""

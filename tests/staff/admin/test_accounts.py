@@ -48,11 +48,11 @@ def test_account_without_role_or_with_bad_name_is_refused(client, make_staff, si
     bad_name = client.post("/staff/admin/accounts/new",
                            data={"csrf_token": token, "username": "../etc",
                                  "display_name": "X", "roles": ["auditor"]})
-    assert "account names are 3 to 64 characters" in bad_name.get_data(as_text=True)
+    assert "Account names are 3 to 64 characters" in bad_name.get_data(as_text=True)
     taken = client.post("/staff/admin/accounts/new",
                         data={"csrf_token": token, "username": "ada",
                               "display_name": "X", "roles": ["auditor"]})
-    assert "that account name is taken" in taken.get_data(as_text=True)
+    assert "That account name is taken" in taken.get_data(as_text=True)
     assert db.scalar(select(StaffAccount).where(StaffAccount.username == "x1y")) is None
 
 

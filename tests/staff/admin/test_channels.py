@@ -78,10 +78,10 @@ def test_slug_clash_and_bad_slug_are_refused(admin_client, db):
     response = admin_client.post(path, data=channel_data(
         admin_client, path, name_en="Copy", slug="corruption"))
     assert response.status_code == 400
-    assert "another channel uses that address name" in response.get_data(as_text=True)
+    assert "Another channel uses that address name" in response.get_data(as_text=True)
     response = admin_client.post(path, data=channel_data(
         admin_client, path, name_en="Copy", slug="../x"))
-    assert "address name is 3 to 64" in response.get_data(as_text=True)
+    assert "The address name is 3 to 64" in response.get_data(as_text=True)
 
 
 def test_channel_pages_are_for_administrators_only(client, make_staff, sign_in, installed):
@@ -96,7 +96,7 @@ def test_label_vocabulary_is_managed_by_administrators(admin_client, db):
     admin_client.post("/staff/admin/labels", data={"csrf_token": token, "name": "Procurement"})
     again = admin_client.post("/staff/admin/labels", data={"csrf_token": token,
                                                           "name": "procurement"})
-    assert "that label exists already" in again.get_data(as_text=True)
+    assert "That label exists already" in again.get_data(as_text=True)
     [label] = db.scalars(select(Label)).all()
     assert label.name == "procurement"
     admin_client.post(f"/staff/admin/labels/{label.id}/delete", data={"csrf_token": token})

@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -94,6 +95,9 @@ def test_an_events_proof_verifies_under_the_signed_head(app, db, auditor, settin
     page = browser.get("/staff/audit/events/1")
     assert page.status_code == 200
     assert "Verified: this event is entry 1" in page.get_data(as_text=True)
+    # The proof's size in a person's units ("64 B"), the count of hashes agreeing with it.
+    assert re.search(r"RFC 9162, (1 hash, 32 B|\d+ hashes, \d+ B)\)",
+                     page.get_data(as_text=True))
     document = json.loads(browser.get("/staff/audit/events/1?format=json").get_data())
     verifier = browser.get("/staff/audit").get_data(as_text=True).split(
         'id="verifier-key">')[1].split("<")[0]
@@ -126,11 +130,16 @@ def test_a_downloaded_head_checks_out_and_a_forged_one_does_not(app, db, auditor
     bad = upload(forged)
     assert bad.status_code == 422
     assert "Not consistent." in bad.get_data(as_text=True)
-    assert upload(b"\xff\xfe not text").status_code == 422
+    not_text = upload(b"\xff\xfe not text")
+    assert not_text.status_code == 422
+    assert "This file is not a signed tree head." in not_text.get_data(as_text=True)
+    notes = upload(b"Notes from the audit of March\n")
+    assert notes.status_code == 422
+    assert "This file is not a signed tree head." in notes.get_data(as_text=True)
     assert upload(b"x" * (100 * 1024)).status_code == 400  # larger than any head
     outcomes = [e.outcome for e in db.scalars(select(AuditEvent).where(
         AuditEvent.action == "audit.head_checked").order_by(AuditEvent.leaf_index))]
-    assert outcomes == ["success", "failure", "failure"]
+    assert outcomes == ["success", "failure", "failure", "failure"]
 
 
 def test_export_holds_the_filtered_events_and_the_signed_head(app, db, case_with_identity,

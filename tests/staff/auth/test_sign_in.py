@@ -117,7 +117,9 @@ def test_first_sign_in_enrols_totp_then_replaces_one_time_password(app, client, 
 
     enrol_page = client.get("/staff/sign-in/two-factor").get_data(as_text=True)
     assert "<svg" in enrol_page
-    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enrol_page).group(1)
+    shown = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', enrol_page).group(1)
+    assert re.fullmatch(r"([A-Z2-7]{4} ){7}[A-Z2-7]{4}", shown)
+    secret = shown.replace(" ", "")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', enrol_page).group(1)
     wrong = client.post("/staff/sign-in/two-factor", data={"csrf_token": token, "code": "1"})
     assert "That code is not right" in wrong.get_data(as_text=True)

@@ -14,9 +14,9 @@ from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 from wtforms.validators import Length, Optional
 
+from reporting_portal.domain.question_fields import CheckboxListField, question_field
 from reporting_portal.domain.questionnaire import FieldType
 from reporting_portal.domain.questionnaire import LocalizedQuestion as Question
-from reporting_portal.web.question_fields import CheckboxListField, question_field
 
 IDENTITY_NAME_MAX = 200
 IDENTITY_CONTACT_MAX = 1000

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.domain.channel_content import channel_languages, questions_in
+from reporting_portal.domain.question_fields import questions_form
 from reporting_portal.staff.admin import bp
 from reporting_portal.staff.admin.channel_views import (
     copy_questions_form,
@@ -21,7 +22,6 @@ from reporting_portal.storage.models import Role
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import get_settings
 from reporting_portal.web.languages import language
-from reporting_portal.web.question_fields import questions_form
 from reporting_portal.web.security.access import staff
 
 

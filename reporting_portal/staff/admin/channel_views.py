@@ -41,13 +41,15 @@ from reporting_portal.web.languages import Language, language
 from reporting_portal.web.security.access import staff
 
 
-def _channel_form(channel: Channel | None = None) -> ChannelForm:
-    form = ChannelForm(obj=channel)
+def _channel_form(channel: Channel | None = None, *, from_request: bool = True) -> ChannelForm:
+    # Not from the request when another form of the page was posted: its fields are not
+    # in that request, and the channel's own settings must show, not blanks.
+    form = ChannelForm(obj=channel) if from_request else ChannelForm(formdata=None, obj=channel)
     form.handlers.choices = [
         SelectChoice(h.public_id, h.display_name + ("" if h.age_recipient else _(" (not ready)")))
         for h in case_handlers(get_session())
     ]
-    if not form.is_submitted():
+    if not (from_request and form.is_submitted()):
         languages = channel_languages(channel) if channel else new_channel_languages()
         for place, code in enumerate(languages, start=1):
             form[f"place_{code}"].data = str(place)
@@ -127,18 +129,21 @@ def render_editor(channel: Channel, *, form: ChannelForm | None = None,
                    question_refusal: str | None = None, copy_form: CopyQuestionsForm | None = None,
                    copy_refusal: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
-        "admin/channel_form.html", form=form or _channel_form(channel), channel=channel,
+        "admin/channel_form.html", channel=channel,
+        form=form or _channel_form(channel, from_request=False),
         questions=channel_questions(channel), editor_languages=_editor_languages(channel),
-        question_form=question_form or QuestionForm(prefix="question"),
+        question_form=question_form or QuestionForm(prefix="question", formdata=None),
         action_form=AccountActionForm(), refusal=refusal, question_refusal=question_refusal,
-        type_names=FIELD_TYPE_NAMES, copy_form=copy_form or copy_questions_form(channel),
+        type_names=FIELD_TYPE_NAMES,
+        copy_form=copy_form or copy_questions_form(channel, from_request=False),
         copy_refusal=copy_refusal,
     ), status
 
 
-def copy_questions_form(channel: Channel) -> CopyQuestionsForm:
+def copy_questions_form(channel: Channel, *, from_request: bool = True) -> CopyQuestionsForm:
     """The form that copies another channel's questions here; its sources are the others."""
-    form = CopyQuestionsForm(prefix="copy")
+    form = (CopyQuestionsForm(prefix="copy") if from_request
+            else CopyQuestionsForm(prefix="copy", formdata=None))
     form.source.choices = [SelectChoice(c.public_id, c.name)
                            for c in list_channels(get_session()) if c.id != channel.id]
     return form

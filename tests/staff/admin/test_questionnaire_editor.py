@@ -170,6 +170,9 @@ def test_a_new_questions_mistakes_are_shown_beside_their_fields(admin_client, co
     assert "Start with a lower-case letter" in error_beside(page, "question-field_id")
     assert 'value="How much money?"' in page
     assert 'value="Amount!"' in page
+    # The channel's own settings, above, still show as saved, not blanked by this post.
+    assert re.search(r'<input[^>]*name="name_en"[^>]*value="Report corruption"', page)
+    assert re.search(r'<option selected value="1">1</option>', page)
     taken = add_question(admin_client, corruption, field_id="what", field_type="short_text",
                          label_en="Again")
     assert "Another question of this channel has this id." in error_beside(

@@ -39,6 +39,20 @@ def test_admin_edits_moves_copies_and_previews_questions(
     expect(page.get_by_text("Question added.")).to_be_visible()
 
     # Edit the first question: no longer required; then move it down.
+    page.get_by_role("link", name="How do you know about it?").click()
+    expect(page.get_by_text("Type: Single choice.")).to_be_visible()
+    choices = page.locator("#texts-label-en").get_by_label("Choices", exact=False)
+    choices.fill("I saw or heard it myself\nSomeone told me\nI found documents\nOther\n"
+                 "I took part")
+    page.get_by_role("button", name="Save question").click()
+    expect(page.get_by_text("Not saved yet: a field below needs your attention.")).to_be_visible()
+    expect(page.locator("#texts-label-ar").get_by_label("Choices", exact=False)
+           ).to_have_accessible_description(
+        "Each language needs the same choices, one per line, in the same order. "
+        "Lines needed: 5; given here: 4.")
+    screenshot("editor-question-edit-refused")
+    page.get_by_role("link", name="Report corruption").click()
+
     page.get_by_role("link", name="What happened?").click()
     page.get_by_label("Required").uncheck()
     page.get_by_role("button", name="Save question").click()

@@ -170,14 +170,15 @@ def _question_texts(
                               "first language."), field=f"label_{first}")
     expected = max(len(given.get(first, [])), kept_choices)
     if kept_choices and 0 < len(given.get(first, [])) < kept_choices:
-        raise ChannelError(_l("Keep the %(count)d choices this question has: answers already "
-                              "received may name them. Rename a choice on its line; add new "
-                              "ones at the end.", count=kept_choices), field=f"choices_{first}")
+        raise ChannelError(_l("Answers already received may name this question's choices, so "
+                              "keep them all (%(count)d lines). Rename a choice on its own "
+                              "line; add new ones at the end.", count=kept_choices),
+                           field=f"choices_{first}")
     for code, lines in given.items():
         if len(lines) != expected:
-            raise ChannelError(_l("give %(count)d choices in each language, one per line, "
-                                  "in the same order (%(language)s: %(given)d)",
-                                  count=expected, language=code, given=len(lines)),
+            raise ChannelError(_l("Each language needs the same choices, one per line, in the "
+                                  "same order. Lines needed: %(count)d; given here: %(given)d.",
+                                  count=expected, given=len(lines)),
                                field=f"choices_{code}")
     return kept_labels, kept_helps, given
 

@@ -155,7 +155,8 @@ def _add_language_fields() -> None:
             setattr(form_class, f"choices_{code}", TextAreaField(
                 _l("Choices (one per line, for choice fields; the same order in every "
                    "language)"),
-                validators=[Optional(), Length(max=MAX_CHOICES * (MAX_LABEL_CHARS + 1))]))
+                validators=[Optional(), Length(max=MAX_CHOICES * (MAX_LABEL_CHARS + 1))],
+                render_kw={"rows": 6}))
 
 
 _add_language_fields()

@@ -111,9 +111,9 @@ def test_dropping_a_choice_is_refused_beside_the_field_keeping_what_was_typed(
         "choices_fr": "Routes"})
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
-    assert "Keep the 2 choices this question has" in error_beside(page, "choices_fr")
+    assert "keep them all (2 lines)" in error_beside(page, "choices_fr")
     assert 'value="Quel marché, déjà\u00a0?"' in page  # the label as typed
-    assert re.search(r'name="choices_fr">\s*Routes</textarea>', page)
+    assert re.search(r'name="choices_fr"[^>]*>\s*Routes</textarea>', page)
     [question] = [q for q in stored(db, "tenders") if q["id"] == "which"]
     assert question["label"]["fr"] == "Quel marché\u00a0?"  # nothing half-written
 

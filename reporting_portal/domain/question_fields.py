@@ -76,7 +76,7 @@ def questions_form(questions: list[LocalizedQuestion], *, max_chars: int) -> Fla
     """An empty form of the questions alone, for showing them (the editor's preview):
     it is never submitted, so it carries no CSRF token."""
 
-    class QuestionsForm(FlaskForm):
+    class QuestionsForm(FlaskForm):  # type: ignore[misc]  # Flask-WTF ships no types
         class Meta:
             csrf = False
 

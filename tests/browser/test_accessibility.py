@@ -190,6 +190,10 @@ def staff_journey(checker: Checker, world) -> None:
                  "/staff/admin/channels/new", f"/staff/admin/channels/{world['channel']}",
                  "/staff/admin/labels"):
         checker.visit(path)
+    # The questionnaire editor's own pages (issue 15): a question, the preview in Arabic.
+    for path in (f"/staff/admin/channels/{world['channel']}/questions/what",
+                 f"/staff/admin/channels/{world['channel']}/preview?language=ar"):
+        checker.visit(path)
 
 
 def test_every_page_has_no_serious_accessibility_violation(checker, world):

@@ -153,7 +153,7 @@ def refusal_at_field(form: FlaskForm, error: ChannelError) -> str:
     """Show a refusal next to the field it is about, and say at the top where to look."""
     if error.field is not None and error.field in form:
         form[error.field].errors = [str(error)]
-        return _("Not saved yet: a field below needs your attention.")
+        return str(_("Not saved yet: a field below needs your attention."))
     return str(error)
 
 

@@ -190,6 +190,10 @@ def staff_journey(checker: Checker, world) -> None:
                  "/staff/admin/channels/new", f"/staff/admin/channels/{world['channel']}",
                  "/staff/admin/labels"):
         checker.visit(path)
+    # The questionnaire editor's own pages (issue 15): a question, the preview in Arabic.
+    for path in (f"/staff/admin/channels/{world['channel']}/questions/what",
+                 f"/staff/admin/channels/{world['channel']}/preview?language=ar"):
+        checker.visit(path)
     # The own-account page, a staff error page, and an expired staff form.
     for path in ("/staff/account", "/staff/no-such-page"):
         checker.visit(path)

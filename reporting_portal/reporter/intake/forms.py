@@ -7,72 +7,19 @@ CSRF is checked separately, on the first field of the stream, before any file is
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import (
-    DateField,
-    Field,
-    MultipleFileField,
-    RadioField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
-from wtforms.validators import InputRequired, Length, Optional, StopValidation
+from wtforms.validators import Length, Optional
 
+from reporting_portal.domain.question_fields import CheckboxListField, question_field
 from reporting_portal.domain.questionnaire import FieldType
 from reporting_portal.domain.questionnaire import LocalizedQuestion as Question
 
 IDENTITY_NAME_MAX = 200
 IDENTITY_CONTACT_MAX = 1000
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class HasContent:
-    """A required text answer needs more than spaces and line breaks.
-
-    ``InputRequired`` is satisfied by any characters at all; the answer itself is kept
-    as typed, only the check strips it.
-    """
-
-    field_flags: ClassVar[dict[str, bool]] = {"required": True}
-
-    def __call__(self, form: FlaskForm, field: Field) -> None:
-        if not str(field.data or "").strip():
-            raise StopValidation(field.gettext("This field is required."))
-
-
-def _field_for(question: Question, max_chars: int) -> Field:
-    required = [InputRequired()] if question.required else [Optional()]
-    text_required = [*required, HasContent()] if question.required else required
-    common: dict[str, Any] = {"label": question.label, "description": question.help}
-    # The value is the choice's code, the same in every language: the answer stored
-    # says nothing of the language the reporter read the form in.
-    choices = [SelectChoice(code, label) for code, label in question.choices]
-    if question.type == FieldType.SHORT_TEXT:
-        return StringField(validators=[*text_required, Length(max=500)], **common)
-    if question.type == FieldType.LONG_TEXT:
-        return TextAreaField(
-            validators=[*text_required, Length(max=max_chars)], render_kw={"rows": 8}, **common
-        )
-    if question.type == FieldType.SINGLE_CHOICE:
-        return RadioField(choices=choices, validators=required, **common)
-    if question.type == FieldType.MULTIPLE_CHOICE:
-        return CheckboxListField(choices=choices, validators=required, **common)
-    if question.type == FieldType.DATE:
-        return DateField(validators=required, **common)
-    return MultipleFileField(
-        render_kw={"multiple": True, "data-file-field": question.id}, **common
-    )
 
 
 def build_report_form(
@@ -110,7 +57,7 @@ def build_report_form(
         )
 
     for question in questions:
-        setattr(ReportForm, f"q_{question.id}", _field_for(question, max_chars))
+        setattr(ReportForm, f"q_{question.id}", question_field(question, max_chars))
     form: FlaskForm = ReportForm(formdata=formdata if formdata is not None else MultiDict())
     return form
 

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin", template_folder="templates")
 
-from reporting_portal.staff.admin import channel_views, label_views, views  # noqa: E402, F401 -- routes
+from reporting_portal.staff.admin import (  # noqa: E402, F401 -- routes
+    channel_views,
+    label_views,
+    questionnaire_views,
+    views,
+)

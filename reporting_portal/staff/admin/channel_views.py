@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
@@ -16,15 +17,18 @@ from reporting_portal.staff.admin.channels import (
     case_handlers,
     find_channel,
     list_channels,
+    move_question_down,
     move_question_up,
     new_channel_languages,
     remove_question,
     save_channel,
-    update_question_texts,
+    update_question,
 )
 from reporting_portal.staff.admin.forms import (
+    FIELD_TYPE_NAMES,
     AccountActionForm,
     ChannelForm,
+    CopyQuestionsForm,
     QuestionForm,
     QuestionTextsForm,
     languages_from,
@@ -37,13 +41,15 @@ from reporting_portal.web.languages import Language, language
 from reporting_portal.web.security.access import staff
 
 
-def _channel_form(channel: Channel | None = None) -> ChannelForm:
-    form = ChannelForm(obj=channel)
+def _channel_form(channel: Channel | None = None, *, from_request: bool = True) -> ChannelForm:
+    # Not from the request when another form of the page was posted: its fields are not
+    # in that request, and the channel's own settings must show, not blanks.
+    form = ChannelForm(obj=channel) if from_request else ChannelForm(formdata=None, obj=channel)
     form.handlers.choices = [
         SelectChoice(h.public_id, h.display_name + ("" if h.age_recipient else _(" (not ready)")))
         for h in case_handlers(get_session())
     ]
-    if not form.is_submitted():
+    if not (from_request and form.is_submitted()):
         languages = channel_languages(channel) if channel else new_channel_languages()
         for place, code in enumerate(languages, start=1):
             form[f"place_{code}"].data = str(place)
@@ -114,19 +120,41 @@ def edit_channel(public_id: str) -> tuple[str, int] | BaseResponse:
         else:
             flash(_("Channel saved."), "success")
             return redirect(url_for("admin.edit_channel", public_id=public_id))
-    return _render_editor(channel, form=form, refusal=refusal,
+    return render_editor(channel, form=form, refusal=refusal,
                           status=400 if form.is_submitted() else 200)
 
 
-def _render_editor(channel: Channel, *, form: ChannelForm | None = None,
+def render_editor(channel: Channel, *, form: ChannelForm | None = None,
                    question_form: QuestionForm | None = None, refusal: str | None = None,
-                   question_refusal: str | None = None, status: int = 200) -> tuple[str, int]:
+                   question_refusal: str | None = None, copy_form: CopyQuestionsForm | None = None,
+                   copy_refusal: str | None = None, status: int = 200) -> tuple[str, int]:
     return render_template(
-        "admin/channel_form.html", form=form or _channel_form(channel), channel=channel,
+        "admin/channel_form.html", channel=channel,
+        form=form or _channel_form(channel, from_request=False),
         questions=channel_questions(channel), editor_languages=_editor_languages(channel),
-        question_form=question_form or QuestionForm(prefix="question"),
+        question_form=question_form or QuestionForm(prefix="question", formdata=None),
         action_form=AccountActionForm(), refusal=refusal, question_refusal=question_refusal,
+        type_names=FIELD_TYPE_NAMES,
+        copy_form=copy_form or copy_questions_form(channel, from_request=False),
+        copy_refusal=copy_refusal,
     ), status
+
+
+def copy_questions_form(channel: Channel, *, from_request: bool = True) -> CopyQuestionsForm:
+    """The form that copies another channel's questions here; its sources are the others."""
+    form = (CopyQuestionsForm(prefix="copy") if from_request
+            else CopyQuestionsForm(prefix="copy", formdata=None))
+    form.source.choices = [SelectChoice(c.public_id, c.name)
+                           for c in list_channels(get_session()) if c.id != channel.id]
+    return form
+
+
+def refusal_at_field(form: FlaskForm, error: ChannelError) -> str:
+    """Show a refusal next to the field it is about, and say at the top where to look."""
+    if error.field is not None and error.field in form:
+        form[error.field].errors = [str(error)]
+        return str(_("Not saved yet: a field below needs your attention."))
+    return str(error)
 
 
 @bp.route("/channels/<public_id>/questions", methods=["POST"])
@@ -139,8 +167,8 @@ def add_channel_question(public_id: str) -> tuple[str, int] | BaseResponse:
         abort(404)
     form = QuestionForm(prefix="question")
     if not form.validate_on_submit():
-        return _render_editor(channel, question_form=form, status=400, question_refusal=_(
-            "The question needs an id, a type and a label, each text within its length."))
+        return render_editor(channel, question_form=form, status=400, question_refusal=_(
+            "Not saved yet: a field below needs your attention."))
     try:
         add_question(
             db, current_actor(), channel, field_id=form.field_id.data or "",
@@ -149,8 +177,8 @@ def add_channel_question(public_id: str) -> tuple[str, int] | BaseResponse:
             choices={code: text.splitlines() for code, text in texts_from(form, "choices").items()},
         )
     except ChannelError as error:
-        return _render_editor(channel, question_form=form, question_refusal=str(error),
-                              status=400)
+        return render_editor(channel, question_form=form, status=400,
+                              question_refusal=refusal_at_field(form, error))
     flash(_("Question added."), "success")
     return redirect(url_for("admin.edit_channel", public_id=public_id))
 
@@ -158,7 +186,8 @@ def add_channel_question(public_id: str) -> tuple[str, int] | BaseResponse:
 @bp.route("/channels/<public_id>/questions/<field_id>", methods=["GET", "POST"])
 @staff(Role.ADMINISTRATOR)
 def edit_channel_question(public_id: str, field_id: str) -> tuple[str, int] | BaseResponse:
-    """A question's texts in each of the channel's languages."""
+    """A question's texts in each of the channel's languages, whether it is required,
+    and its choices."""
     db = get_session()
     try:
         channel = find_channel(db, public_id)
@@ -171,17 +200,20 @@ def edit_channel_question(public_id: str, field_id: str) -> tuple[str, int] | Ba
     refusal = None
     if form.validate_on_submit():
         try:
-            update_question_texts(
+            update_question(
                 db, current_actor(), channel, field_id, labels=texts_from(form, "label"),
-                helps=texts_from(form, "help"),
+                helps=texts_from(form, "help"), required=bool(form.required.data),
                 choices={code: text.splitlines()
                          for code, text in texts_from(form, "choices").items()})
         except ChannelError as error:
-            refusal = str(error)
+            refusal = refusal_at_field(form, error)
         else:
             flash(_("Question saved."), "success")
             return redirect(url_for("admin.edit_channel", public_id=public_id))
-    elif not form.is_submitted():
+    elif form.is_submitted():
+        refusal = _("Not saved yet: a field below needs your attention.")
+    else:
+        form.required.data = question.required
         for code in channel_languages(channel):
             form[f"label_{code}"].data = question.label.get(code, "")
             form[f"help_{code}"].data = question.help.get(code, "")
@@ -191,13 +223,14 @@ def edit_channel_question(public_id: str, field_id: str) -> tuple[str, int] | Ba
     return render_template(
         "admin/question_form.html", form=form, channel=channel, question=question,
         editor_languages=_editor_languages(channel), refusal=refusal,
+        type_names=FIELD_TYPE_NAMES,
     ), 400 if form.is_submitted() else 200
 
 
 @bp.route("/channels/<public_id>/questions/<field_id>/<action>", methods=["POST"])
 @staff(Role.ADMINISTRATOR)
 def change_channel_question(public_id: str, field_id: str, action: str) -> BaseResponse:
-    if action not in {"remove", "move-up"}:
+    if action not in {"remove", "move-up", "move-down"}:
         abort(404)
     if not AccountActionForm().validate_on_submit():
         abort(400)
@@ -206,6 +239,8 @@ def change_channel_question(public_id: str, field_id: str, action: str) -> BaseR
         channel = find_channel(db, public_id)
         if action == "remove":
             remove_question(db, current_actor(), channel, field_id)
+        elif action == "move-down":
+            move_question_down(db, current_actor(), channel, field_id)
         else:
             move_question_up(db, current_actor(), channel, field_id)
     except ChannelError as error:

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -96,6 +97,15 @@ class ChannelForm(FlaskForm):
     )
 
 
+# What an administrator reads for each field type: plain words, never the stored name.
+FIELD_TYPE_NAMES = {
+    FieldType.SHORT_TEXT: _l("Short text"), FieldType.LONG_TEXT: _l("Long text"),
+    FieldType.SINGLE_CHOICE: _l("Single choice"),
+    FieldType.MULTIPLE_CHOICE: _l("Multiple choice"),
+    FieldType.DATE: _l("Date"), FieldType.FILE: _l("File upload"),
+}
+
+
 class QuestionForm(FlaskForm):
     field_id = StringField(
         _l("Field id"), description=_l("Lower-case letters, digits, '_'; unique in the form."),
@@ -103,18 +113,28 @@ class QuestionForm(FlaskForm):
     )
     field_type = SelectField(
         _l("Type"),
-        choices=[SelectChoice(str(kind), label) for kind, label in (
-            (FieldType.SHORT_TEXT, _l("Short text")), (FieldType.LONG_TEXT, _l("Long text")),
-            (FieldType.SINGLE_CHOICE, _l("Single choice")),
-            (FieldType.MULTIPLE_CHOICE, _l("Multiple choice")),
-            (FieldType.DATE, _l("Date")), (FieldType.FILE, _l("File upload")),
-        )],
+        choices=[SelectChoice(str(kind), label) for kind, label in FIELD_TYPE_NAMES.items()],
     )
     required = BooleanField(_l("Required"))
 
 
 class QuestionTextsForm(FlaskForm):
-    """A question's texts in each language: ``label_fr``, ``help_fr``, ``choices_fr``."""
+    """A question's texts in each language: ``label_fr``, ``help_fr``, ``choices_fr``;
+    and whether it is required."""
+
+    required = BooleanField(_l("Required"))
+
+
+class CopyQuestionsForm(FlaskForm):
+    """Copy another channel's questions; the source's choices are set by the view."""
+
+    source = SelectField(_l("Copy the questions of"), validators=[InputRequired()])
+    mode = RadioField(
+        _l("This channel's own questions"),
+        choices=[SelectChoice("append", _l("Keep them; add the copied questions after them")),
+                 SelectChoice("replace", _l("Replace them with the copied questions"))],
+        default="append", validators=[InputRequired()],
+    )
 
 
 def _add_language_fields() -> None:
@@ -135,7 +155,8 @@ def _add_language_fields() -> None:
             setattr(form_class, f"choices_{code}", TextAreaField(
                 _l("Choices (one per line, for choice fields; the same order in every "
                    "language)"),
-                validators=[Optional(), Length(max=MAX_CHOICES * (MAX_LABEL_CHARS + 1))]))
+                validators=[Optional(), Length(max=MAX_CHOICES * (MAX_LABEL_CHARS + 1))],
+                render_kw={"rows": 6}))
 
 
 _add_language_fields()

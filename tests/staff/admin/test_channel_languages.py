@@ -78,11 +78,11 @@ def test_bad_texts_are_refused_with_the_reason(admin_client, tenders):
     no_first = add_question(admin_client, tenders, field_id="x", field_type="short_text",
                             label_en="Only English")
     assert no_first.status_code == 400
-    assert "in the channel&#39;s first language" in no_first.get_data(as_text=True)
+    assert "it is the channel&#39;s first language" in no_first.get_data(as_text=True)
     uneven = add_question(admin_client, tenders, field_id="y", field_type="single_choice",
                           label_fr="Choix", choices_fr="Un\nDeux", choices_en="One")
     assert uneven.status_code == 400
-    assert "Give 2 choices in each language" in uneven.get_data(as_text=True)
+    assert "Lines needed: 2; given here: 1." in uneven.get_data(as_text=True)
     too_long = add_question(admin_client, tenders, field_id="z", field_type="short_text",
                             label_fr="x" * 301)
     assert too_long.status_code == 400

@@ -65,7 +65,7 @@ def test_new_channel_and_its_questionnaire(admin_client, db, make_staff):
         "csrf_token": token, "question-csrf_token": token, "question-field_id": "Bad Id",
         "question-field_type": "short_text", "question-label_en": "x"})
     assert bad.status_code == 400
-    assert "ids are lower-case" in bad.get_data(as_text=True)
+    assert "Start with a lower-case letter" in bad.get_data(as_text=True)
 
     removed = admin_client.post(f"{edit_path}/questions/tender/remove",
                                 data={"csrf_token": token})

@@ -433,7 +433,11 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
     db.flush()  # case_recipients below must no longer see the removed grant
     keys = case_recipients(db, report, get_installation(db))
     for obj in _case_objects(db, report):
-        wanted = keys + ([report.reporter_recipient] if obj.kind == ObjectKind.MESSAGE else [])
+        # The reporter keeps their messages, and what they sent if it was sealed for them.
+        reporter_reads = obj.kind == ObjectKind.MESSAGE or (
+            report.content_for_reporter and obj.from_reporter
+            and obj.kind in {ObjectKind.CONTENT, ObjectKind.FILE})
+        wanted = keys + ([report.reporter_recipient] if reporter_reads else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
     record_account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import abort, session, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from crypto.receipt import format_receipt_code
@@ -38,9 +37,9 @@ def receipt_text(code: str) -> str:
 @public
 def receipt_download() -> BaseResponse:
     code = session.get("receipt_code")
-    if not isinstance(code, str) or not FlaskForm().validate_on_submit():
-        # No code in this session any more (confirmed, or the session ended), or a form
-        # not sent from the receipt page.
+    if not isinstance(code, str):
+        # No code in this session any more: confirmed, or the session ended. (The CSRF
+        # token is checked for every POST before this runs.)
         abort(404)
     response = BaseResponse(receipt_text(code).encode("utf-8"),
                             mimetype="text/plain; charset=utf-8")

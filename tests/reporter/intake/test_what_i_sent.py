@@ -12,7 +12,7 @@ from reporting_portal.reporter.intake.services import Submission, submit_report
 from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Channel, HeldAuditEvent, ObjectKind, Report, Role
 from reporting_portal.web.extensions import get_blob_store
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, hidden_fields, https_client
 from tests.helpers.reporting import (
     REPORT_FORM,
     content_of,
@@ -149,3 +149,27 @@ def test_the_channel_editor_turns_read_back_off(client, db, make_staff, sign_in,
     assert db.scalar(select(Channel.reporter_reads_back)
                      .where(Channel.slug == "corruption")) is False
     assert db.scalars(select(Report)).all() == []
+
+
+def test_taking_a_handler_off_the_case_keeps_what_the_reporter_sent_readable(
+    app, client, db, settings, channel_with_handlers
+):
+    _send(client)
+    with client.session_transaction() as session:
+        reporter_identity = session["reporter_identity"]
+    hana, omar = channel_with_handlers["hana"], channel_with_handlers["omar"]
+    staff = https_client(app)
+    staff.post("/staff/sign-in", data={
+        "csrf_token": csrf_token(staff, "/staff/sign-in"), "username": hana.username,
+        "password": hana.password, "code": hana.code(1)})
+    staff.get("/staff/sign-in/continue")
+    path = f"/staff/cases/{only_report(db).public_id}"
+    staff.post(f"{path}/handlers/{omar.public_id}/remove", data=hidden_fields(staff, path))
+    db.expire_all()
+    report = only_report(db)
+    [content] = objects_of(db, report, ObjectKind.CONTENT)
+    with pytest.raises(NoMatchError):
+        decrypt_object(settings, content, omar.identity)  # the headers were rewritten
+    assert b"took a bribe" in decrypt_object(settings, content, reporter_identity)
+    [evidence] = objects_of(db, report, ObjectKind.FILE)
+    assert decrypt_object(settings, evidence, reporter_identity) == EVIDENCE

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app, request, session
 
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession, ServerSessionInterface
 
 SCRIPT = "js/reporter-page.bundle.js"
+# Pages whose session matters before anyone signs in: what is typed there is lost with it.
+FORM_ENDPOINTS = frozenset({"intake.report_form", "intake.submit"})
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,14 @@ def session_time() -> dict[str, Any]:
     if not isinstance(interface, ServerSessionInterface) or not isinstance(session,
                                                                            ServerSession):
         return {}
+    signed_in = session.kind == "reporter"
+    if not signed_in and request.endpoint not in FORM_ENDPOINTS:
+        return {}  # the channel list, the sign-in page: no session worth announcing
     return {
         "session_time": SessionTime(
             idle_minutes=int(interface.idle_timeout(session).total_seconds() // 60),
             seconds_left=interface.seconds_left(session),
-            signed_in=session.kind == "reporter",
+            signed_in=signed_in,
         ),
         "reporter_script_integrity": static_integrity(SCRIPT),
     }

@@ -173,3 +173,11 @@ def test_taking_a_handler_off_the_case_keeps_what_the_reporter_sent_readable(
     assert b"took a bribe" in decrypt_object(settings, content, reporter_identity)
     [evidence] = objects_of(db, report, ObjectKind.FILE)
     assert decrypt_object(settings, evidence, reporter_identity) == EVIDENCE
+
+
+def test_the_report_form_says_how_long_its_session_lasts_and_the_sign_in_page_does_not(
+    client, channel_with_handlers
+):
+    form = client.get(REPORT_FORM).get_data(as_text=True)
+    assert "this page's session ends after 120 minutes" in form.replace("&#39;", "'")
+    assert 'id="session-time"' not in client.get("/followup").get_data(as_text=True)

@@ -49,6 +49,9 @@ def test_with_javascript_the_reporter_reads_back_answers_and_files(
     code = take_receipt(page, screenshot, "receipt-issue15-js")
     _sign_in(page, live_server, code)
     _read_back(page, screenshot, "what-i-sent-js")
+    page.goto(f"{live_server}/followup/sent?lang=ar")  # labels in the page's language
+    expect(page.locator("#sent-answers")).to_contain_text("ماذا حدث؟")
+    screenshot("what-i-sent-ar")
 
 
 def test_without_javascript_the_reporter_reads_back_too(

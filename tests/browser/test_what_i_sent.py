@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -134,3 +135,19 @@ def test_with_javascript_the_receipt_offers_print_and_the_session_end_is_announc
     page.clock.run_for(10_000)
     expect(notice).to_have_text(re.compile("Your session ends in about one minute"))
     screenshot("session-ending-notice")
+
+
+def test_a_report_sent_again_after_its_session_ended_can_still_be_read_back(
+    app, page, live_server, channel_with_handlers, screenshot
+):
+    # The renewed form carries a new reporter key; the page must encrypt to that one.
+    fill_report(page, live_server)
+    later = datetime.now(UTC) + timedelta(hours=3)
+    app.session_interface.clock = lambda: later
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_text("its session ended, so nothing was sent")).to_be_visible()
+    page.locator("#q_evidence").set_input_files(EVIDENCE)
+    page.get_by_role("button", name="Send report").click()
+    code = take_receipt(page, screenshot, "receipt-after-session-ended")
+    _sign_in(page, live_server, code)
+    _read_back(page, screenshot, "what-i-sent-after-session-ended")

@@ -21,7 +21,16 @@ COMPILED   := $(CATALOGUES:.po=.mo)
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
-install: $(VENV)/.installed $(COMPILED)
+# axe-core for tests/browser/test_accessibility.py, exactly as tests/a11y/package-lock.json
+# pins it (npm ci). Without npm, `make run` still works; those tests skip (fail in CI).
+A11Y_AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
+$(A11Y_AXE): tests/a11y/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
+	else echo "npm not found: tests/browser/test_accessibility.py will skip"; fi
+
+install: $(VENV)/.installed $(COMPILED) $(A11Y_AXE)
 
 ## Extract every string a person reads, merge them into each language's catalogue, compile.
 messages: $(VENV)/.installed

@@ -78,6 +78,13 @@ _EXTRA_SEPARATORS: Final = frozenset(
         "\ufeff",  # zero width no-break space (BOM)
         ".",
         "/",
+        # Bidirectional marks and isolates: text copied from a right-to-left page (Arabic)
+        # or typed with a right-to-left keyboard carries them around runs of digits.
+        "\u061c",  # Arabic letter mark
+        "\u200e",  # left-to-right mark
+        "\u200f",  # right-to-left mark
+        *(chr(code) for code in range(0x202A, 0x202F)),  # embeddings and overrides
+        *(chr(code) for code in range(0x2066, 0x206A)),  # isolates
     }
 )
 

@@ -54,6 +54,7 @@ class AuditAction(StrEnum):
     CASE_STATUS_CHANGED = "case.status_changed"
     CASE_ACKNOWLEDGED = "case.acknowledged"
     CASE_CLOSED = "case.closed"
+    CASE_REOPENED = "case.reopened"
     CASE_PRIORITY_CHANGED = "case.priority_changed"
     CASE_LABELS_CHANGED = "case.labels_changed"
     CASE_HANDLER_ADDED = "case.handler_added"

@@ -1,4 +1,4 @@
-"""A case's stage, priority and closing outcome in words, in the reader's language.
+"""A case's stage, priority and closing outcome, and who acted, in the reader's words.
 
 They are stored as codes (storage.models.reports) and put into words only here, so a
 case closed by a handler reading French reads as closed in Arabic to the reporter, and
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
-from reporting_portal.storage.models import ClosingOutcome, Priority, ReportStatus
+from reporting_portal.storage.models import ClosingOutcome, Priority, ReportStatus, Role
 
 STATUS_LABELS: dict[str, LazyString] = {
     ReportStatus.RECEIVED: _l("Received"),
@@ -36,6 +36,18 @@ OUTCOME_LABELS: dict[str, LazyString] = {
 }
 
 
+# Who acted, in the access log: a staff role, or one of the actors without an account.
+ACTOR_LABELS: dict[str, LazyString] = {
+    Role.ADMINISTRATOR: _l("Administrator"),
+    Role.CASE_HANDLER: _l("Case handler"),
+    Role.IDENTITY_CUSTODIAN: _l("Identity custodian"),
+    Role.AUDITOR: _l("Auditor"),
+    "reporter": _l("A reporter"),
+    "system": _l("The system"),
+    "anonymous": _l("Not signed in"),
+}
+
+
 def _label(labels: Mapping[str, LazyString], code: str | None) -> str:
     # A code this version does not know (a newer installation's backup) shows as itself.
     if code is None:
@@ -55,7 +67,12 @@ def outcome_label(code: str | None) -> str:
     return _label(OUTCOME_LABELS, code)
 
 
+def actor_label(code: str | None) -> str:
+    return _label(ACTOR_LABELS, code)
+
+
 TEMPLATE_GLOBALS = {
+    "actor_label": actor_label,
     "status_label": status_label,
     "priority_label": priority_label,
     "outcome_label": outcome_label,

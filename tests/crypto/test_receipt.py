@@ -51,7 +51,15 @@ SEPARATORS = [
     "\u2212",
     "\u200b",
     "\u00ad",
+    # Bidirectional marks, as text copied from an Arabic (right-to-left) page carries them.
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\u2066",
+    "\u2069",
 ]
+# The digit sets issue 14 names: ASCII, Arabic-Indic, Persian, full-width.
+ISSUE_14_ZEROS = ["0", "\u0660", "\u06f0", "\uff10"]
 
 random_parts = st.text(alphabet="0123456789", min_size=27, max_size=27)
 valid_codes = random_parts.map(lambda digits: digits + damm_check_digit(digits))
@@ -138,6 +146,25 @@ def test_normalise_accepts_separators_and_any_decimal_digits(form: tuple[str, st
     assert normalise_receipt_code(typed) == code
     assert normalise_receipt_code(normalise_receipt_code(typed)) == code
     assert normalise_receipt_code(format_receipt_code(typed)) == code
+
+
+@given(valid_codes, st.sampled_from(ISSUE_14_ZEROS),
+       st.lists(st.lists(st.sampled_from(SEPARATORS), max_size=3), min_size=29, max_size=29))
+def test_a_code_written_wholly_in_one_digit_set_normalises_to_the_same_code(
+    code: str, zero: str, gaps: list[list[str]]
+) -> None:
+    written = "".join(gaps[0]) + "".join(
+        chr(ord(zero) + int(digit)) + "".join(gap)
+        for digit, gap in zip(code, gaps[1:], strict=True))
+    assert normalise_receipt_code(written) == code
+    assert format_receipt_code(written) == " ".join(code[i : i + 4] for i in range(0, 28, 4))
+
+
+@pytest.mark.parametrize("zero", ISSUE_14_ZEROS[1:])
+def test_a_typo_in_another_digit_set_is_still_a_typo(zero: str) -> None:
+    mistyped = KNOWN_CODE[:-1] + str((int(KNOWN_CODE[-1]) + 1) % 10)
+    with pytest.raises(ReceiptCodeTypo):
+        normalise_receipt_code("".join(chr(ord(zero) + int(digit)) for digit in mistyped))
 
 
 @pytest.mark.parametrize("look_alike", ["\u00b2", "\u2461", "\u2081", "\u2171"])

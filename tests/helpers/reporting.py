@@ -42,10 +42,17 @@ def content_of(settings, db, identity: str) -> dict:
     return json.loads(decrypt_object(settings, content, identity))
 
 
+RECEIPT_CODE_LIST = re.compile(r'<ol[^>]*id="receipt-code"[^>]*>(.*?)</ol>', re.DOTALL)
+RECEIPT_CODE_GROUP = re.compile(r'<li class="receipt-code__group">(\d{4})</li>')
+
+
 def receipt_code_from(page: str) -> str:
-    match = re.search(r'id="receipt-code"[^>]*>([\d ]+)<', page)
+    """The receipt code a page shows, group by group, as ``"1234 5678 ..."``."""
+    match = RECEIPT_CODE_LIST.search(page)
     assert match, "no receipt code on the page"
-    return match.group(1)
+    groups = RECEIPT_CODE_GROUP.findall(match.group(1))
+    assert len(groups) == 7, "the receipt code is not seven groups of four"
+    return " ".join(groups)
 
 
 def blob_files(settings) -> list:

@@ -36,12 +36,14 @@ from reporting_portal.web.languages import LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "reporting_portal" / "translations"
 # What a reporter reads: the public zone's code and pages, the base pages every page
-# extends, the error pages and the language names (web/). staff_base.html is the staff
-# pages' frame, never served to a reporter.
+# extends, the error pages and the language names (web/), and the words of a case's
+# stage and outcome in the mailbox. staff_base.html is the staff pages' frame, never
+# served to a reporter.
 REPORTER_SOURCES = (
     "reporting_portal/reporter/**",
     "reporting_portal/templates/**",
     "reporting_portal/web/**",
+    "reporting_portal/domain/case_words.py",
 )
 NOT_REPORTER_SOURCES = ("reporting_portal/templates/staff_base.html",)
 # The keywords `make messages` passes to pybabel extract (-k _l -k lazy_gettext).

@@ -56,7 +56,7 @@ from reporting_portal.storage.models import (
     ReportObject,
     StaffAccount,
 )
-from tests.helpers.reporting import MULTIPART, multipart_body
+from tests.helpers.reporting import MULTIPART, multipart_body, receipt_code_from
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -163,10 +163,8 @@ def submit_report(port: int, served: threading.Event) -> str | None:
     if status != 303:
         return None
     status, _, page = browser.request("GET", "/report/receipt")
-    code = re.search(r'id="receipt-code"[^>]*>([\d ]+)<', page)
     assert status == 200, "a report accepted without its receipt page"
-    assert code, "a report accepted without a receipt code"
-    return code.group(1)
+    return receipt_code_from(page)
 
 
 def open_mailbox(port: int, code: str) -> tuple[Browser, str]:

@@ -85,7 +85,7 @@ class Browser:
 
 
 _CASE_EDIT = re.compile(r"/staff/cases/([^/]+)/(?:status|priority|labels|acknowledge|handlers"
-                        r"|handlers/[^/]+/remove)")
+                        r"|handlers/[^/]+/remove|reopen)")
 
 
 @pytest.fixture
@@ -179,9 +179,26 @@ def test_status_change_and_closing(app, full_case, hana):
     with new_events(app) as moved:
         assert hana.post(path, status="investigation").status_code == 302
     with new_events(app) as closed:
-        assert hana.post(path, status="closed", outcome="not_substantiated").status_code == 302
+        assert hana.post(path, status="closed", outcome="not_substantiated",
+                         close_anyway="y").status_code == 302
     assert moved == [case_event("case.status_changed", hana.member, full_case)]
     assert closed == [case_event("case.closed", hana.member, full_case)]
+
+
+def test_reopening(app, full_case, hana):
+    path = f"/staff/cases/{full_case}"
+    hana.post(f"{path}/status", status="closed", outcome="not_substantiated", close_anyway="y")
+    with new_events(app) as reopened:
+        assert hana.post(f"{path}/reopen", reason="New minutes arrived.").status_code == 302
+    with new_events(app) as refused:
+        assert hana.post(f"{path}/reopen", reason="Again.").status_code == 400
+    # The reason is kept as an internal note; the reopening is its own event.
+    assert reopened == [case_event("case.note_written", hana.member, full_case),
+                        case_event("case.reopened", hana.member, full_case)]
+    # Refused (the case is open now): the attempt, then the case page shown again.
+    assert refused == [Event("case.reopened", hana.member.public_id, HANDLER, "report",
+                             full_case, "failure"),
+                       case_event("case.read", hana.member, full_case)]
 
 
 def test_adding_and_removing_a_handler(app, full_case, hana, make_staff):
@@ -284,7 +301,8 @@ def test_label_creation(app, db, ada):
 
 
 def test_purge(app, db, full_case, hana):
-    hana.post(f"/staff/cases/{full_case}/status", status="closed", outcome="not_substantiated")
+    hana.post(f"/staff/cases/{full_case}/status", status="closed", outcome="not_substantiated",
+              close_anyway="y")
     purge_day = db.scalar(select(Report.purge_after))
     with new_events(app) as added, app.app_context():
         with get_database(app).session_factory() as session:

@@ -24,7 +24,8 @@ function offerCopy(doc) {
   if (!button || !code || !navigator.clipboard) return;
   button.hidden = false;
   button.addEventListener("click", () => {
-    navigator.clipboard.writeText(code.textContent.trim()).then(() => {
+    // The code is a list of groups: copied as one line, groups apart by single spaces.
+    navigator.clipboard.writeText(code.innerText.trim().replace(/\s+/g, " ")).then(() => {
       button.textContent = button.dataset.copied ?? button.textContent;
     });
   });

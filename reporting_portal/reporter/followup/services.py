@@ -42,8 +42,8 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
+from reporting_portal.reporter.followup.reply_files import described_files
 from reporting_portal.reporter.intake.services import SubmissionRefusedError, header_for_upload
-from reporting_portal.reporter.intake.uploads import StoredUpload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     IdentityAccessRequest,
@@ -55,6 +55,7 @@ from reporting_portal.storage.models import (
 )
 from reporting_portal.web.security.proof_of_work import CHALLENGE_LIFETIME, solves
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits
+from reporting_portal.web.uploads import StoredUpload
 
 # Each difficulty level needs two more leading zero bits: four times the work.
 BITS_PER_LEVEL = 2
@@ -146,11 +147,22 @@ class MailboxKey:
 
 
 @dataclass(frozen=True)
+class ReplyFile:
+    """A file a case handler attached to a message, for the reporter to download."""
+
+    public_id: str
+    name: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Message:
     from_reporter: bool
     sent_on: date
     text: str
     file_names: tuple[str, ...]
+    # A handler's files, with what the mailbox links to (issue 15, item 5).
+    reply_files: tuple[ReplyFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -269,6 +281,7 @@ def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: s
             sent_on=obj.created_on,
             text=str(answers.get("message", "")) if isinstance(answers, dict) else "",
             file_names=tuple(str(f.get("name", "")) for f in files if isinstance(f, dict)),
+            reply_files=() if obj.from_reporter else reply_files_of(db, obj, document),
         ))
     record_event(db, AuditAction.REPORTER_MAILBOX_READ, actor=None, actor_role=REPORTER,
                   object_type=ObjectType.REPORT, object_id=report.public_id)
@@ -282,6 +295,13 @@ def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: s
         messages=tuple(messages),
         identity_disclosed_on=_identity_disclosures(db, report),
     )
+
+
+def reply_files_of(db: Session, message: ReportObject,
+                   document: dict[str, object]) -> tuple[ReplyFile, ...]:
+    """The files of a handler's message, as the mailbox links them."""
+    return tuple(ReplyFile(public_id=obj.public_id, name=name, size=size)
+                 for obj, name, size in described_files(db, message, document))
 
 
 def _identity_disclosures(db: Session, report: Report) -> tuple[date, ...]:

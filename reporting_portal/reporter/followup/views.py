@@ -4,17 +4,34 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
+from crypto.errors import AgeError
+from crypto.keys import parse_identity
+from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_new_items
-from reporting_portal.domain.objects import case_recipients
+from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.reporter.followup import bp
 from reporting_portal.reporter.followup.forms import ReceiptForm, SignOutForm
+from reporting_portal.reporter.followup.reply_files import (
+    ReplyFileNotFoundError,
+    find_reply_file,
+    reply_file_name,
+)
 from reporting_portal.reporter.followup.services import (
     FollowUpBusyError,
     ProofOfWork,
@@ -44,17 +61,19 @@ from reporting_portal.reporter.intake.submission_tokens import (
     claim_submission_token,
     issue_submission_token,
 )
-from reporting_portal.reporter.intake.uploads import UploadError
 from reporting_portal.reporter.intake.views import receipt_params
 from reporting_portal.storage.models import Report
 from reporting_portal.web.database import get_session
+from reporting_portal.web.download_names import safe_download_name
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.languages import clear_keeping_language
 from reporting_portal.web.security.access import public, reporter, reporter_keeping_text
+from reporting_portal.web.security.headers import as_download
 from reporting_portal.web.security.proof_of_work import new_challenge
 from reporting_portal.web.security.rate_limit import get_rate_limits
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession
+from reporting_portal.web.uploads import UploadError
 
 REPLY_FIELDS = ["message", "attachments"]
 
@@ -108,7 +127,7 @@ def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
     if isinstance(refused, ReceiptTypoError):
         return _sign_in_page(form, _(
             "There is a typo in this code: one digit is wrong or two are swapped. "
-            "Check it against what you wrote down."))
+            "Check it against what you wrote down."), code_refused=True)
     if isinstance(refused, ProofOfWorkRefusedError):
         # A page left open in another tab, or a tampered form: the script redoes it.
         return _sign_in_page(form, _(
@@ -128,7 +147,8 @@ def _refused_page(form: ReceiptForm, refused: Exception) -> tuple[str, int]:
         return _sign_in_page(form, _(
             "Too many people are signing in right now. Please wait a minute and try "
             "again."), status=429)
-    return _sign_in_page(form, _("This code does not open a report. Check it and try again."))
+    return _sign_in_page(form, _("This code does not open a report. Check it and try again."),
+                         code_refused=True)
 
 
 def _submitted_proof(form: ReceiptForm, kept: object) -> ProofOfWork | None:
@@ -152,8 +172,9 @@ MAX_RESENDS = 8
 def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 200,
                   level: int | None = None, resend: bool = False,
                   carried: str | None = None, session_ended: str | None = None,
-                  ) -> tuple[str, int]:
-    """The sign-in page with a fresh single-use challenge for its script."""
+                  code_refused: bool = False) -> tuple[str, int]:
+    """The sign-in page with a fresh single-use challenge for its script; with
+    ``code_refused`` the error is tied to the code's field (WCAG 3.3.1)."""
     settings = get_settings()
     if level is None:
         level = first_open_level(get_rate_limits(), settings)
@@ -166,7 +187,7 @@ def _sign_in_page(form: ReceiptForm, error: str | None = None, *, status: int = 
         pow_resend=resend and resent < MAX_RESENDS, pow_retries=resent + 1 if resend else 0,
         script_integrity=static_integrity("js/receipt-pow.bundle.js"),
         carried_message=_carried_message() if carried is None else carried,
-        session_ended=session_ended,
+        session_ended=session_ended, code_refused=code_refused,
     )
     return page, status
 
@@ -215,6 +236,28 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
 @reporter
 def mailbox() -> tuple[str, int]:
     return _render_mailbox(_current_report(), sent=request.args.get("sent") == "1")
+
+
+@bp.route("/mailbox/files/<file_id>")
+@reporter
+def download_reply_file(file_id: str) -> BaseResponse:
+    """A file a case handler attached to a message, decrypted here with the reporter's
+    identity held in the session, as the mailbox's messages are: with JavaScript or
+    without, the same link works. Never rendered: a sandboxed attachment."""
+    report = _current_report()
+    db = get_session()
+    identity = parse_identity(str(session["reporter_identity"]))
+    try:
+        obj = find_reply_file(db, report, file_id)
+        chunks = read_object(get_blob_store(), obj, [identity])
+    except (ReplyFileNotFoundError, AgeError):
+        abort(404)
+    name = reply_file_name(db, get_blob_store(), obj, identity)
+    # Held for the day's release like every reporter event (audit/held.py).
+    record_event(db, AuditAction.FILE_DOWNLOADED, actor=None, actor_role=REPORTER,
+                 object_type=ObjectType.FILE, object_id=obj.public_id)
+    response = BaseResponse(stream_with_context(chunks), mimetype="application/octet-stream")
+    return as_download(response, safe_download_name(name))
 
 
 def _expired_reply() -> tuple[str, int]:

@@ -18,7 +18,12 @@ from werkzeug.http import parse_options_header
 from wtforms import ValidationError
 
 from reporting_portal.domain.objects import track_new_blobs
-from reporting_portal.reporter.intake.uploads import (
+from reporting_portal.storage.blobstore import BlobWriter
+from reporting_portal.storage.faults import is_storage_full
+from reporting_portal.web.database import get_session, rollback_request_session
+from reporting_portal.web.errors import INSUFFICIENT_STORAGE, REPORTER_STORAGE_FULL
+from reporting_portal.web.extensions import get_blob_store, get_settings
+from reporting_portal.web.uploads import (
     AgeFileSink,
     EncryptingSink,
     MultipartReader,
@@ -28,11 +33,6 @@ from reporting_portal.reporter.intake.uploads import (
     UploadError,
     UploadLimits,
 )
-from reporting_portal.storage.blobstore import BlobWriter
-from reporting_portal.storage.faults import is_storage_full
-from reporting_portal.web.database import get_session, rollback_request_session
-from reporting_portal.web.errors import INSUFFICIENT_STORAGE, REPORTER_STORAGE_FULL
-from reporting_portal.web.extensions import get_blob_store, get_settings
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}
 # Parts the script adds once each beside the reporter's files.

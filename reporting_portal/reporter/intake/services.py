@@ -29,7 +29,6 @@ from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.objects import new_object, seal_for, store_small_payload
 from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients, ready_handlers
-from reporting_portal.reporter.intake.uploads import StoredUpload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
@@ -39,6 +38,7 @@ from reporting_portal.storage.models import (
     ReportExclusion,
     ReportObject,
 )
+from reporting_portal.web.uploads import StoredUpload
 
 CONTENT_VERSION = 1
 _KNOWN_STANZAS = {"X25519", "mlkem768x25519"}

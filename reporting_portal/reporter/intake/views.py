@@ -47,7 +47,6 @@ from reporting_portal.reporter.intake.submission_tokens import (
     claim_submission_token,
     issue_submission_token,
 )
-from reporting_portal.reporter.intake.uploads import ParsedUpload, UploadError
 from reporting_portal.storage.models import Channel
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
@@ -55,6 +54,7 @@ from reporting_portal.web.languages import language
 from reporting_portal.web.security.access import public
 from reporting_portal.web.security.sri import static_integrity
 from reporting_portal.web.sessions import ServerSession
+from reporting_portal.web.uploads import ParsedUpload, UploadError
 
 
 def receipt_params() -> Argon2Params:

@@ -8,4 +8,5 @@ from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
     dashboard_views,
     triage_views,
     views,
+    workflow_views,
 )

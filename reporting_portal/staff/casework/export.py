@@ -16,6 +16,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reporting_portal.staff.casework.export_manifest import (
+    PRIVATE_MANIFEST_NAME,
+    README_NAME,
+    readme,
+)
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import ObjectKind, Report, ReportObject
 
@@ -74,11 +79,17 @@ def manifest(report: Report, objects: list[ReportObject]) -> dict[str, object]:
     }
 
 
-def stream_export(store: BlobStore, report: Report, objects: list[ReportObject]) -> Iterator[bytes]:
-    """The zip, produced chunk by chunk: constant memory whatever the case's size."""
+def stream_export(store: BlobStore, report: Report, objects: list[ReportObject],
+                  *, sealed_manifest: bytes | None = None) -> Iterator[bytes]:
+    """The zip, produced chunk by chunk: constant memory whatever the case's size.
+
+    ``sealed_manifest`` is the age file of names and places (export_manifest.py)."""
     sink = _StreamSink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[call-overload]
+        archive.writestr(README_NAME, readme(report))
         archive.writestr("manifest.json", json.dumps(manifest(report, objects), indent=2))
+        if sealed_manifest is not None:
+            archive.writestr(PRIVATE_MANIFEST_NAME, sealed_manifest)
         yield sink.take()
         for obj in objects:
             info = zipfile.ZipInfo(f"objects/{obj.kind}-{obj.public_id}.age")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -51,6 +52,8 @@ class StatusForm(CaseEditForm):
         + [SelectChoice(str(o), label) for o, label in OUTCOME_LABELS.items()],
         validators=[Optional()],
     )
+    # Ticked on the confirmation page when closing leaves a legal duty unmet (workflow.py).
+    close_anyway = BooleanField(_l("Close the case anyway"), validators=[Optional()])
 
 
 class PriorityForm(CaseEditForm):
@@ -93,3 +96,10 @@ class AcknowledgeForm(CaseEditForm):
 class IdentityDownloadForm(FlaskForm):
     password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
+
+
+class ReopenForm(CaseEditForm):
+    reason = TextAreaField(_l("Why is the case reopened?"),
+                           description=_l("Kept as an internal note: case handlers only."),
+                           validators=[InputRequired(), Length(max=2000)],
+                           render_kw={"rows": 3})

@@ -9,6 +9,7 @@ is touched), revoking rewrites the headers without them.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from reporting_portal.domain.actors import Actor, record_account_event, record_c
 from reporting_portal.domain.channel_content import questions_in
 from reporting_portal.domain.deadlines import feedback_due
 from reporting_portal.domain.installation import get_installation
-from reporting_portal.domain.messages import post_message
+from reporting_portal.domain.messages import AttachedFile, post_message
 from reporting_portal.domain.objects import (
     case_recipients,
     new_object,
@@ -205,6 +206,7 @@ _TIMELINE_ACTIONS = {
     AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
     AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
     AuditAction.CASE_CLOSED: _l("Closed"),
+    AuditAction.CASE_REOPENED: _l("Reopened"),
     AuditAction.CASE_EXPORTED: _l("Exported"),
     AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
     AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
@@ -433,14 +435,21 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
     db.flush()  # case_recipients below must no longer see the removed grant
     keys = case_recipients(db, report, get_installation(db))
     for obj in _case_objects(db, report):
-        # The reporter keeps their messages, and what they sent if it was sealed for them.
-        reporter_reads = obj.kind == ObjectKind.MESSAGE or (
-            report.content_for_reporter and obj.from_reporter
-            and obj.kind in {ObjectKind.CONTENT, ObjectKind.FILE})
-        wanted = keys + ([report.reporter_recipient] if reporter_reads else [])
+        wanted = keys + ([report.reporter_recipient] if _for_reporter(obj, report) else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
     record_account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
+
+
+def _for_reporter(obj: ReportObject, report: Report) -> bool:
+    """A message, or a file of one: the reporter's key stays among its recipients; so it
+    does on what the reporter sent, when that was sealed for them (issue 15)."""
+    if obj.kind == ObjectKind.MESSAGE or (
+            obj.kind == ObjectKind.FILE and obj.parent is not None
+            and obj.parent.kind == ObjectKind.MESSAGE):
+        return True
+    return (report.content_for_reporter and obj.from_reporter
+            and obj.kind in {ObjectKind.CONTENT, ObjectKind.FILE})
 
 
 def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:
@@ -460,7 +469,9 @@ def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text:
 
 
 def reply_to_reporter(db: Session, store: BlobStore, actor: Actor, report: Report,
-                      text: str) -> None:
-    if not text.strip():
+                      text: str, *, files: Sequence[AttachedFile] = ()) -> None:
+    """A message for the reporter, with files if any: both encrypted to the reporter,
+    the case's handlers and the recovery key (domain/messages.py)."""
+    if not text.strip() and not files:
         raise CaseRuleError(_l("Write something first."))
-    post_message(db, store, report, text=text, author=actor.account)
+    post_message(db, store, report, text=text, author=actor.account, files=files)

@@ -6,7 +6,7 @@ older than the case's last change is refused with 409 and the page says what cha
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -40,7 +40,8 @@ from reporting_portal.staff.casework.views import (
     _refused,
     _render_case,
 )
-from reporting_portal.storage.models import Report
+from reporting_portal.staff.casework.workflow import ClosingNeedsConfirmationError, close_case
+from reporting_portal.storage.models import Report, ReportStatus
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import get_blob_store
 from reporting_portal.web.security.access import staff
@@ -52,6 +53,17 @@ def _conflicted(report: Report, conflict: CaseConflictError,
     _record_failed(report, attempted)
     flash(conflict_message(conflict), "error")
     return _render_case(report, 409)
+
+
+def confirm_closing(report: Report, form: StatusForm,
+                    needed: ClosingNeedsConfirmationError) -> tuple[str, int]:
+    """The page that asks again, naming each legal deadline closing leaves unmet.
+
+    Nothing changed, so no event: the case's version in the form is still the one the
+    handler saw, and a change by a colleague meanwhile is caught when they confirm.
+    """
+    return render_template("casework/confirm_close.html", report=report, form=form,
+                           unmet=needed.unmet), 200
 
 
 @bp.route("/<public_id>/acknowledge", methods=["POST"])
@@ -82,10 +94,16 @@ def change_status(public_id: str) -> BaseResponse | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     try:
-        set_status(get_session(), _actor(), report, form.status.data or "",
-                   seen=form.seen_case(), outcome=form.outcome.data or None)
+        if form.status.data == ReportStatus.CLOSED:
+            close_case(get_session(), _actor(), report, form.outcome.data or None,
+                       seen=form.seen_case(), confirmed=bool(form.close_anyway.data))
+        else:
+            set_status(get_session(), _actor(), report, form.status.data or "",
+                       seen=form.seen_case(), outcome=form.outcome.data or None)
     except CaseConflictError as conflict:
         return _conflicted(report, conflict, AuditAction.CASE_STATUS_CHANGED)
+    except ClosingNeedsConfirmationError as needed:
+        return confirm_closing(report, form, needed)
     except CaseRuleError as error:
         return _refused(report, error, AuditAction.CASE_STATUS_CHANGED)
     return _after_change(public_id, _("Status changed."))

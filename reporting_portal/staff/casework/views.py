@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs predate 3.3
 
@@ -23,13 +25,17 @@ from reporting_portal.domain.actors import (
     record_case_event,
 )
 from reporting_portal.domain.case_words import OUTCOME_LABELS
+from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_custodians
-from reporting_portal.domain.objects import read_object
+from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.staff.auth.services import PasswordCheckThrottledError, spend_password_check
 from reporting_portal.staff.auth.viewer import current_identity, current_viewer
 from reporting_portal.staff.casework import bp
+from reporting_portal.staff.casework.deadline_words import case_deadlines
 from reporting_portal.staff.casework.export import export_objects, stream_export
+from reporting_portal.staff.casework.export_manifest import sealed_manifest
 from reporting_portal.staff.casework.forms import (
+    TEXT_MAX,
     AcknowledgeForm,
     AddHandlerForm,
     CaseActionForm,
@@ -37,10 +43,12 @@ from reporting_portal.staff.casework.forms import (
     LabelsForm,
     NoteForm,
     PriorityForm,
+    ReopenForm,
     ReplyForm,
     StatusForm,
 )
 from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
+from reporting_portal.staff.casework.reply_upload import drain_rest, read_handler_reply
 from reporting_portal.staff.casework.services import (
     DEFAULT_ACKNOWLEDGEMENT,
     CaseNotFoundError,
@@ -66,11 +74,12 @@ from reporting_portal.staff.custody.services import (
     request_access,
 )
 from reporting_portal.storage.models import Channel, Priority, Report, ReportStatus, Role
-from reporting_portal.web.database import get_session
-from reporting_portal.web.extensions import get_blob_store, get_settings
+from reporting_portal.web.database import get_session, rollback_request_session
+from reporting_portal.web.extensions import csrf, get_blob_store, get_settings
 from reporting_portal.web.security.access import staff
 from reporting_portal.web.security.headers import as_download
 from reporting_portal.web.security.rate_limit import get_rate_limits, minutes_to_wait
+from reporting_portal.web.uploads import UploadError
 
 HANDLER = Role.CASE_HANDLER
 
@@ -104,7 +113,9 @@ def inbox() -> str:
 
 def _render_case(report: Report, status: int = 200, *,
                  identity: ReporterIdentity | None = None,
-                 identity_form: IdentityRequestForm | None = None) -> tuple[str, int]:
+                 identity_form: IdentityRequestForm | None = None,
+                 reopen_form: ReopenForm | None = None,
+                 reply_text: str | None = None) -> tuple[str, int]:
     db = get_session()
     try:
         view = read_case(db, get_blob_store(), _actor(), report,
@@ -122,12 +133,18 @@ def _render_case(report: Report, status: int = 200, *,
         "casework/case.html", view=view, report=report, today=datetime.now(UTC).date(),
         status_form=StatusForm(), priority_form=PriorityForm(priority=report.priority),
         label_form=label_form, add_form=add_form, action_form=CaseActionForm(),
-        note_form=NoteForm(), reply_form=ReplyForm(),
+        note_form=NoteForm(),
+        reply_form=ReplyForm() if reply_text is None else ReplyForm(formdata=None,
+                                                                    reply=reply_text),
         acknowledge_form=AcknowledgeForm(message=str(DEFAULT_ACKNOWLEDGEMENT)),
         case_seen=case_snapshot(db, report).encode(),
         outcomes=OUTCOME_LABELS, next_statuses=_next_statuses(report),
         identity_access=access_for(db, _actor(), report), identity=identity,
         identity_form=identity_form or IdentityRequestForm(),
+        deadlines=case_deadlines(report, datetime.now(UTC).date()),
+        reopen_form=reopen_form or ReopenForm(),
+        reply_max_files=get_settings().submission_max_files,
+        reply_max_bytes=get_settings().submission_max_bytes,
     )
     return page, status
 
@@ -212,17 +229,26 @@ def write_note(public_id: str) -> BaseResponse | tuple[str, int]:
 @staff(HANDLER)
 def write_message(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _refused(report,
-                        CaseRuleError(_("Write a message of at most 20,000 characters.")),
-                        AuditAction.HANDLER_MESSAGE_SENT)
+    typed: MultiDict[str, str] = MultiDict()  # what a refusal puts back in the box
     try:
-        reply_to_reporter(get_session(), get_blob_store(), _actor(), report,
-                          form.reply.data or "")
-    except CaseRuleError as error:
-        return _refused(report, error, AuditAction.HANDLER_MESSAGE_SENT)
+        # Streamed, never request.form: the files must not be spooled to disk.
+        sent = read_handler_reply(TEXT_MAX, typed)
+        reply_to_reporter(get_session(), get_blob_store(), _actor(), report, sent.text,
+                          files=sent.files)
+    except (RequestEntityTooLarge, UploadError, CaseRuleError) as error:
+        # Read what is left first: no form parser may see the rest of this body.
+        drain_rest()
+        rollback_request_session()  # the files already stored go with the transaction
+        if isinstance(error, RequestEntityTooLarge):
+            error = CaseRuleError(_("The message or its files are too large. Nothing was "
+                                    "sent."))
+        _record_failed(report, AuditAction.HANDLER_MESSAGE_SENT)
+        flash(error.description if isinstance(error, UploadError) else str(error), "error")
+        return _render_case(report, 400, reply_text=typed.get("reply", ""))
     return _after_change(public_id, _("Message sent. The reporter sees it in their mailbox."))
+
+
+csrf.exempt(write_message)  # checked on the stream's first field (casework/reply_upload.py)
 
 
 @bp.route("/<public_id>/identity-requests", methods=["POST"])
@@ -257,15 +283,21 @@ def show_identity(public_id: str) -> tuple[str, int]:
 
 @bp.route("/<public_id>/export", methods=["POST"])
 @staff(HANDLER)
-def export_case(public_id: str) -> BaseResponse:
+def export_case(public_id: str) -> BaseResponse | tuple[str, int]:
     report = _case(public_id)
     if not CaseActionForm().validate_on_submit():
         abort(400)
+    identity = current_identity()
+    if identity is None:
+        return render_template("casework/no_keys.html"), 409
     db = get_session()
     objects = export_objects(db, report, include_identity=False)
     actor = _actor()
     record_case_event(db, actor, AuditAction.CASE_EXPORTED, report)
-    response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects)),
+    names = sealed_manifest(get_blob_store(), report, objects, [identity],
+                            case_recipients(db, report, get_installation(db)))
+    response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects,
+                                                              sealed_manifest=names)),
                             mimetype="application/zip")
     return as_download(response, f"case-{safe_filename(report.public_id)}.zip")
 

@@ -19,7 +19,7 @@ function offerCopy(doc) {
   if (!button || !code || !navigator.clipboard) return;
   button.hidden = false;
   button.addEventListener("click", () => {
-    navigator.clipboard.writeText(code.textContent.trim()).then(() => {
+    navigator.clipboard.writeText(code.innerText.trim().replace(/\s+/g, " ")).then(() => {
       button.textContent = button.dataset.copied ?? button.textContent;
     });
   });

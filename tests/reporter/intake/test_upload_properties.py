@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from crypto import age
 from crypto.keys import X25519Identity
-from reporting_portal.reporter.intake.uploads import (
+from reporting_portal.web.uploads import (
     MAX_AGE_HEADER_BYTES,
     AgeFileSink,
     MultipartReader,

@@ -1,4 +1,4 @@
-"""Reading a reporter's multipart upload as it streams in, without touching the disk.
+"""Reading a multipart upload as it streams in, without touching the disk.
 
 Werkzeug's form parser spools file parts larger than 500 KiB to temporary files, which
 would put plaintext evidence on disk. The submission views therefore never touch

@@ -45,6 +45,9 @@ class AuditAction(StrEnum):
     REPORTER_SIGN_IN_FAILED = "reporter.sign_in_failed"
     REPORTER_MAILBOX_READ = "reporter.mailbox_read"
     REPORTER_MESSAGE_SENT = "reporter.message_sent"
+    # The reporter read back what they sent ("What I sent"), or downloaded one of its files.
+    REPORTER_REPORT_READ = "reporter.report_read"
+    REPORTER_FILE_DOWNLOADED = "reporter.file_downloaded"
     HANDLER_MESSAGE_SENT = "report.message_sent"
     CASE_READ = "case.read"
     FILE_DOWNLOADED = "case.file_downloaded"

@@ -87,6 +87,11 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         """'staff' or 'reporter': decides the idle timeout."""
         self[_KIND] = kind
 
+    @property
+    def kind(self) -> str:
+        """'staff', 'reporter', or '' for a session nobody signed in to."""
+        return str(self.get(_KIND, ""))
+
 
 def seal(token: bytes, data: dict[str, Any]) -> bytes:
     """The session's data, sealed under the token's key and bound to its row's id."""
@@ -130,6 +135,19 @@ class ServerSessionInterface(SessionInterface):
         except (binascii.Error, ValueError):
             return None
         return token if len(token) == _TOKEN_BYTES else None
+
+    def idle_timeout(self, session: SessionMixin) -> timedelta:
+        """How long ``session`` lasts without a request, for its kind."""
+        return self.idle.get(session.get(_KIND, ""), self.idle[""])
+
+    def seconds_left(self, session: ServerSession) -> int:
+        """Seconds until ``session`` ends without another request, counting this one
+        as activity when it will be saved (new, changed, or due for a touch)."""
+        idle = self.idle_timeout(session)
+        if session.token is None or session.modified or session.touched:
+            return int(idle.total_seconds())
+        seen = datetime.fromtimestamp(session.get(_SEEN, 0), UTC)
+        return max(0, int((seen + idle - self.clock()).total_seconds()))
 
     def _expired(self, data: dict[str, Any], now: datetime) -> bool:
         created = datetime.fromtimestamp(data.get(_CREATED, 0), UTC)

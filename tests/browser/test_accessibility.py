@@ -149,6 +149,7 @@ def reporter_journey(checker: Checker) -> None:
     checker.submit()
     expect(page.locator("[name=sign_out_form], form[action$='sign-out']")).to_have_count(1)
     checker.check("/followup/mailbox")
+    checker.visit("/followup/sent")  # "What I sent" (issue 15)
     checker.submit("form[action$='sign-out']")
     checker.check("/followup (signed out)")
     checker.visit("/no-such-page")

@@ -110,6 +110,18 @@ def plaintext_form(client, **extra) -> dict:
         client, **{"q_kind": ["Bribery", "Procurement irregularities"], **extra})
 
 
+def page_recipients(client, path: str = REPORT_FORM) -> list[str]:
+    """The keys the report form's script encrypts content and files to, read from the
+    page as the browser reads them (nobody excluded): the handlers, the reporter's own
+    key when the channel lets reporters read back, and the recovery key."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'<script type="application/json" id="report-recipients"[^>]*>(.*?)'
+                      r'</script>', page, re.S)
+    assert match, f"no recipients on {path}"
+    data = json.loads(match.group(1))
+    return [h["recipient"] for h in data["handlers"]] + [data["recovery"]]
+
+
 def open_mailbox(client, code: str):
     """Sign in to the reporter's mailbox with ``code`` through the form without JavaScript."""
     return client.post("/followup", data={"csrf_token": csrf_token(client, "/followup"),

@@ -219,3 +219,19 @@ def test_0013_numbers_existing_cases_per_year_by_day_received_then_id(engine, da
         columns = {c["name"] for c in inspect(connection).get_columns("report")}
         assert "case_number_counter" not in inspect(connection).get_table_names()
     assert "case_number" not in columns
+
+
+def test_0015_lets_existing_channels_read_back_but_not_existing_reports(engine, database_url):
+    steps = revisions(database_url)
+    upgrade_database(engine, steps[steps.index("0015") - 1])
+    with engine.begin() as connection:
+        seed(connection, with_event=False)
+    upgrade_database(engine, "0015")
+    with engine.connect() as connection:
+        # The channel's default is on; an old report was not sealed for its reporter.
+        assert connection.execute(text("SELECT reporter_reads_back FROM channel")).scalar()
+        assert not connection.execute(text("SELECT content_for_reporter FROM report")).scalar()
+    downgrade_database(engine, steps[steps.index("0015") - 1])
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("report")}
+    assert "content_for_reporter" not in columns

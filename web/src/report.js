@@ -53,9 +53,10 @@ function isStringList(value) {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
 
-// Reads and checks #report-recipients. Returns null when it is missing or unusable.
-function readConfig() {
-  const element = document.getElementById("report-recipients");
+// Reads and checks #report-recipients (of this page, or of a page the server answered
+// with). Returns null when it is missing or unusable.
+function readConfig(root = document) {
+  const element = root.getElementById("report-recipients");
   if (!element) return null;
   let data;
   try {
@@ -365,6 +366,15 @@ class ReportSender {
     this.lastStatusAt = now;
   }
 
+  // A form renewed under a new session also carries a new key for the reporter (made
+  // per session, so they can read back what they send): encrypt to the renewed list.
+  adoptRenewedRecipients(doc) {
+    if (!doc || !doc.querySelector("[data-session-ended]")) return;
+    if (!doc.getElementById("report-form")) return;
+    const renewed = readConfig(doc);
+    if (renewed) this.config = { ...this.config, handlers: renewed.handlers };
+  }
+
   async send() {
     const { form, config, text } = this;
     const selected = collectFiles(form);
@@ -499,6 +509,7 @@ class ReportSender {
       }
       const doc = parseHtml(xhr.responseText);
       adoptRenewedTokens(form, doc);
+      this.adoptRenewedRecipients(doc);
       this.fail(errorMessageFrom(doc) || text.sendFailed);
     });
     const networkFailure = () => this.fail(text.sendFailed);

@@ -2,6 +2,12 @@
 
 from flask import Blueprint
 
-bp = Blueprint("followup", __name__, url_prefix="/followup", template_folder="templates")
+from reporting_portal.reporter.session_notice import session_time
 
-from reporting_portal.reporter.followup import views  # noqa: E402, F401 -- registers the routes
+bp = Blueprint("followup", __name__, url_prefix="/followup", template_folder="templates")
+bp.context_processor(session_time)
+
+from reporting_portal.reporter.followup import (  # noqa: E402 -- registers the routes
+    sent_views,  # noqa: F401
+    views,  # noqa: F401
+)

@@ -2,6 +2,12 @@
 
 from flask import Blueprint
 
-bp = Blueprint("intake", __name__, url_prefix="/report", template_folder="templates")
+from reporting_portal.reporter.session_notice import session_time
 
-from reporting_portal.reporter.intake import views  # noqa: E402, F401 -- registers the routes
+bp = Blueprint("intake", __name__, url_prefix="/report", template_folder="templates")
+bp.context_processor(session_time)
+
+from reporting_portal.reporter.intake import (  # noqa: E402 -- registers the routes
+    receipt_views,  # noqa: F401
+    views,  # noqa: F401
+)

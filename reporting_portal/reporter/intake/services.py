@@ -1,10 +1,11 @@
 """Taking in a report: recipients, encryption, the receipt code.
 
 A report's content and files are encrypted to the channel's case handlers (minus any the
-reporter excluded) and the organisation's recovery recipient; the optional identity only
-to the identity custodians and the recovery recipient. A key pair is made for the
-reporter; its secret is wrapped under a key derived from the receipt code, which is shown
-once and never stored.
+reporter excluded) and the organisation's recovery recipient, and to the reporter when
+the channel lets reporters read back what they sent; the optional identity only to the
+identity custodians and the recovery recipient. A key pair is made for the reporter; its
+secret is wrapped under a key derived from the receipt code, which is shown once and
+never stored.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from crypto import generate_identity, inspect_header, parse_recipient
 from crypto.kdf import Argon2Params
+from crypto.keys import AnyIdentity
 from crypto.keywrap import wrap_with_key
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code
 from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
@@ -109,10 +111,14 @@ def submit_report(
     submission: Submission,
     receipt_params: Argon2Params,
     recipients: ChannelRecipients | None = None,
+    reporter_identity: AnyIdentity | None = None,
 ) -> tuple[Report, str]:
     """Store a report; return it and its receipt code (digits, unformatted): shown once.
 
     ``recipients`` are the channel's as the request read them (read here if not given).
+    ``reporter_identity``, when given, is the reporter's key made with the form
+    (intake/reporter_key.py): the content and files are encrypted to it as well, so
+    the reporter can read them back. Without it a key is made here, for messages only.
     Uploaded blobs are already in the store; they are deleted if the transaction does
     not commit (domain.objects.track_new_blobs).
     """
@@ -126,12 +132,16 @@ def submit_report(
             "report. Choose another channel or include at least one person.")
         )
     content_keys = recipients.content_for(submission.excluded_ids)
+    content_for_reporter = reporter_identity is not None
+    if reporter_identity is None:
+        reporter_identity = generate_identity(post_quantum=True)
+    else:
+        content_keys.append(str(reporter_identity.recipient))
     today = datetime.now(UTC).date()
 
     code = generate_receipt_code()
     installation = get_installation(db)
     secrets = derive_receipt_secrets(code, installation.receipt_salt, receipt_params)
-    reporter_identity = generate_identity(post_quantum=True)
     report = Report(
         channel=channel,
         received_on=today,
@@ -142,6 +152,7 @@ def submit_report(
         wrapped_reporter_identity=wrap_with_key(
             reporter_identity.to_string().encode("ascii"), secrets.wrapping_key
         ),
+        content_for_reporter=content_for_reporter,
     )
     allocate_case_number(db, report)
     db.add(report)

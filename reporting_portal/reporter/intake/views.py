@@ -19,6 +19,11 @@ from reporting_portal.domain.questionnaire import LocalizedQuestion as Question
 from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients
 from reporting_portal.reporter.intake import bp
 from reporting_portal.reporter.intake.forms import answers_from, build_report_form
+from reporting_portal.reporter.intake.reporter_key import (
+    forget_reporter_key,
+    reporter_key_for_form,
+    reporter_key_for_submission,
+)
 from reporting_portal.reporter.intake.request_body import (
     drain_request_body,
     read_text_fields,
@@ -81,9 +86,13 @@ def _render_form(channel: Channel, questions: list[Question], recipients: Channe
                  receipt_pending: bool = False,
                  session_ended: bool = False) -> tuple[str, int]:
     settings = get_settings()
+    # The reporter's own key, when they may read back what they send, goes in as one
+    # more "handler" (never one they can exclude), as the mailbox's replies do.
+    reporter_key = reporter_key_for_form(session, channel)
     recipients_json = {
         "handlers": [{"id": h.public_id, "recipient": h.age_recipient}
-                     for h in recipients.handlers],
+                     for h in recipients.handlers]
+        + ([{"id": "reporter", "recipient": reporter_key}] if reporter_key else []),
         "recovery": recipients.recovery,
         "custodians": list(recipients.custodians),
         "field_ids": [q.id for q in questions],
@@ -161,9 +170,12 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
         check_submission_token(session, token)
         report, code = submit_report(get_session(), get_blob_store(), channel=channel,
                                      submission=submission, receipt_params=receipt_params(),
-                                     recipients=recipients)
+                                     recipients=recipients,
+                                     reporter_identity=reporter_key_for_submission(session,
+                                                                                   channel))
         claim_submission_token(get_session(), _server_session(), token,
-                               keep={"receipt_code": code})
+                               keep={"receipt_code": code,
+                                     "receipt_reads_back": report.content_for_reporter})
         notify_new_items(get_session(), report)
     except RequestEntityTooLarge:
         refuse_upload()
@@ -192,7 +204,9 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
         return _render_form(channel, questions, recipients,
                             _typed_form(questions, recipients, typed), message, status)
     _server_session().set_kind("reporter")
+    forget_reporter_key(session)
     session["receipt_code"] = code
+    session["receipt_reads_back"] = report.content_for_reporter
     return redirect(url_for("intake.receipt"), code=303)
 
 
@@ -301,4 +315,5 @@ def receipt() -> str | BaseResponse:
             session.pop("receipt_code", None)
             return render_template("intake/thanks.html")
         error = _("Please confirm that you have written the code down.")
-    return render_template("intake/receipt.html", code=format_receipt_code(code), error=error)
+    return render_template("intake/receipt.html", code=format_receipt_code(code), error=error,
+                           reads_back=session.get("receipt_reads_back") is True)

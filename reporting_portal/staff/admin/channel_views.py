@@ -75,6 +75,7 @@ def _save(form: ChannelForm, channel: Channel | None) -> Channel:
         retention_days=form.retention_days.data or 0,
         notify_identity_disclosure=bool(form.notify_identity_disclosure.data),
         is_active=bool(form.is_active.data), handler_ids=set(form.handlers.data or []),
+        reporter_reads_back=bool(form.reporter_reads_back.data),
     )
 
 

@@ -75,6 +75,7 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     notify_identity_disclosure: bool,
     is_active: bool,
     handler_ids: set[str],
+    reporter_reads_back: bool = True,
 ) -> Channel:
     """Create (``channel`` is None) or update a channel.
 
@@ -106,6 +107,7 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     channel.description = descriptions.get(languages[0], "")
     channel.retention_days = retention_days
     channel.notify_identity_disclosure = notify_identity_disclosure
+    channel.reporter_reads_back = reporter_reads_back
     channel.is_active = is_active
     channel.handlers = handlers
     db.flush()  # the public id names the channel in the audit event

@@ -87,6 +87,12 @@ class ChannelForm(FlaskForm):
         _l("Tell reporters when their identity is disclosed (EU Directive art. 16(3))"),
         default=True,
     )
+    reporter_reads_back = BooleanField(
+        _l("Reporters can read back what they sent, with their receipt code"),
+        description=_l("Turn this off if reporters could be forced to hand over their code: "
+                       "whoever holds it could then read the report."),
+        default=True,
+    )
     is_active = BooleanField(_l("Open for reports"), default=True)
     handlers = SelectMultipleField(
         _l("Case handlers"),

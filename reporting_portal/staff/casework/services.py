@@ -435,17 +435,21 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
     db.flush()  # case_recipients below must no longer see the removed grant
     keys = case_recipients(db, report, get_installation(db))
     for obj in _case_objects(db, report):
-        wanted = keys + ([report.reporter_recipient] if _for_reporter(obj) else [])
+        wanted = keys + ([report.reporter_recipient] if _for_reporter(obj, report) else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
     record_account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
 
 
-def _for_reporter(obj: ReportObject) -> bool:
-    """A message, or a file of one: the reporter's key stays among its recipients."""
-    if obj.kind == ObjectKind.FILE and obj.parent is not None:
-        return obj.parent.kind == ObjectKind.MESSAGE
-    return obj.kind == ObjectKind.MESSAGE
+def _for_reporter(obj: ReportObject, report: Report) -> bool:
+    """A message, or a file of one: the reporter's key stays among its recipients; so it
+    does on what the reporter sent, when that was sealed for them (issue 15)."""
+    if obj.kind == ObjectKind.MESSAGE or (
+            obj.kind == ObjectKind.FILE and obj.parent is not None
+            and obj.parent.kind == ObjectKind.MESSAGE):
+        return True
+    return (report.content_for_reporter and obj.from_reporter
+            and obj.kind in {ObjectKind.CONTENT, ObjectKind.FILE})
 
 
 def post_note(db: Session, store: BlobStore, actor: Actor, report: Report, text: str) -> None:

@@ -8501,8 +8501,8 @@ function browserCanEncrypt() {
 function isStringList(value) {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
-function readConfig() {
-  const element = document.getElementById("report-recipients");
+function readConfig(root = document) {
+  const element = root.getElementById("report-recipients");
   if (!element) return null;
   let data;
   try {
@@ -8749,6 +8749,14 @@ var ReportSender = class {
     this.lastStatusText = message;
     this.lastStatusAt = now;
   }
+  // A form renewed under a new session also carries a new key for the reporter (made
+  // per session, so they can read back what they send): encrypt to the renewed list.
+  adoptRenewedRecipients(doc) {
+    if (!doc || !doc.querySelector("[data-session-ended]")) return;
+    if (!doc.getElementById("report-form")) return;
+    const renewed = readConfig(doc);
+    if (renewed) this.config = { ...this.config, handlers: renewed.handlers };
+  }
   async send() {
     const { form, config, text } = this;
     const selected = collectFiles(form);
@@ -8865,6 +8873,7 @@ var ReportSender = class {
       }
       const doc = parseHtml(xhr.responseText);
       adoptRenewedTokens(form, doc);
+      this.adoptRenewedRecipients(doc);
       this.fail(errorMessageFrom(doc) || text.sendFailed);
     });
     const networkFailure = () => this.fail(text.sendFailed);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reporting_portal.storage.db import Base, new_public_id
@@ -42,6 +42,9 @@ class Channel(Base):
     retention_days: Mapped[int] = mapped_column(default=3 * 365)
     # EU Directive 2019/1937 art. 16(3): tell the reporter when their identity is disclosed.
     notify_identity_disclosure: Mapped[bool] = mapped_column(default=True)
+    # Whether a reporter signed in with the receipt code can read what they sent. Some
+    # organisations turn it off: whoever holds the code (a coercer too) could read it.
+    reporter_reads_back: Mapped[bool] = mapped_column(default=True, server_default=true())
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

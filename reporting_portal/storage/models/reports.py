@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -124,6 +125,9 @@ class Report(Base):
     receipt_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     reporter_recipient: Mapped[str] = mapped_column(Text)
     wrapped_reporter_identity: Mapped[bytes] = mapped_column(LargeBinary)
+    # The content and files were also encrypted to ``reporter_recipient`` (the channel let
+    # reporters read back what they sent); false for reports from before issue 15.
+    content_for_reporter: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Raised by every triage change; a form sent from an older version is refused, so
     # no handler's change silently overwrites another's (casework/versions.py).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))

@@ -21,6 +21,7 @@ from tests.helpers.reporting import (
     decrypt_object,
     objects_of,
     only_report,
+    page_recipients,
     plaintext_form,
     receipt_code_from,
 )
@@ -180,13 +181,8 @@ def encrypted_form(client, recipients, **extra):
 def test_browser_encrypted_submission_is_stored_as_sent(
     client, db, settings, installed, channel_with_handlers, app
 ):
-    from reporting_portal.domain.recipients import channel_recipients
-    from reporting_portal.reporter.intake.services import find_open_channel
-
-    with app.app_context():
-        channel = find_open_channel(db, "corruption")
-        recipients = channel_recipients(db, channel).content_for(set())
-    data = encrypted_form(client, recipients)
+    # The page's recipients: the channel's, and the reporter's own key (issue 15).
+    data = encrypted_form(client, page_recipients(client))
     assert client.post(REPORT_FORM, data=data,
                        content_type="multipart/form-data").status_code == 303
     content = content_of(settings, db, channel_with_handlers["hana"].identity)

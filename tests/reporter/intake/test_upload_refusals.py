@@ -15,6 +15,7 @@ from tests.helpers.reporting import (
     REPORT_FORM,
     blob_files,
     multipart_body,
+    page_recipients,
     report_form_data,
 )
 
@@ -190,7 +191,8 @@ def test_with_javascript_the_limits_are_exactly_the_pages(
 
     with app.app_context():
         recipients = channel_recipients(db, find_open_channel(db, "corruption"))
-        content_recipients = recipients.content_for(set())
+        # The page's: the channel's, and the reporter's own key (issue 15).
+        content_recipients = page_recipients(client)
         identity_recipients = [*recipients.custodians, recipients.recovery]
     data = {
         "csrf_token": csrf_token(client, REPORT_FORM),

@@ -8,6 +8,7 @@ from reporting_portal.storage.models.audit import (
     HeldAuditEvent,
 )
 from reporting_portal.storage.models.channels import Channel, channel_handler
+from reporting_portal.storage.models.history import CaseChange
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
 from reporting_portal.storage.models.reports import (
     AccessGrant,
@@ -34,6 +35,7 @@ __all__ = [
     "AuditLogState",
     "AuditTreeHead",
     "AuditTreeNode",
+    "CaseChange",
     "CaseRead",
     "Channel",
     "ClosingOutcome",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,5 +19,8 @@ def record_case_change(db: Session, actor: Actor, action: AuditAction, report: R
     ``detail`` holds triage values only: stage, priority and outcome codes, label names,
     a colleague's public id. Never report content or anything about the reporter.
     """
+    # The moment of the call, not of the flush: a change and the message it sends
+    # (an acknowledgement) keep the order they were made in.
     db.add(CaseChange(report_id=report.id, action=str(action), detail=detail,
+                      occurred_at=datetime.now(UTC),
                       actor_id=actor.account.public_id if actor.account else None))

@@ -9,7 +9,14 @@ import pytest
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from reporting_portal.storage.models import CaseChange, Label, ObjectKind, ReportObject, Role
+from reporting_portal.storage.models import (
+    CaseChange,
+    Label,
+    ObjectKind,
+    Report,
+    ReportObject,
+    Role,
+)
 from tests.helpers import csrf_token, hidden_fields, https_client, submission_token
 from tests.helpers.reporting import open_mailbox
 
@@ -84,7 +91,7 @@ def test_one_list_in_the_order_things_happened(client, worked_case):
         ("message", "Thank you, we found it."),
         ("event", "Priority: High"),
         ("event", "Labels: +procurement"),
-        ("event", "Labels: +urgent −procurement"),
+        ("event", "Labels: +urgent \u2212procurement"),  # a minus sign, not a hyphen
         ("event", "Assigned: Zoe"),
         ("event", "Removed from the case: Zoe"),
         ("event", "Stage: Investigation → Closed. Outcome: Not substantiated"),
@@ -147,3 +154,16 @@ def test_events_read_in_the_handlers_language(client, worked_case):
     assert any("Haute" in text for text in texts)
     assert any("Faits non établis" in text for text in texts)
     assert not any("not_substantiated" in text or "High" in text for text in texts)
+
+
+def test_changes_from_before_the_history_keep_their_plain_names(
+        client, db, case_with_file, sign_in, channel_with_handlers):
+    """Migration 0016 copied earlier changes from the access log, which holds no values."""
+    report = db.scalar(select(Report))
+    db.add(CaseChange(report_id=report.id, action="case.status_changed", detail={},
+                      actor_id=channel_with_handlers["hana"].public_id))
+    db.commit()
+    sign_in(channel_with_handlers["hana"])
+    entries = timeline_of(client.get(f"/staff/cases/{case_with_file}").get_data(as_text=True))
+    assert entries[-1][2] == "Status changed"
+    assert "Hana" in entries[-1][1]

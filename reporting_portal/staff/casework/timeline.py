@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -31,15 +31,25 @@ from reporting_portal.storage.models import (
     CaseChange,
     HeldAuditEvent,
     Report,
+    ReportObject,
     StaffAccount,
 )
-
-if TYPE_CHECKING:
-    from reporting_portal.staff.casework.services import CaseFile
 
 # What the page's filter links offer: all, messages (both ways) only, notes only.
 SHOW_CHOICES = ("all", "messages", "notes")
 _KINDS_SHOWN = {"messages": {"message", "reporter message"}, "notes": {"note"}}
+
+
+class AttachedFile(Protocol):
+    """A file as a message lists it (services.CaseFile); named so this module need not
+    import the services that import it."""
+
+    @property
+    def object(self) -> ReportObject: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def size(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class TimelineEntry:
     kind: str  # "message", "reporter message", "note", "event"
     author: str
     text: str  # a message's text, or an event's (translated) description
-    files: tuple[CaseFile, ...] = ()
+    files: tuple[AttachedFile, ...] = ()
     at: datetime | None = None  # the moment (UTC), for staff items only
 
 
@@ -151,27 +161,29 @@ def describe_change(action: AuditAction, detail: dict[str, Any],
     if not detail:
         return str(_CHANGE_NAMES[action])
     if action == AuditAction.CASE_CLOSED:
-        return _("Stage: %(old)s → %(new)s. Outcome: %(outcome)s",
+        text = _("Stage: %(old)s → %(new)s. Outcome: %(outcome)s",
                  old=status_label(detail.get("old")), new=status_label(detail.get("new")),
                  outcome=outcome_label(detail.get("outcome")))
-    if action in (AuditAction.CASE_STATUS_CHANGED, AuditAction.CASE_ACKNOWLEDGED):
-        return _("Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
+    elif action in (AuditAction.CASE_STATUS_CHANGED, AuditAction.CASE_ACKNOWLEDGED):
+        text = _("Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
                  new=status_label(detail.get("new")))
-    if action == AuditAction.CASE_PRIORITY_CHANGED:
-        return _("Priority: %(priority)s", priority=priority_label(detail.get("new")))
-    if action == AuditAction.CASE_LABELS_CHANGED:
-        return _label_changes(detail)
-    name = _named(names, detail.get("handler"))
-    return (_("Assigned: %(name)s", name=name) if action == AuditAction.CASE_HANDLER_ADDED
-            else _("Removed from the case: %(name)s", name=name))
+    elif action == AuditAction.CASE_PRIORITY_CHANGED:
+        text = _("Priority: %(priority)s", priority=priority_label(detail.get("new")))
+    elif action == AuditAction.CASE_LABELS_CHANGED:
+        text = _label_changes(detail)
+    elif action == AuditAction.CASE_HANDLER_ADDED:
+        text = _("Assigned: %(name)s", name=_named(names, detail.get("handler")))
+    else:
+        text = _("Removed from the case: %(name)s", name=_named(names, detail.get("handler")))
+    return str(text)
 
 
 def _label_changes(detail: dict[str, Any]) -> str:
     changes = [f"+{name}" for name in detail.get("added", [])]
-    changes += [f"\u2212{name}" for name in detail.get("removed", [])]
+    changes += [f"\u2212{name}" for name in detail.get("removed", [])]  # a minus sign
     if not changes:
-        return _("Labels: unchanged")
-    return _("Labels: %(changes)s", changes=" ".join(changes))
+        return str(_("Labels: unchanged"))
+    return str(_("Labels: %(changes)s", changes=" ".join(changes)))
 
 
 def _staff_names(db: Session, public_ids: set[str | None]) -> dict[str, str]:

@@ -167,3 +167,15 @@ def test_changes_from_before_the_history_keep_their_plain_names(
     entries = timeline_of(client.get(f"/staff/cases/{case_with_file}").get_data(as_text=True))
     assert entries[-1][2] == "Status changed"
     assert "Hana" in entries[-1][1]
+
+
+def test_a_purged_case_takes_its_history_with_it(db, worked_case):
+    from datetime import date
+
+    from reporting_portal.domain.retention import purge_expired_reports
+
+    assert db.scalars(select(CaseChange)).first() is not None
+    report = db.scalar(select(Report))
+    purge_expired_reports(db, date.fromordinal(report.purge_after.toordinal() + 1))
+    db.commit()
+    assert db.scalars(select(CaseChange)).all() == []

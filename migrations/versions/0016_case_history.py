@@ -1,7 +1,7 @@
 """case history: what each triage change set, and the time of staff notes and messages
 
 - ``case_change``: one row per triage change of a case (stage, acknowledgement, closing,
-  priority, labels, handlers) with the values it set, for the case page's timeline. The
+  reopening, priority, labels, handlers) with the values it set, for the case page's timeline. The
   access log keeps no values by design, so earlier changes are copied from it with an
   empty detail: the timeline names them without values.
 - ``report_object.created_at``: the moment a staff member's note or message was written.
@@ -25,7 +25,7 @@ depends_on: str | Sequence[str] | None = None
 # The AuditAction tags a case_change row is kept for (staff/casework/history.py).
 TRIAGE_ACTIONS = (
     "case.status_changed", "case.acknowledged", "case.closed", "case.priority_changed",
-    "case.labels_changed", "case.handler_added", "case.handler_removed",
+    "case.labels_changed", "case.handler_added", "case.handler_removed", "case.reopened",
 )
 
 

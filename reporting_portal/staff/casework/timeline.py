@@ -71,6 +71,7 @@ _CHANGE_NAMES = {
     AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
     AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
     AuditAction.CASE_CLOSED: _l("Closed"),
+    AuditAction.CASE_REOPENED: _l("Reopened"),
 }
 # Events with no value to show, read from the access log.
 _LOGGED_EVENTS = {
@@ -164,6 +165,9 @@ def describe_change(action: AuditAction, detail: dict[str, Any],
         text = _("Stage: %(old)s → %(new)s. Outcome: %(outcome)s",
                  old=status_label(detail.get("old")), new=status_label(detail.get("new")),
                  outcome=outcome_label(detail.get("outcome")))
+    elif action == AuditAction.CASE_REOPENED:
+        text = _("Reopened. Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
+                 new=status_label(detail.get("new")))
     elif action in (AuditAction.CASE_STATUS_CHANGED, AuditAction.CASE_ACKNOWLEDGED):
         text = _("Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
                  new=status_label(detail.get("new")))

@@ -179,3 +179,12 @@ def test_a_purged_case_takes_its_history_with_it(db, worked_case):
     purge_expired_reports(db, date.fromordinal(report.purge_after.toordinal() + 1))
     db.commit()
     assert db.scalars(select(CaseChange)).all() == []
+
+
+def test_reopening_says_which_stage_the_case_returns_to(client, worked_case):
+    post(client, f"{worked_case}/reopen", worked_case, reason="New invoices came to light.")
+    entries = timeline_of(client.get(worked_case).get_data(as_text=True))
+    assert [(kind, text) for kind, _meta, text in entries[-2:]] == [
+        ("event", "Reopened. Stage: Closed → Assessment"),
+        ("note", "New invoices came to light."),
+    ]

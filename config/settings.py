@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
@@ -89,6 +90,8 @@ class Settings:
     smtp_from: str
     # Staff notices are written off any request, so the installation names their language.
     mail_language: str
+    # The IANA zone the staff pages show times in (a case's timeline); one per installation.
+    staff_time_zone: str
     smtp_starttls: bool
     smtp_username: str
     notification_window_minutes: int
@@ -247,6 +250,15 @@ def _check_choice(typed: dict[str, Any], name: str, choices: tuple[str, ...]) ->
         )
 
 
+def _check_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"setting 'staff_time_zone': unknown time zone {name!r} (an IANA name such as "
+            "'Europe/Paris' or 'UTC')") from None
+
+
 def _validate(typed: dict[str, Any]) -> Settings:
     _check_choice(typed, "environment", ENVIRONMENTS)
     typed["log_level"] = typed["log_level"].upper()
@@ -255,6 +267,7 @@ def _validate(typed: dict[str, Any]) -> Settings:
     if typed["smtp_port"] > _MAX_PORT:
         raise SettingsError(f"setting 'smtp_port': must be at most {_MAX_PORT}")
     _check_choice(typed, "mail_language", MAIL_LANGUAGES)
+    _check_time_zone(typed["staff_time_zone"])
     if typed["password_min_length"] < _NIST_MIN_PASSWORD_LENGTH:
         raise SettingsError("setting 'password_min_length': must be at least 8")
     if typed["password_max_length"] < max(64, typed["password_min_length"]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -80,6 +80,9 @@ def new_object(  # noqa: PLR0913 -- one keyword per column of the row it builds
         blob_name=blob_name,
         payload_size=payload_size,
         created_on=today,
+        # A handler's note or message keeps its time for the case's timeline; a
+        # reporter's keeps only its day (DESIGN.md: coarse timestamps for reporters).
+        created_at=None if from_reporter else datetime.now(UTC),
         from_reporter=from_reporter,
         author=author,
         parent=parent,

@@ -7,9 +7,10 @@ them. A date keeps its ISO form in ``<time datetime>``, for machines and for tes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
 from babel.units import format_unit
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
@@ -43,10 +44,12 @@ def format_day(value: date, width: str = "medium") -> Markup:
         value.isoformat(), format_date(value, width))
 
 
-def format_moment(value: datetime, width: str = "medium") -> Markup:
-    """A moment (shown in UTC, Flask-Babel's default time zone), marked up like a day."""
-    return Markup('<time datetime="{}">{}</time>').format(
-        value.isoformat(), format_datetime(value, width))
+def format_moment(value: datetime, width: str = "medium", zone: tzinfo | None = None) -> Markup:
+    """A moment, marked up like a day: in ``zone`` if given (staff pages pass the
+    installation's ``staff_time_zone``), else in UTC, Flask-Babel's default time zone."""
+    shown = (format_datetime(value, width) if zone is None
+             else babel_format_datetime(value, width, tzinfo=zone, locale=get_locale() or "en"))
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), shown)
 
 
 def format_number(value: float) -> str:

@@ -40,6 +40,7 @@ def test_settings_file_is_layered_between_default_and_environment(tmp_path):
     ({"REPORTING_PORTAL_ENVIRONMENT": "staging"}, "environment"),
     ({"REPORTING_PORTAL_LOG_LEVEL": "chatty"}, "log_level"),
     ({"REPORTING_PORTAL_MAIL_LANGUAGE": "de"}, "mail_language"),
+    ({"REPORTING_PORTAL_STAFF_TIME_ZONE": "Mars/Olympus_Mons"}, "staff_time_zone"),
     ({"REPORTING_PORTAL_PASSWORD_MIN_LENGTH": "6"}, "password_min_length"),
     ({"REPORTING_PORTAL_PASSWORD_HASH_MEMORY_KIB": "1024"}, "password_hash_memory_kib"),
     ({"REPORTING_PORTAL_CONFIG": "/nonexistent/x.toml"}, "REPORTING_PORTAL_CONFIG"),
@@ -49,6 +50,12 @@ def test_bad_values_stop_with_one_line_naming_the_setting(environ, named):
         load_settings(environ=environ)
     assert named in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_staff_time_zone_is_utc_unless_set():
+    assert load_settings(environ={}).staff_time_zone == "UTC"
+    chosen = load_settings(environ={"REPORTING_PORTAL_STAFF_TIME_ZONE": "Europe/Paris"})
+    assert chosen.staff_time_zone == "Europe/Paris"
 
 
 def test_unknown_key_in_a_file_is_refused(tmp_path):

@@ -40,14 +40,14 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
+from reporting_portal.staff.casework.history import record_case_change
+from reporting_portal.staff.casework.timeline import TimelineEntry, event_entries, in_order
 from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
-    AuditEvent,
     CaseRead,
     ClosingOutcome,
-    HeldAuditEvent,
     Label,
     ObjectKind,
     Priority,
@@ -116,15 +116,6 @@ class CaseFile:
 
 
 @dataclass(frozen=True)
-class TimelineEntry:
-    when: date
-    kind: str  # "message", "reporter message", "note", "event"
-    author: str
-    text: str  # a message's text, or an event's (translated) description
-    files: tuple[CaseFile, ...] = ()
-
-
-@dataclass(frozen=True)
 class CaseView:
     report: Report
     answers: list[Answer]
@@ -183,8 +174,7 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report, *,
             files.extend(_files_of(document, children.get(obj.id, [])))
         elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE):
             timeline.append(_timeline_entry(store, obj, identity, children.get(obj.id, [])))
-    timeline.extend(_event_entries(db, report))
-    timeline.sort(key=lambda entry: entry.when)
+    timeline = in_order(timeline, event_entries(db, report))
     _mark_read(db, actor.staff, report, objects)
     record_case_event(db, actor, AuditAction.CASE_READ, report)
     handlers = list(db.scalars(
@@ -195,48 +185,6 @@ def read_case(db: Session, store: BlobStore, actor: Actor, report: Report, *,
         select(ReportExclusion.staff_id).where(ReportExclusion.report_id == report.id)))
     return CaseView(report=report, answers=answers, files=files,
                     timeline=timeline, handlers=handlers, excluded_ids=excluded)
-
-
-_TIMELINE_ACTIONS = {
-    AuditAction.REPORT_SUBMITTED: _l("Report received"),
-    AuditAction.CASE_STATUS_CHANGED: _l("Status changed"),
-    AuditAction.CASE_ACKNOWLEDGED: _l("Acknowledged"),
-    AuditAction.CASE_PRIORITY_CHANGED: _l("Priority changed"),
-    AuditAction.CASE_LABELS_CHANGED: _l("Labels changed"),
-    AuditAction.CASE_HANDLER_ADDED: _l("Case handler added"),
-    AuditAction.CASE_HANDLER_REMOVED: _l("Case handler removed"),
-    AuditAction.CASE_CLOSED: _l("Closed"),
-    AuditAction.CASE_REOPENED: _l("Reopened"),
-    AuditAction.CASE_EXPORTED: _l("Exported"),
-    AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
-    AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
-    AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
-}
-
-
-def _event_entries(db: Session, report: Report) -> list[TimelineEntry]:
-    """The case's events for the timeline: logged ones, and reporters' still held back."""
-    logged = [(event.occurred_at.date(), event.actor_id, event.actor_role, event.action)
-              for event in db.scalars(
-                  select(AuditEvent).where(AuditEvent.object_type == ObjectType.REPORT,
-                                           AuditEvent.object_id == report.public_id,
-                                           AuditEvent.action.in_(_TIMELINE_ACTIONS))
-                  .order_by(AuditEvent.id))]
-    held = [(event.occurred_on, None, event.actor_role, event.action)
-            for event in db.scalars(
-                select(HeldAuditEvent).where(HeldAuditEvent.object_type == ObjectType.REPORT,
-                                             HeldAuditEvent.object_id == report.public_id,
-                                             HeldAuditEvent.action.in_(_TIMELINE_ACTIONS)))]
-    return [TimelineEntry(when=day, kind="event", author=_actor_name(db, actor_id, role),
-                          text=str(_TIMELINE_ACTIONS[AuditAction(action)]))
-            for day, actor_id, role, action in [*logged, *held]]
-
-
-def _actor_name(db: Session, actor_id: str | None, role: str) -> str:
-    if actor_id is None:
-        return str(_l("Reporter") if role == "reporter" else _l("System"))
-    name = db.scalar(select(StaffAccount.display_name).where(StaffAccount.public_id == actor_id))
-    return name or str(_l("Former staff member"))
 
 
 def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
@@ -254,7 +202,7 @@ def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
     author = str(_l("Reporter")) if obj.from_reporter else (
         obj.author.display_name if obj.author else str(_l("Case handler")))
     return TimelineEntry(when=obj.created_on, kind=kind, author=author, text=text,
-                         files=tuple(_files_of(document, attachments)))
+                         files=tuple(_files_of(document, attachments)), at=obj.created_at)
 
 
 def _mark_read(db: Session, account: StaffAccount, report: Report,
@@ -322,6 +270,10 @@ def set_status(db: Session, actor: Actor, report: Report, status: str, *,
     if status == ReportStatus.CLOSED and outcome not in set(ClosingOutcome):
         raise CaseRuleError(_l("Choose the outcome of the case to close it."))
     claim_case_version(db, report, seen)
+    record_case_change(db, actor, AuditAction.CASE_CLOSED if status == ReportStatus.CLOSED
+                       else AuditAction.CASE_STATUS_CHANGED, report,
+                       old=report.status, new=status,
+                       **({"outcome": outcome} if status == ReportStatus.CLOSED else {}))
     today = datetime.now(UTC).date()
     if status == ReportStatus.CLOSED:
         report.closing_outcome = outcome
@@ -343,6 +295,8 @@ def acknowledge(db: Session, store: BlobStore, actor: Actor, report: Report, tex
     if report.status != ReportStatus.RECEIVED:
         raise CaseRuleError(_l("This report was already acknowledged."))
     claim_case_version(db, report, seen)
+    record_case_change(db, actor, AuditAction.CASE_ACKNOWLEDGED, report,
+                       old=report.status, new=str(ReportStatus.ACKNOWLEDGED))
     today = datetime.now(UTC).date()
     report.status = ReportStatus.ACKNOWLEDGED
     report.acknowledged_on = today
@@ -358,6 +312,8 @@ def set_priority(db: Session, actor: Actor, report: Report, priority: str, *,
     if priority not in set(Priority):
         raise CaseRuleError(_l("Unknown priority."))
     claim_case_version(db, report, seen)
+    record_case_change(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report,
+                       old=report.priority, new=priority)
     report.priority = priority
     record_case_event(db, actor, AuditAction.CASE_PRIORITY_CHANGED, report)
 
@@ -367,6 +323,10 @@ def set_labels(db: Session, actor: Actor, report: Report, names: list[str], *,
     ensure_current(db, report, seen)
     claim_case_version(db, report, seen)
     labels = list(db.scalars(select(Label).where(Label.name.in_(names))))
+    before = {label.name for label in report.labels}
+    after = {label.name for label in labels}
+    record_case_change(db, actor, AuditAction.CASE_LABELS_CHANGED, report,
+                       added=sorted(after - before), removed=sorted(before - after))
     report.labels = labels
     record_case_event(db, actor, AuditAction.CASE_LABELS_CHANGED, report)
 
@@ -411,6 +371,8 @@ def add_handler(db: Session, actor: Actor, report: Report, handler_public_id: st
     db.add(AccessGrant(report_id=report.id, staff_id=handler.id,
                        granted_by_id=actor.staff.id))
     record_case_event(db, actor, AuditAction.CASE_HANDLER_ADDED, report)
+    record_case_change(db, actor, AuditAction.CASE_HANDLER_ADDED, report,
+                       handler=handler.public_id)
     record_account_event(db, actor, AuditAction.CASE_ACCESS_GRANTED, handler.public_id)
 
 
@@ -438,6 +400,8 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
         wanted = keys + ([report.reporter_recipient] if _for_reporter(obj, report) else [])
         obj.header = rewrite_recipients(obj.header, [identity], [recipient_from(k) for k in wanted])
     record_case_event(db, actor, AuditAction.CASE_HANDLER_REMOVED, report)
+    record_case_change(db, actor, AuditAction.CASE_HANDLER_REMOVED, report,
+                       handler=handler_public_id)
     record_account_event(db, actor, AuditAction.CASE_ACCESS_REVOKED, handler_public_id)
 
 

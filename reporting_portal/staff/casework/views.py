@@ -54,6 +54,7 @@ from reporting_portal.staff.casework.services import (
     DEFAULT_ACKNOWLEDGEMENT,
     CaseNotFoundError,
     CaseRuleError,
+    CaseView,
     assignable_handlers,
     download_name,
     find_file,
@@ -65,6 +66,7 @@ from reporting_portal.staff.casework.services import (
     record_refused_open,
     reply_to_reporter,
 )
+from reporting_portal.staff.casework.timeline import SHOW_CHOICES, shown, staff_zone
 from reporting_portal.staff.casework.versions import case_snapshot
 from reporting_portal.staff.custody.forms import IdentityRequestForm
 from reporting_portal.staff.custody.services import (
@@ -147,8 +149,17 @@ def _render_case(report: Report, status: int = 200, *,
         reopen_form=reopen_form or ReopenForm(),
         reply_max_files=get_settings().submission_max_files,
         reply_max_bytes=get_settings().submission_max_bytes,
+        **_timeline_context(view),
     )
     return page, status
+
+
+def _timeline_context(view: CaseView) -> dict[str, object]:
+    """The timeline as the page's filter link asks for it, and the zone it shows."""
+    show = request.args.get("show", "all")
+    show = show if show in SHOW_CHOICES else "all"
+    return {"timeline": shown(view.timeline, show), "timeline_show": show,
+            "timeline_zone": staff_zone(get_settings().staff_time_zone)}
 
 
 def _next_statuses(report: Report) -> list[str]:

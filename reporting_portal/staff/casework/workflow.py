@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from reporting_portal.audit.events import AuditAction, ObjectType, Outcome
 from reporting_portal.domain.actors import Actor, record_case_event
 from reporting_portal.domain.deadlines import acknowledgement_due
+from reporting_portal.staff.casework.history import record_case_change
 from reporting_portal.staff.casework.services import CaseRuleError, post_note, set_status
 from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
 from reporting_portal.storage.blobstore import BlobStore
@@ -131,6 +132,8 @@ def reopen_case(db: Session, store: BlobStore, actor: Actor, report: Report, rea
     if len(reason) > REOPEN_REASON_MAX:
         raise CaseRuleError(_l("Write a reason of at most 2,000 characters."))
     claim_case_version(db, report, seen)
+    record_case_change(db, actor, AuditAction.CASE_REOPENED, report,
+                       old=report.status, new=str(reopened_stage(report)))
     report.status = reopened_stage(report)
     report.closing_outcome = None
     report.closed_on = None

@@ -8,6 +8,7 @@ from reporting_portal.storage.models.audit import (
     HeldAuditEvent,
 )
 from reporting_portal.storage.models.channels import Channel, channel_handler
+from reporting_portal.storage.models.history import CaseChange
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
 from reporting_portal.storage.models.reports import (
     AccessGrant,
@@ -35,6 +36,7 @@ __all__ = [
     "AuditLogState",
     "AuditTreeHead",
     "AuditTreeNode",
+    "CaseChange",
     "CaseNumberCounter",
     "CaseRead",
     "Channel",

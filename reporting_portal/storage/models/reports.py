@@ -181,6 +181,8 @@ class ReportObject(Base):
     blob_name: Mapped[str] = mapped_column(String(64), unique=True)
     payload_size: Mapped[int] = mapped_column(BigInteger)
     created_on: Mapped[date] = mapped_column(Date)
+    # The moment, for staff objects only (a reporter's stays a day: see the module doc).
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     from_reporter: Mapped[bool] = mapped_column(default=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     # Files belong to the content or message whose (encrypted) text names them.

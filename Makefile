@@ -22,7 +22,8 @@ COMPILED   := $(CATALOGUES:.po=.mo)
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
 # axe-core for tests/browser/test_accessibility.py, exactly as tests/a11y/package-lock.json
-# pins it (npm ci). Without npm, `make run` still works; those tests skip (fail in CI).
+# pins it (npm ci), fetched for the tests only: `make run` never needs npm. Without npm
+# those tests skip (and fail in CI).
 A11Y_AXE := tests/a11y/node_modules/axe-core/axe.min.js
 
 $(A11Y_AXE): tests/a11y/package-lock.json
@@ -30,7 +31,7 @@ $(A11Y_AXE): tests/a11y/package-lock.json
 	  cd tests/a11y && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/axe-core/axe.min.js; \
 	else echo "npm not found: tests/browser/test_accessibility.py will skip"; fi
 
-install: $(VENV)/.installed $(COMPILED) $(A11Y_AXE)
+install: $(VENV)/.installed $(COMPILED)
 
 ## Extract every string a person reads, merge them into each language's catalogue, compile.
 messages: $(VENV)/.installed
@@ -48,7 +49,7 @@ run: install
 ## Tests (SQLite, then the database tests on PostgreSQL, then the S3 store), ruff, mypy, bandit.
 test: install pytest pytest-postgresql pytest-s3 lint typecheck security-lint
 
-pytest: install
+pytest: install $(A11Y_AXE)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Skipped with a notice when no PostgreSQL answers, except in CI (CI=true), where it fails.

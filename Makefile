@@ -53,8 +53,10 @@ pytest: install $(A11Y_AXE)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Skipped with a notice when no PostgreSQL answers, except in CI (CI=true), where it fails.
+# The browser tests ran in `make pytest`: what they add (pages, scripts, the browser) does
+# not change with the database, and the data layer under them is the database tests' own.
 pytest-postgresql: install
-	$(PY) -m pytest -n $(TEST_WORKERS) -m database --database=postgresql -q
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "database and not browser" --database=postgresql -q
 
 # The blob store's contract and a whole submission read by a handler (tests/storage), and
 # the restore and fsck tests, again with the blobs in a bucket of moto's S3 server (started

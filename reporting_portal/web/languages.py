@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import get_locale
 
 SESSION_KEY = "lang"
@@ -55,7 +55,11 @@ def from_tag(tag: str | None) -> Language | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's locale selector: the address, then the session, then the browser."""
+    """Flask-Babel's locale selector: the address, then the session, then the browser.
+
+    Outside a request (a command's message), the default."""
+    if not has_request_context():
+        return DEFAULT
     chosen = from_tag(request.args.get(SESSION_KEY))
     if chosen is not None:
         if session.get(SESSION_KEY) != chosen.code:

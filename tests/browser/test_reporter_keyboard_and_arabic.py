@@ -48,7 +48,7 @@ def test_a_reporter_in_arabic_signs_in_with_arabic_indic_digits_and_reads_the_re
     assert all(re.fullmatch(r"[0-9]{4}", group) for group in groups)
     # What a screen reader is given: a named list, one item per group of four.
     snapshot = receipt.aria_snapshot()
-    assert snapshot.startswith('- list "Receipt code"')
+    assert snapshot.startswith('- list "رمز الإيصال"')  # "Receipt code", in Arabic
     assert [line.strip() for line in snapshot.splitlines()[1:]] == [
         f"- listitem: \"{group}\"" for group in groups]
     # The groups run left to right, line by line, although the page runs right to left.
@@ -57,7 +57,7 @@ def test_a_reporter_in_arabic_signs_in_with_arabic_indic_digits_and_reads_the_re
     assert places == sorted(places)
     code = " ".join(groups)
     page.locator("[name=written_down]").check()
-    page.locator("main form [type=submit]").click()
+    page.locator("main form:has([name=written_down]) [type=submit]").click()
 
     public_id = db.scalar(select(Report.public_id))
     handler = signed_in(app, channel_with_handlers["hana"])

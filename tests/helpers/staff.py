@@ -39,9 +39,10 @@ def first_sign_in(client: FlaskClient, username: str, one_time_password: str,
         "csrf_token": csrf_token(client, "/staff/sign-in"), "username": username,
         "password": one_time_password, "code": ""})
     enrol = client.get("/staff/sign-in/two-factor").get_data(as_text=True)
-    match = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enrol)
+    # Shown in groups of four, for reading aloud or typing.
+    match = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', enrol)
     assert match, "no authenticator secret on the enrolment page"
-    secret = match.group(1)
+    secret = match.group(1).replace(" ", "")
     client.post("/staff/sign-in/two-factor", data={
         "csrf_token": csrf_token(client, "/staff/sign-in/two-factor"),
         "code": pyotp.TOTP(secret).now()})

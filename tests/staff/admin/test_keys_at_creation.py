@@ -1,9 +1,12 @@
+
 """A staff member's key exists from the day the account is made (issue: first run).
 
 An administrator can therefore assign a case handler to a channel before that person has
 ever signed in, reporters can use the channel at once, and the handler reads those reports
 after choosing a password, which re-wraps the same key.
 """
+
+import re
 
 import pytest
 from sqlalchemy import select
@@ -69,7 +72,7 @@ def test_a_handler_assigned_before_signing_in_reads_the_report_afterwards(
     handler = https_client(app)
     first_sign_in(handler, "nadia", one_time, NEW_PASSWORD)
     inbox = handler.get("/staff/cases").get_data(as_text=True)
-    case_path = inbox.split('href="/staff/cases/')[1].split('"')[0]
+    case_path = re.search(r'href="/staff/cases/([\w-]{22})"', inbox).group(1)
     case_page = handler.get(f"/staff/cases/{case_path}").get_data(as_text=True)
     assert "The permit office sold licences for cash" in case_page
 

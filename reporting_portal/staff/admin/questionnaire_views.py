@@ -42,7 +42,7 @@ def preview_channel_questions(public_id: str) -> str:
     settings = get_settings()
     questions = questions_in(channel, code)
     with force_locale(code):
-        shown = Markup(render_template(  # noqa: S704 -- a template's own autoescaped output
+        shown = Markup(render_template(  # noqa: S704  # nosec B704 -- a template's own autoescaped output
             "admin/_question_preview.html", questions=questions,
             form=questions_form(questions, max_chars=settings.answer_max_chars),
             max_megabytes=settings.submission_max_bytes // (1024 * 1024),

@@ -168,8 +168,8 @@ def submit_report(browser: WebBrowser, *, receipt_tries: int = 1) -> Submission:
 
     The report is refused whole or stored whole; once stored, the receipt page is
     reloaded up to ``receipt_tries`` times (the database may be coming back). When the
-    page says the report may have been saved, the reporter does what it asks: sends the
-    same form again, as often, until it is stored or they are told it already was.
+    "unavailable" page answers the report, the reporter does what it asks: sends the same
+    form again, up to as often, until it is stored or they are told it already was.
     """
     form, fields = browser.form_fields(REPORT_FORM)
     seen = Submission(statuses=[])
@@ -182,8 +182,10 @@ def submit_report(browser: WebBrowser, *, receipt_tries: int = 1) -> Submission:
     files = [(name, (None, value)) for name, value in parts]
     sent = browser.post(REPORT_FORM, files=files)
     seen.note(sent)
-    for _attempt in range(receipt_tries):
-        if not (sent.status_code == 503 and MAY_BE_SAVED in unescape(sent.text)):
+    # Both calm pages ask the reporter to try again: the same form, so a report that was
+    # stored after all (its COMMIT's reply lost) is found, and never stored twice.
+    for _attempt in range(receipt_tries - 1):
+        if not is_unavailable_page(sent):
             break
         time.sleep(0.5)
         sent = browser.post(REPORT_FORM, files=files)

@@ -312,7 +312,9 @@ def export_case(public_id: str) -> BaseResponse | tuple[str, int]:
     response = BaseResponse(stream_with_context(stream_export(get_blob_store(), report, objects,
                                                               sealed_manifest=names)),
                             mimetype="application/zip")
-    return as_download(response, f"case-{safe_filename(report.public_id)}.zip")
+    # A public id is URL-safe base64 (letters, digits, "-", "_"): already a safe name,
+    # and kept whole, so the file names the case even when its id starts with "_".
+    return as_download(response, f"case-{report.public_id}.zip")
 
 
 @bp.route("/my-identity", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestEntityTooLarge
 from werkzeug.sansio.multipart import (
@@ -27,6 +28,7 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
     NeedData,
 )
+from wtforms import ValidationError
 
 from crypto import FileKey, PayloadEncryptor
 from crypto.errors import AgeError
@@ -426,3 +428,14 @@ def _answer_too_long(max_chars: int) -> str:
     message: str = ngettext("An answer is longer than %(num)d character.",
                             "An answer is longer than %(num)d characters.", max_chars)
     return message
+
+
+def check_csrf_first(name: str, value: str) -> None:
+    """``on_first_field`` for a form whose page puts its CSRF token first: no file is read
+    before the form is known to come from this site's page (both zones' uploads)."""
+    if name != "csrf_token":
+        raise UploadError(_l("The form expired or was not sent from this site. Reload it."))
+    try:
+        validate_csrf(value)
+    except ValidationError:
+        raise CSRFError() from None

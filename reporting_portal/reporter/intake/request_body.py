@@ -12,10 +12,8 @@ from typing import IO
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
-from wtforms import ValidationError
 
 from reporting_portal.domain.objects import track_new_blobs
 from reporting_portal.storage.blobstore import BlobWriter
@@ -32,6 +30,7 @@ from reporting_portal.web.uploads import (
     SinkFactory,
     UploadError,
     UploadLimits,
+    check_csrf_first,
 )
 
 ENCRYPTED_PARTS = {"content", "file", "identity"}
@@ -43,14 +42,6 @@ _FORM_OVERHEAD_BYTES = 4 * 1024 * 1024
 # the explanation instead of a reset connection.
 _DRAIN_LIMIT_BYTES = 256 * 1024 * 1024
 
-
-def _check_csrf_first(name: str, value: str) -> None:
-    if name != "csrf_token":
-        raise UploadError(_("The form expired or was not sent from this site. Reload it."))
-    try:
-        validate_csrf(value)
-    except ValidationError:
-        raise CSRFError() from None
 
 
 def _sink_factory(file_questions: set[str]) -> SinkFactory:
@@ -76,7 +67,7 @@ def read_upload(file_questions: set[str],
     reader = MultipartReader(
         store=get_blob_store(),
         open_sink=_sink_factory(file_questions),
-        on_first_field=_check_csrf_first,
+        on_first_field=check_csrf_first,
         created=created,
         limits=UploadLimits(
             max_field_chars=settings.answer_max_chars,

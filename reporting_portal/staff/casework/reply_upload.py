@@ -15,11 +15,9 @@ from typing import IO
 
 from flask import g, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
-from wtforms import ValidationError
 
 from reporting_portal.domain.objects import track_new_blobs
 from reporting_portal.storage.blobstore import BlobWriter
@@ -32,6 +30,7 @@ from reporting_portal.web.uploads import (
     StoredUpload,
     UploadError,
     UploadLimits,
+    check_csrf_first,
 )
 
 # The field of the case page's message form that holds the files.
@@ -48,16 +47,6 @@ class HandlerReply:
     text: str
     files: list[StoredUpload]
 
-
-def _check_csrf_first(name: str, value: str) -> None:
-    # The page puts the token first, so no file is read before the form is known to come
-    # from this handler's page.
-    if name != "csrf_token":
-        raise UploadError(_("The form expired or was not sent from this site. Reload it."))
-    try:
-        validate_csrf(value)
-    except ValidationError:
-        raise CSRFError() from None
 
 
 def _open_sink(name: str, filename: str, content_type: str, writer: BlobWriter) -> Sink | None:
@@ -82,7 +71,7 @@ def read_handler_reply(max_text_chars: int,
     created: list[str] = []
     track_new_blobs(get_session(), created)
     reader = MultipartReader(
-        store=get_blob_store(), open_sink=_open_sink, on_first_field=_check_csrf_first,
+        store=get_blob_store(), open_sink=_open_sink, on_first_field=check_csrf_first,
         created=created,
         limits=UploadLimits(max_field_chars=max_text_chars,
                             max_parts=settings.submission_max_files + 20,
@@ -100,7 +89,7 @@ def _text_only(max_text_chars: int) -> HandlerReply:
     """A message without files, sent as a plain form (no file can be in such a body, so
     Werkzeug's parser is safe here); the CSRF token is checked as the stream's would be."""
     request.max_content_length = 4 * max_text_chars + _FORM_OVERHEAD_BYTES
-    _check_csrf_first("csrf_token", request.form.get("csrf_token", ""))
+    check_csrf_first("csrf_token", request.form.get("csrf_token", ""))
     text = request.form.get("reply", "")
     if len(text) > max_text_chars:
         raise RequestEntityTooLarge()

@@ -3,6 +3,7 @@
     python -m crypto [-e] (-r RECIPIENT | -R FILE | -i FILE)... [-a] [-o OUTPUT] [INPUT]
     python -m crypto -d -i FILE... [-o OUTPUT] [INPUT]
     python -m crypto keygen [--pq] [-o FILE]
+    python -m crypto verify-referral PACKAGE -i FILE [--key VERIFIER_KEY]
 
 It lets an operator open an exported case offline with the organisation's recovery
 identity even where the ``age`` tool is not installed. On failure it prints one line
@@ -23,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from crypto import age
+from crypto import age, referral_cli
 from crypto.errors import AgeError
 from crypto.keys import (
     AnyIdentity,
@@ -172,6 +173,8 @@ def _keygen(arguments: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 on success)."""
     arguments_list = list(sys.argv[1:] if argv is None else argv)
+    if arguments_list[:1] == ["verify-referral"]:
+        return referral_cli.main(arguments_list[1:])
     keygen = bool(arguments_list) and arguments_list[0] == "keygen"
     parser = _build_keygen_parser() if keygen else _build_parser()
     arguments = parser.parse_args(arguments_list[1:] if keygen else arguments_list)

@@ -21,7 +21,7 @@ from reporting_portal.domain.case_words import TEMPLATE_GLOBALS as CASE_WORDS
 from reporting_portal.domain.objects import install_blob_cleanup
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.reporter import followup, intake, landing
-from reporting_portal.staff import admin, auth, casework, custody, home
+from reporting_portal.staff import admin, auth, casework, custody, home, referral
 from reporting_portal.staff.auditor import views as auditor_views
 from reporting_portal.staff.auth.forms import SignOutForm
 from reporting_portal.staff.auth.viewer import load_staff_viewer
@@ -91,6 +91,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(admin.bp)
         app.register_blueprint(casework.bp)
         app.register_blueprint(custody.bp)
+        app.register_blueprint(referral.bp)
         app.register_blueprint(auditor_views.bp)
     # Registered after the viewer loader, so rules see who is asking.
     init_access_rules(app)

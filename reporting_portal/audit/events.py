@@ -63,6 +63,14 @@ class AuditAction(StrEnum):
     CASE_ACCESS_REVOKED = "account.case_access_revoked"
     CASE_NOTE_WRITTEN = "case.note_written"
     CASE_EXPORTED = "case.exported"
+    # Referral to another authority (issue 17, part 3): the redaction preview decrypts the
+    # answers (a read), the referral files a redacted copy and a package (a change), and
+    # each download of the package decrypts what it holds (a read).
+    REFERRAL_PREVIEWED = "case.referral_previewed"
+    CASE_REFERRED = "case.referred"
+    REFERRAL_DOWNLOADED = "case.referral_downloaded"
+    AUTHORITY_ADDED = "authority.added"
+    AUTHORITY_CHANGED = "authority.changed"
     IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"
     IDENTITY_ACCESS_REQUESTED = "identity.access_requested"
     IDENTITY_ACCESS_APPROVED = "identity.access_approved"
@@ -111,6 +119,7 @@ class ObjectType(StrEnum):
     FILE = "file"
     LABEL = "label"
     CHANNEL = "channel"
+    AUTHORITY = "authority"
     AUDIT_EVENT = "audit_event"
     KEY_ROTATION = "key_rotation"
 

@@ -120,6 +120,13 @@ def ensure_signing_key(db: Session) -> str:
     return signer.verifier_key()
 
 
+def installation_signer(db: Session) -> TreeHeadSigner:
+    """The log's signing key, which also signs what the installation states to others
+    (a referral package's manifest): one key for auditors and receivers to pin."""
+    signer: TreeHeadSigner = db.info[_SIGNER]
+    return signer
+
+
 def queue_event(db: Session, entry: AuditEvent) -> None:
     if not db.in_transaction():
         # The queue belongs to a transaction: begin one, so a rollback (which fires no

@@ -35,7 +35,7 @@ from reporting_portal.staff.admin.forms import (
     texts_from,
 )
 from reporting_portal.staff.admin.views import current_actor
-from reporting_portal.storage.models import Channel, Role
+from reporting_portal.storage.models import Channel, ReferralNotice, Role
 from reporting_portal.web.database import get_session
 from reporting_portal.web.languages import Language, language
 from reporting_portal.web.security.access import staff
@@ -76,6 +76,7 @@ def _save(form: ChannelForm, channel: Channel | None) -> Channel:
         notify_identity_disclosure=bool(form.notify_identity_disclosure.data),
         is_active=bool(form.is_active.data), handler_ids=set(form.handlers.data or []),
         reporter_reads_back=bool(form.reporter_reads_back.data),
+        referral_notice=form.referral_notice.data or ReferralNotice.TOLD,
     )
 
 

@@ -28,7 +28,13 @@ from reporting_portal.domain.questionnaire import (
     choice_codes,
     parse_questionnaire,
 )
-from reporting_portal.storage.models import Channel, Role, StaffAccount, StaffRole
+from reporting_portal.storage.models import (
+    Channel,
+    ReferralNotice,
+    Role,
+    StaffAccount,
+    StaffRole,
+)
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 
@@ -76,6 +82,7 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     is_active: bool,
     handler_ids: set[str],
     reporter_reads_back: bool = True,
+    referral_notice: str = ReferralNotice.TOLD,
 ) -> Channel:
     """Create (``channel`` is None) or update a channel.
 
@@ -88,6 +95,8 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
                     if descriptions.get(code, "").strip()}
     if languages[0] not in names:
         raise ChannelError(_l("Give the name in the channel's first language"))
+    if referral_notice not in set(ReferralNotice):
+        raise ChannelError(_l("Choose what the reporter is told of a referral"))
     slug = slug.strip().lower()
     if not SLUG.fullmatch(slug):
         raise ChannelError(_l("The address name is 3 to 64 lower-case letters, digits or '-'"))
@@ -108,6 +117,7 @@ def save_channel(  # noqa: PLR0913 -- the channel's editable fields, by keyword
     channel.retention_days = retention_days
     channel.notify_identity_disclosure = notify_identity_disclosure
     channel.reporter_reads_back = reporter_reads_back
+    channel.referral_notice = referral_notice
     channel.is_active = is_active
     channel.handlers = handlers
     db.flush()  # the public id names the channel in the audit event

@@ -93,6 +93,15 @@ class ChannelForm(FlaskForm):
                        "whoever holds it could then read the report."),
         default=True,
     )
+    referral_notice = RadioField(
+        _l("When a case is referred to another authority, the reporter's mailbox says"),
+        choices=[
+            SelectChoice("told", _l("that it was referred, without naming the authority")),
+            SelectChoice("named", _l("that it was referred, and to which authority")),
+            SelectChoice("none", _l("nothing")),
+        ],
+        default="told", validators=[InputRequired()],
+    )
     is_active = BooleanField(_l("Open for reports"), default=True)
     handlers = SelectMultipleField(
         _l("Case handlers"),
@@ -182,3 +191,22 @@ def languages_from(form: ChannelForm) -> dict[str, int]:
 
 class LabelForm(FlaskForm):
     name = StringField(_l("New label"), validators=[InputRequired(), Length(max=64)])
+
+
+class AuthorityForm(FlaskForm):
+    """An authority of the referral directory: shape here, the key is checked by the service."""
+
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    age_recipient = TextAreaField(
+        _l("Age recipient"),
+        description=_l("The authority's public key, as it gives it: age1… or age1pq1…. "
+                       "Referral packages are encrypted to this key only."),
+        validators=[InputRequired(), Length(max=4000)],
+        render_kw={"rows": 3, "spellcheck": "false", "autocapitalize": "none"},
+    )
+    contact_note = TextAreaField(
+        _l("Contact note"),
+        description=_l("How to reach the authority's intake: for case handlers."),
+        validators=[Optional(), Length(max=2000)], render_kw={"rows": 3},
+    )
+    is_active = BooleanField(_l("Active: case handlers can refer cases to it"), default=True)

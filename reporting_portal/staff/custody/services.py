@@ -35,6 +35,7 @@ from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     AccessGrant,
     IdentityAccessRequest,
+    IdentityPurpose,
     IdentityRequestStatus,
     ObjectKind,
     Report,
@@ -117,14 +118,19 @@ def identity_object(db: Session, report: Report) -> ReportObject | None:
         ReportObject.report_id == report.id, ReportObject.kind == ObjectKind.IDENTITY))
 
 
-def access_for(db: Session, actor: Actor, report: Report) -> IdentityAccess:
-    """The handler's requests for this case's identity, newest deciding."""
+def access_for(db: Session, actor: Actor, report: Report,
+               purpose: IdentityPurpose = IdentityPurpose.HANDLER) -> IdentityAccess:
+    """The handler's requests for this case's identity for ``purpose``, newest deciding.
+
+    A request to read the identity and one to send it with a referral are weighed apart
+    by the custodian, so an approval for one purpose never stands for the other."""
     if identity_object(db, report) is None:
         return IdentityAccess(exists=False)
     requests = list(db.scalars(
         select(IdentityAccessRequest)
         .where(IdentityAccessRequest.report_id == report.id,
-               IdentityAccessRequest.requester_id == actor.staff.id)
+               IdentityAccessRequest.requester_id == actor.staff.id,
+               IdentityAccessRequest.purpose == purpose)
         .order_by(IdentityAccessRequest.id.desc())
     ))
 
@@ -138,22 +144,22 @@ def access_for(db: Session, actor: Actor, report: Report) -> IdentityAccess:
                           if last_denied is not None else None)
 
 
-def request_access(db: Session, actor: Actor, report: Report,
-                   justification: str) -> IdentityAccessRequest:
+def request_access(db: Session, actor: Actor, report: Report, justification: str,
+                   purpose: IdentityPurpose = IdentityPurpose.HANDLER) -> IdentityAccessRequest:
     """File a handler's request; the reporter is not told at this point."""
     text = justification.strip()
     if not JUSTIFICATION_MIN <= len(text) <= JUSTIFICATION_MAX:
         raise IdentityRuleError(
             _l("Explain why you need the identity in %(low)s to %(high)s characters.",
                low=format_decimal(JUSTIFICATION_MIN), high=format_decimal(JUSTIFICATION_MAX)))
-    access = access_for(db, actor, report)
+    access = access_for(db, actor, report, purpose)
     if not access.exists:
         raise IdentityRuleError(_l("The reporter did not give an identity."))
     if not access.can_request:
         raise IdentityRuleError(_l("You already have a request for this identity."))
     if actor.staff.age_recipient is None:
         raise IdentityRuleError(_l("Set your password first: your key is made with it."))
-    request = IdentityAccessRequest(report=report, requester=actor.staff)
+    request = IdentityAccessRequest(report=report, requester=actor.staff, purpose=purpose)
     request.sealed_justification = seal_text(text, _text_recipients(db, request))
     db.add(request)
     record_case_event(db, actor, AuditAction.IDENTITY_ACCESS_REQUESTED, report)
@@ -297,7 +303,17 @@ def reseal_identities(db: Session, actor: Actor) -> Reseal:
 
 def read_identity(db: Session, store: BlobStore, actor: Actor, report: Report) -> ReporterIdentity:
     """Decrypt the identity for a handler whose request was approved. An audit event."""
-    access = access_for(db, actor, report)
+    identity = approved_identity(db, store, actor, report, IdentityPurpose.HANDLER)
+    record_case_event(db, actor, AuditAction.IDENTITY_VIEWED, report)
+    return identity
+
+
+def approved_identity(db: Session, store: BlobStore, actor: Actor, report: Report,
+                      purpose: IdentityPurpose) -> ReporterIdentity:
+    """Decrypt the identity if a custodian approved this handler's request for ``purpose``.
+
+    The caller records what it does with it (looking at it, or a referral's package)."""
+    access = access_for(db, actor, report, purpose)
     obj = identity_object(db, report)
     if access.approved is None or obj is None:
         raise IdentityRuleError(_l("You have no approved request for this identity."))
@@ -305,7 +321,6 @@ def read_identity(db: Session, store: BlobStore, actor: Actor, report: Report) -
         document = read_small_json(store, obj, [actor.require_identity()])
     except NoMatchError:
         raise IdentityRuleError(_l("Your access to this identity was withdrawn.")) from None
-    record_case_event(db, actor, AuditAction.IDENTITY_VIEWED, report)
     return ReporterIdentity(name=str(document.get("name", "")),
                             contact=str(document.get("contact", "")))
 

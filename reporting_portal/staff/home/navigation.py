@@ -39,7 +39,7 @@ DESTINATIONS = (
     Destination("cases", "casework.inbox", _l("Cases"),
                 _l("The reports assigned to you: triage, questions to reporters, notes, "
                    "deadlines."),
-                within=("casework.",)),
+                within=("casework.", "referral.")),
     Destination("dashboard", "casework.dashboard", _l("Dashboard"),
                 _l("Figures over the reports you have access to: stages, channels and "
                    "deadlines.")),
@@ -62,6 +62,9 @@ DESTINATIONS = (
     Destination("labels", "admin.labels", _l("Labels"),
                 _l("The labels case handlers can put on cases."),
                 within=("admin.remove_label",)),
+    Destination("authorities", "admin.authorities", _l("Authorities"),
+                _l("The competent authorities cases can be referred to, and their keys."),
+                within=("admin.new_authority", "admin.edit_authority")),
     Destination("account", "staff_home.account", _l("Your account"),
                 _l("Your password, your key, and your identity file for exported cases."),
                 within=("auth.change_password", "auth.rotate_key", "auth.continue_key_rotation",

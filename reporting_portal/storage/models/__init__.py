@@ -7,15 +7,17 @@ from reporting_portal.storage.models.audit import (
     AuditTreeNode,
     HeldAuditEvent,
 )
-from reporting_portal.storage.models.channels import Channel, channel_handler
+from reporting_portal.storage.models.channels import Channel, ReferralNotice, channel_handler
 from reporting_portal.storage.models.history import CaseChange
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
+from reporting_portal.storage.models.referrals import Authority, Referral
 from reporting_portal.storage.models.reports import (
     AccessGrant,
     CaseNumberCounter,
     CaseRead,
     ClosingOutcome,
     IdentityAccessRequest,
+    IdentityPurpose,
     IdentityRequestStatus,
     Label,
     ObjectKind,
@@ -36,6 +38,7 @@ __all__ = [
     "AuditLogState",
     "AuditTreeHead",
     "AuditTreeNode",
+    "Authority",
     "CaseChange",
     "CaseNumberCounter",
     "CaseRead",
@@ -44,6 +47,7 @@ __all__ = [
     "DeadlineReminder",
     "HeldAuditEvent",
     "IdentityAccessRequest",
+    "IdentityPurpose",
     "IdentityRequestStatus",
     "Installation",
     "KeyRotation",
@@ -53,6 +57,8 @@ __all__ = [
     "ObjectKind",
     "Priority",
     "RateLimitCounter",
+    "Referral",
+    "ReferralNotice",
     "Report",
     "ReportExclusion",
     "ReportObject",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, true
@@ -11,6 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from reporting_portal.storage.db import Base, new_public_id
 from reporting_portal.storage.models.staff import StaffAccount
 from reporting_portal.storage.models.types import UTCDateTime, utc_now
+
+
+class ReferralNotice(StrEnum):
+    """What the reporter's mailbox says when their case is referred to an authority."""
+
+    NONE = "none"
+    TOLD = "told"  # that it was referred, without naming the receiver
+    NAMED = "named"  # that it was referred, and to whom
 
 channel_handler = Table(
     "channel_handler",
@@ -45,6 +54,10 @@ class Channel(Base):
     # Whether a reporter signed in with the receipt code can read what they sent. Some
     # organisations turn it off: whoever holds the code (a coercer too) could read it.
     reporter_reads_back: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Whether the reporter is told that their case was referred to another authority:
+    # "none", "told" (without naming the receiver) or "named" (issue 17, part 3).
+    referral_notice: Mapped[str] = mapped_column(String(16), default=ReferralNotice.TOLD,
+                                                 server_default=ReferralNotice.TOLD.value)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
 

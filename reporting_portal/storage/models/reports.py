@@ -66,6 +66,13 @@ class ObjectKind(StrEnum):
     MESSAGE = "message"
     NOTE = "note"
     IDENTITY = "identity"
+    # A redacted copy of the answers, made for a referral; the original is never changed.
+    REDACTION = "redaction"
+
+
+class IdentityPurpose(StrEnum):
+    HANDLER = "handler"
+    REFERRAL = "referral"
 
 
 class IdentityRequestStatus(StrEnum):
@@ -264,6 +271,10 @@ class IdentityAccessRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sealed_decision_reason: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Why the identity is asked for: to read it ("handler") or to send it with a
+    # referral to another authority ("referral"), which the custodian weighs apart.
+    purpose: Mapped[str] = mapped_column(String(16), default=IdentityPurpose.HANDLER,
+                                         server_default=IdentityPurpose.HANDLER.value)
 
     report: Mapped[Report] = relationship()
     requester: Mapped[StaffAccount] = relationship(foreign_keys=[requester_id])

@@ -20,7 +20,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
-from reporting_portal.storage.models import AuditEvent, Channel, Label, Report, Role, StaffAccount
+from crypto.keys import generate_identity
+from reporting_portal.storage.models import (
+    AuditEvent,
+    Authority,
+    Channel,
+    Label,
+    Referral,
+    Report,
+    Role,
+    StaffAccount,
+)
 from reporting_portal.web.database import get_database
 from reporting_portal.web.extensions import get_blob_store
 from tests.helpers import STRONG_PASSWORD, StaffMember, csrf_token
@@ -295,6 +305,52 @@ def test_label_creation(app, db, ada):
         assert ada.post("/staff/admin/labels", name="procurement").status_code == 302
     label_id = db.scalar(select(Label.id).where(Label.name == "procurement"))
     assert added == [Event("label.created", ada.member.public_id, ADMIN, "label", str(label_id))]
+
+
+# --- referral to another authority ------------------------------------------------------
+
+
+def test_authority_directory_changes(app, db, ada):
+    recipient = str(generate_identity(post_quantum=False).recipient)
+    with new_events(app) as added:
+        assert ada.post("/staff/admin/authorities/new", name="Prosecutor",
+                        age_recipient=recipient, is_active="y").status_code == 302
+    authority = db.scalar(select(Authority))
+    with new_events(app) as changed:
+        assert ada.post(f"/staff/admin/authorities/{authority.public_id}", name="Prosecutor",
+                        age_recipient=recipient).status_code == 302
+    assert added == [Event("authority.added", ada.member.public_id, ADMIN, "authority",
+                           authority.public_id)]
+    assert changed == [Event("authority.changed", ada.member.public_id, ADMIN, "authority",
+                             authority.public_id)]
+
+
+def test_referral_preview_referral_and_package(app, db, full_case, hana, ada):
+    ada.post("/staff/admin/authorities/new", name="Prosecutor", is_active="y",
+             age_recipient=str(generate_identity(post_quantum=False).recipient))
+    choice = {"authority": db.scalar(select(Authority.public_id)), "include_answers": "y",
+              "marked_what": "The [[mayor's office]] took a bribe for the bridge contract."}
+    with new_events(app) as previewed:
+        assert hana.post(f"/staff/cases/{full_case}/referral/preview",
+                         **choice).status_code == 200
+    with new_events(app) as referred:
+        assert hana.post(f"/staff/cases/{full_case}/referral", **choice).status_code == 302
+    referral_id = db.scalar(select(Referral.public_id))
+    with new_events(app) as downloaded:
+        package = hana.post(f"/staff/cases/{full_case}/referrals/{referral_id}/package")
+        assert package.data.startswith(b"age-encryption.org/v1")
+    assert previewed == [case_event("case.referral_previewed", hana.member, full_case)]
+    # The channel tells the reporter (its default): the notice is a message of the case.
+    assert referred == [case_event("case.referred", hana.member, full_case),
+                        case_event("report.message_sent", hana.member, full_case)]
+    assert downloaded == [case_event("case.referral_downloaded", hana.member, full_case)]
+
+
+def test_identity_request_for_a_referral(app, full_case, hana):
+    with new_events(app) as requested:
+        assert hana.post(f"/staff/cases/{full_case}/referral/identity-request",
+                         justification=JUSTIFICATION).status_code == 302
+    assert requested == [case_event("identity.access_requested", hana.member, full_case)]
 
 
 # --- retention ----------------------------------------------------------------------------

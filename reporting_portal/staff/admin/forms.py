@@ -100,7 +100,8 @@ class ChannelForm(FlaskForm):
             SelectChoice("named", _l("that it was referred, and to which authority")),
             SelectChoice("none", _l("nothing")),
         ],
-        default="told", validators=[InputRequired()],
+        # Optional: a form posted without it (an older page) keeps the channel's setting.
+        default="told", validators=[Optional()],
     )
     is_active = BooleanField(_l("Open for reports"), default=True)
     handlers = SelectMultipleField(

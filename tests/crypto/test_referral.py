@@ -45,16 +45,17 @@ def package(entries=None, *, recipient=RECEIVER.recipient, signer=SIGNER) -> byt
         PackageEntry("objects/report-file-1-contract.pdf", "file",
                      lambda: [EVIDENCE[:70_000], EVIDENCE[70_000:]]),
     ]
-    return b"".join(stream_package(recipient, signer, reference="Cq3x9", referred_on=date(2026, 12, 2),
-                                   receiver="Public Prosecutor", verifier_key=verifier_key_for(signer),
-                                   entries=entries))
+    return b"".join(stream_package(
+        recipient, signer, reference="Cq3x9", referred_on=date(2026, 12, 2),
+        receiver="Public Prosecutor", verifier_key=verifier_key_for(signer), entries=entries))
 
 
 def opened(sealed: bytes) -> bytes:
     return open_package(io.BytesIO(sealed), [RECEIVER])
 
 
-def rezipped(opened_zip: bytes, changes: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
+def rezipped(opened_zip: bytes, changes: dict[str, bytes],
+             extra: dict[str, bytes] | None = None) -> bytes:
     """The same zip with members replaced, each with a valid CRC: only the hashes can tell."""
     source = zipfile.ZipFile(io.BytesIO(opened_zip))
     out = io.BytesIO()

@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
 from crypto.keys import generate_identity
+from reporting_portal.domain.retention import delete_blobs, purge_expired_reports
 from reporting_portal.storage.models import (
     AuditEvent,
     Authority,

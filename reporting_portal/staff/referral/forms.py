@@ -42,6 +42,11 @@ class ReferralForm(FlaskForm):
             include_identity=bool(self.include_identity.data))
 
 
+def _rows(text: str) -> int:
+    # About as tall as the answer, so the handler reads it whole while marking.
+    return min(14, 2 + len(text) // 90 + text.count("\n"))
+
+
 def referral_form(authorities: Sequence[Authority], answers: Sequence[TextAnswer],
                   parts: Sequence[Part]) -> ReferralForm:
     """The form for this case: a marked-text box per answer, starting with the original."""
@@ -52,7 +57,8 @@ def referral_form(authorities: Sequence[Authority], answers: Sequence[TextAnswer
     for answer in answers:
         setattr(CaseReferralForm, MARKED_PREFIX + answer.key, TextAreaField(
             answer.label, default=answer.original,
-            validators=[Optional(), Length(max=MARKED_MAX)], render_kw={"rows": 6}))
+            validators=[Optional(), Length(max=MARKED_MAX)],
+            render_kw={"rows": _rows(answer.original), "aria-describedby": "marks-help"}))
     form = CaseReferralForm()
     form.authority.choices = [SelectChoice(a.public_id, a.name) for a in authorities]
     form.parts.choices = [SelectChoice(p.public_id, p.described) for p in parts]

@@ -126,10 +126,11 @@ def _entry_name(place: str, suffix: str) -> str:
     return "objects/" + (_UNSAFE.sub("-", f"{place}{suffix}").strip("-.") or "object")[:120]
 
 
-def answers_entry(report: Report, answers: dict[str, Any], redactions: int) -> PackageEntry:
-    """The answers as sent, each under its question in the channel's first language."""
+def shown_answers(report: Report,
+                  answers: dict[str, Any]) -> list[tuple[str, str, str | list[str]]]:
+    """(key, question, answer) in the channel's first language; choices by their labels."""
     questions = _questions(report)
-    shown = []
+    shown: list[tuple[str, str, str | list[str]]] = []
     for key, value in answers.items():
         if value in ("", [], None):
             continue
@@ -137,10 +138,16 @@ def answers_entry(report: Report, answers: dict[str, Any], redactions: int) -> P
         choices = dict(question.choices) if question else {}
         answer = ([choices.get(str(v), str(v)) for v in value] if isinstance(value, list)
                   else choices.get(str(value), str(value)))
-        shown.append({"question": question.label if question else str(key), "answer": answer})
-    return _json_entry("objects/answers.json", "answers",
-                       {"reference": report.public_id, "redacted_spans": redactions,
-                        "answers": shown})
+        shown.append((str(key), question.label if question else str(key), answer))
+    return shown
+
+
+def answers_entry(report: Report, answers: dict[str, Any], redactions: int) -> PackageEntry:
+    """The answers as sent, each under its question in the channel's first language."""
+    return _json_entry("objects/answers.json", "answers", {
+        "reference": report.public_id, "redacted_spans": redactions,
+        "answers": [{"question": label, "answer": answer}
+                    for _, label, answer in shown_answers(report, answers)]})
 
 
 def part_entries(store: BlobStore, parts: Sequence[Part], objects: Sequence[ReportObject],

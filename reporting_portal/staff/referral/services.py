@@ -51,6 +51,7 @@ from reporting_portal.staff.referral.parts import (
     identity_entry,
     part_entries,
     referable_parts,
+    shown_answers,
     text_answers,
 )
 from reporting_portal.staff.referral.redaction import Redacted, RedactionError, redact
@@ -96,6 +97,8 @@ class CheckedDraft:
     parts: list[Part]
     include_answers: bool
     include_identity: bool
+    # Every answer as the authority will read it: (question, pieces), hidden pieces marked.
+    shown: list[tuple[str, tuple[tuple[str, bool], ...]]]
 
     @property
     def span_count(self) -> int:
@@ -168,9 +171,12 @@ def check_draft(db: Session, store: BlobStore, actor: Actor, report: Report,
                                        "custodian approved your request for this referral."))
     if not (draft.include_answers or parts or draft.include_identity):
         raise ReferralRuleError(_l("Choose at least one part of the case to refer."))
+    shown = [(label, redacted[key].pieces if key in redacted
+              else ((answer if isinstance(answer, str) else ", ".join(answer), False),))
+             for key, label, answer in shown_answers(report, answers)]
     return CheckedDraft(authority=authority, redacted=redacted, answers=answers, parts=parts,
                         include_answers=draft.include_answers,
-                        include_identity=draft.include_identity)
+                        include_identity=draft.include_identity, shown=shown)
 
 
 def refer(db: Session, store: BlobStore, actor: Actor, report: Report,

@@ -24,7 +24,6 @@ from tests.helpers import csrf_token
 from tests.helpers.custody import JUSTIFICATION, REASON, the_request
 from tests.helpers.referral import (
     HIDDEN_SPANS,
-    MARKED_WHAT,
     add_authority,
     case_report,
     download_package,
@@ -72,7 +71,7 @@ def actions(db, *tags):
                                          .order_by(AuditEvent.id))]
 
 
-def test_a_redacted_referral_opens_for_the_authority_alone_without_the_hidden_spans(
+def test_a_redacted_referral_opens_for_the_authority_alone_without_the_hidden_spans(  # noqa: PLR0913, PLR0917 -- fixtures
     app, db, settings, hana, prosecutor, case_with_file, channel_with_handlers, installed,
     tmp_path, capsys,
 ):
@@ -87,7 +86,8 @@ def test_a_redacted_referral_opens_for_the_authority_alone_without_the_hidden_sp
     preview = hana.post(f"/staff/cases/{case_with_file}/referral/preview", data=fields)
     assert preview.status_code == 200
     shown = preview.get_data(as_text=True).split('id="preview"')[1].split("<form")[0]
-    assert "[REDACTED]" in shown and "took a bribe" in shown
+    assert "[REDACTED]" in shown
+    assert "took a bribe" in shown
     assert not any(span in shown.replace("&#39;", "'") for span in HIDDEN_SPANS)
     assert "2 spans are redacted." in shown
     assert actions(db, "case.referred") == []  # a preview stores nothing
@@ -121,7 +121,8 @@ def test_a_redacted_referral_opens_for_the_authority_alone_without_the_hidden_sp
     assert crypto_main(["verify-referral", str(package_file), "-i", str(identity_file),
                         "--key", installed_verifier_key(db)]) == 0
     listing = capsys.readouterr().out
-    assert f"Referral of case {case_with_file}" in listing and PROSECUTOR in listing
+    assert f"Referral of case {case_with_file}" in listing
+    assert PROSECUTOR in listing
     # Nobody else's key opens the package: not the handler's, not the recovery key.
     for other in (channel_with_handlers["hana"].identity, installed.recovery_identity):
         with pytest.raises(Exception, match="no identity matched"):
@@ -224,7 +225,7 @@ def test_an_inactive_authority_is_not_offered(db, admin, hana, prosecutor, case_
 
 @pytest.mark.parametrize(("notice", "told", "named"), [
     ("told", True, False), ("named", True, True), ("none", False, False)])
-def test_the_channel_says_what_the_reporter_is_told(
+def test_the_channel_says_what_the_reporter_is_told(  # noqa: PLR0913, PLR0917 -- fixtures
     app, client, db, hana, prosecutor, case_with_file, notice, told, named,
 ):
     channel = db.scalar(select(Channel))
@@ -265,3 +266,21 @@ def test_the_identity_goes_only_with_a_custodians_approval_for_the_referral(
                           [prosecutor.identity])
     received = verify_zip(opened)
     assert REPORTER_NAME in json.loads(received.contents["objects/identity.json"])["name"]
+
+
+def test_an_administrator_sets_what_the_reporter_is_told(db, admin, channel_with_handlers):
+    channel = db.scalar(select(Channel))
+    path = f"/staff/admin/channels/{channel.public_id}"
+    fields = {"csrf_token": csrf_token(admin, path), "place_en": "1", "name_en": channel.name,
+              "slug": channel.slug, "description_en": channel.description,
+              "retention_days": str(channel.retention_days), "is_active": "y",
+              "handlers": [channel_with_handlers["hana"].public_id]}
+    assert '<input checked id="referral_notice-0" name="referral_notice" type="radio" ' \
+        'value="told">' in admin.get(path).get_data(as_text=True)
+    assert admin.post(path, data={**fields, "referral_notice": "named"}).status_code == 302
+    db.expire_all()
+    assert db.get(Channel, channel.id).referral_notice == "named"
+    refused = admin.post(path, data={**fields, "referral_notice": "everyone"})
+    assert refused.status_code == 400
+    db.expire_all()
+    assert db.get(Channel, channel.id).referral_notice == "named"

@@ -11,16 +11,30 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import secrets
+import tempfile
+import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from crypto.cli import main as crypto_main
 from crypto.keys import parse_identity
 from crypto.referral import ReferralError, open_package, verify_package, verify_zip
-from reporting_portal.storage.models import AuditEvent, Authority, Channel, ObjectKind, Role
-from tests.helpers import csrf_token
+from reporting_portal.storage.models import (
+    AuditEvent,
+    Authority,
+    Channel,
+    ObjectKind,
+    Report,
+    Role,
+)
+from tests.helpers import csrf_token, submission_token
 from tests.helpers.custody import JUSTIFICATION, REASON, the_request
 from tests.helpers.referral import (
     HIDDEN_SPANS,
@@ -36,6 +50,7 @@ from tests.helpers.reporting import (
     CASE_FILE,
     CASE_FILE_NAME,
     CONTENT_MARKER,
+    REPORT_FORM,
     REPORTER_NAME,
     decrypt_object,
     objects_of,
@@ -284,3 +299,44 @@ def test_an_administrator_sets_what_the_reporter_is_told(db, admin, channel_with
     assert refused.status_code == 400
     db.expire_all()
     assert db.get(Channel, channel.id).referral_notice == "named"
+
+
+def test_the_package_is_built_without_plaintext_on_disk(
+    client, db, settings, hana, prosecutor, channel_with_handlers,
+):
+    marker = f"MARKER-{secrets.token_hex(12)}"
+    started = time.time() - 1
+    big_file = (marker.encode() + b"\n") * (3 * 1024 * 1024 // len(marker))  # several chunks
+    boundary, body = encode_multipart(MultiDict([
+        ("csrf_token", csrf_token(client, REPORT_FORM)),
+        ("submission_token", submission_token(client, REPORT_FORM)),
+        ("q_what", f"The payment {marker} went to the minister's cousin."),
+        ("q_evidence", FileStorage(io.BytesIO(big_file), "ledger.txt", "q_evidence",
+                                   "text/plain")),
+    ]))
+    assert client.post(REPORT_FORM, data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}").status_code == 303
+    case_id = db.scalar(select(Report.public_id))
+    fields = referral_fields(hana, db, case_id, PROSECUTOR, parts=part_ids(db, ObjectKind.FILE),
+                             marked_what=f"The payment {marker} went to the minister's cousin.")
+    assert refer(hana, case_id, fields).status_code == 302
+    received = verify_zip(open_package(io.BytesIO(download_package(hana, db, case_id).data),
+                                       [prosecutor.identity]))
+    assert big_file in received.contents.values()  # it went, whole
+
+    needle = marker.encode()
+    for root in (settings.instance_dir, settings.blob_dir, Path(tempfile.gettempdir())):
+        assert files_containing(root, needle, started) == []
+
+
+def files_containing(root: Path, needle: bytes, since: float) -> list[Path]:
+    found = []
+    for directory, _subdirs, names in os.walk(root):
+        for name in names:
+            path = Path(directory) / name
+            try:
+                if path.stat().st_mtime >= since and needle in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue  # vanished or unreadable: not ours
+    return found

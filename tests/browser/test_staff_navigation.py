@@ -47,7 +47,7 @@ def test_each_role_finds_its_pages_in_the_header_and_on_home(
                           Role.ADMINISTRATOR)
     fill_sign_in(page, live_server, "ana", everyone.password, everyone.code())
     links = ["Cases", "Dashboard", "Identity requests", "Access log", "Accounts", "Channels",
-             "Labels", "Your account"]
+             "Labels", "Authorities", "Your account"]
     assert header_links(page) == links
     assert [text.strip() for text in page.locator(".cards .card h2").all_inner_texts()] == links
     screenshot("staff-home-all-roles")

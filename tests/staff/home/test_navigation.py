@@ -23,7 +23,7 @@ from tests.helpers.staff import signed_in
 pytestmark = pytest.mark.database
 
 ALL_LINKS = ["Cases", "Dashboard", "Identity requests", "Access log", "Accounts",
-             "Channels", "Labels", "Your account"]
+             "Channels", "Labels", "Authorities", "Your account"]
 
 
 def header_links(page: str) -> list[str]:
@@ -37,7 +37,7 @@ def header_links(page: str) -> list[str]:
     ((Role.CASE_HANDLER,), ["Cases", "Dashboard", "Your account"]),
     ((Role.IDENTITY_CUSTODIAN,), ["Identity requests", "Your account"]),
     ((Role.AUDITOR,), ["Access log", "Your account"]),
-    ((Role.ADMINISTRATOR,), ["Accounts", "Channels", "Labels", "Your account"]),
+    ((Role.ADMINISTRATOR,), ["Accounts", "Channels", "Labels", "Authorities", "Your account"]),
     ((Role.CASE_HANDLER, Role.AUDITOR), ["Cases", "Dashboard", "Access log", "Your account"]),
 ])
 def test_each_role_sees_exactly_the_pages_it_may_open(app, installed, make_staff, roles, links):

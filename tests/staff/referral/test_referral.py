@@ -16,6 +16,7 @@ import secrets
 import tempfile
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,18 @@ from werkzeug.test import encode_multipart
 from crypto.cli import main as crypto_main
 from crypto.keys import parse_identity
 from crypto.referral import ReferralError, open_package, verify_package, verify_zip
+from reporting_portal.domain.retention import purge_expired_reports
 from reporting_portal.storage.models import (
     AuditEvent,
     Authority,
     Channel,
     ObjectKind,
+    Referral,
     Report,
+    ReportObject,
     Role,
 )
+from reporting_portal.web.database import get_database
 from tests.helpers import csrf_token, submission_token
 from tests.helpers.custody import JUSTIFICATION, REASON, the_request
 from tests.helpers.referral import (
@@ -340,3 +345,22 @@ def files_containing(root: Path, needle: bytes, since: float) -> list[Path]:
             except OSError:
                 continue  # vanished or unreadable: not ours
     return found
+
+
+def test_a_referred_case_is_purged_with_its_referral_and_redacted_copy(
+    app, db, hana, prosecutor, case_with_file,
+):
+    assert refer(hana, case_with_file, referral_fields(hana, db, case_with_file,
+                                                       PROSECUTOR)).status_code == 302
+    report = case_report(db, case_with_file)
+    report.status, report.closing_outcome = "closed", "referred"
+    report.purge_after = date.today()
+    db.commit()
+    with app.app_context(), get_database(app).session_factory() as session:
+        purged = purge_expired_reports(session, date.today())
+        session.commit()
+    assert purged.report_ids == (case_with_file,)
+    db.expire_all()
+    assert db.scalars(select(Referral)).all() == []
+    assert db.scalars(select(ReportObject)).all() == []
+    assert db.scalar(select(Authority)) is not None  # the directory keeps the authority

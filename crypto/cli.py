@@ -46,7 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Encrypt and decrypt age files (age-encryption.org/v1).",
-        epilog=f"Generate a key with: {PROG} keygen [--pq] [-o FILE]",
+        epilog=f"Generate a key with: {PROG} keygen [--pq] [-o FILE]. Check a referral "
+               f"package with: {PROG} verify-referral PACKAGE -i IDENTITY [--key KEY]",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("-e", "--encrypt", action="store_true", help="encrypt (the default)")

@@ -4,7 +4,12 @@ metadata, logged like a download; a file that cannot be cleaned says why."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -97,3 +102,34 @@ def test_a_file_over_the_bound_is_not_offered_and_refused_if_asked(
     refused = client.get(link)
     assert refused.status_code == 422
     assert "the most the portal cleans in memory" in refused.get_data(as_text=True)
+
+
+def _temporary_files_holding(needle: bytes, since: float) -> list[Path]:
+    found = []
+    for directory, _subdirs, names in os.walk(tempfile.gettempdir()):
+        for name in names:
+            path = Path(directory) / name
+            try:
+                if path.stat().st_mtime >= since and needle in path.read_bytes():
+                    found.append(path)
+            except OSError:
+                continue  # vanished or unreadable: not ours
+    return found
+
+
+def test_the_cleaned_copy_is_made_in_memory_only(client, sign_in, channel_with_handlers,
+                                                 submit_files):
+    """pikepdf (qpdf) and zipfile work on the bytes in memory: no temporary file holds
+    the plaintext while a PDF and a document are cleaned."""
+    # A marker as long as the page's text, so the PDF's offsets stay right.
+    needle = f"MARKER-{secrets.token_hex(9)}".encode()
+    assert len(needle) == len(samples.PAGE_TEXT)
+    pdf_data = samples.pdf_with_info_and_xmp().data.replace(samples.PAGE_TEXT, needle)
+    minutes = samples.docx_with_author()
+    case = submit_files(("invoice.pdf", pdf_data), (minutes.name, minutes.data))
+    started = time.time() - 1
+    sign_in(channel_with_handlers["hana"])
+    links = cleaned_links(client.get(f"/staff/cases/{case}").get_data(as_text=True))
+    assert needle in client.get(links["invoice.pdf"]).data
+    assert client.get(links[minutes.name]).status_code == 200
+    assert _temporary_files_holding(needle, started) == []

@@ -244,3 +244,54 @@ def odt_with_meta() -> Sample:
 def all_samples() -> list[Sample]:
     return [jpeg_with_gps(), png_with_text(), pdf_with_info_and_xmp(), docx_with_author(),
             odt_with_meta()]
+
+
+SHEET_TEXT = b"Payments to shell company"
+SLIDE_TEXT = b"Quarterly kickbacks"
+
+
+def xlsx_with_notes() -> Sample:
+    """A workbook part set with a note by :data:`COMMENTER`, a shared-workbook user and
+    the folder it was saved in (Excel's ``x15ac:absPath``)."""
+    workbook = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:x15ac='
+                b'"http://schemas.microsoft.com/office/spreadsheetml/2010/11/ac">'
+                b'<fileSharing userName="' + REVISER + b'"/><x15ac:absPath url="C:\\Users\\'
+                + b'alice.whistle\\Documents\\"/><sheets><sheet name="Sheet1" sheetId="1"/>'
+                b"</sheets></workbook>")
+    strings = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://'
+               b'schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>' + SHEET_TEXT
+               + b"</t></si></sst>")
+    notes = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns='
+             b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><authors><author>'
+             + COMMENTER + b'</author></authors><commentList><comment ref="A1" authorId="0">'
+             b"<text><t>ask legal</t></text></comment></commentList></comments>")
+    app = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns='
+           b'"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           b"<Company>" + ORGANISATION + b"</Company></Properties>")
+    data = _zip([("[Content_Types].xml", b"<Types/>"), ("docProps/app.xml", app),
+                 ("xl/workbook.xml", workbook), ("xl/sharedStrings.xml", strings),
+                 ("xl/comments1.xml", notes)])
+    return Sample("ledger.xlsx", data,
+                  secrets=(REVISER, b"alice.whistle", COMMENTER, b"ask legal", ORGANISATION),
+                  content=(SHEET_TEXT,))
+
+
+def pptx_with_comments() -> Sample:
+    """A presentation with a comment and its author list."""
+    authors = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:cmAuthorLst '
+               b'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+               b'<p:cmAuthor id="0" name="' + COMMENTER + b'" initials="CC" lastIdx="1" '
+               b'clrIdx="0"/></p:cmAuthorLst>')
+    comment = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:cmLst xmlns:p='
+               b'"http://schemas.openxmlformats.org/presentationml/2006/main"><p:cm '
+               b'authorId="0" dt="2026-11-30T18:04:59" idx="1"><p:text>ask legal</p:text>'
+               b"</p:cm></p:cmLst>")
+    slide = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<p:sld xmlns:p="http'
+             b'://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="http://schemas'
+             b'.openxmlformats.org/drawingml/2006/main"><p:cSld><p:spTree><a:t>' + SLIDE_TEXT
+             + b"</a:t></p:spTree></p:cSld></p:sld>")
+    data = _zip([("[Content_Types].xml", b"<Types/>"), ("ppt/slides/slide1.xml", slide),
+                 ("ppt/commentAuthors.xml", authors), ("ppt/comments/comment1.xml", comment)])
+    return Sample("deck.pptx", data, secrets=(COMMENTER, b"ask legal", b"2026-11-30"),
+                  content=(SLIDE_TEXT,))

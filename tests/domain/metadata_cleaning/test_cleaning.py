@@ -149,3 +149,18 @@ def test_a_zip_bomb_is_refused_not_unpacked(monkeypatch):
     with pytest.raises(CannotClean) as refused:
         clean_file(bomb)
     assert refused.value.reason == Reason.TOO_LARGE
+
+
+@pytest.mark.parametrize("sample", [samples.xlsx_with_notes(), samples.pptx_with_comments()],
+                         ids=lambda s: s.name)
+def test_spreadsheets_and_presentations_lose_notes_users_and_paths(sample):
+    parts = _parts(clean_file(sample.data))
+    everything = b"".join(parts.values())
+    for secret in sample.secrets:
+        assert secret not in everything, secret
+    for kept in sample.content:
+        assert kept in everything
+    if "xl/comments1.xml" in parts:  # Excel needs both lists, even empty
+        assert parts["xl/comments1.xml"].endswith(b"><authors/><commentList/></comments>")
+    if "ppt/commentAuthors.xml" in parts:
+        assert parts["ppt/commentAuthors.xml"].endswith(b"></p:cmAuthorLst>")

@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     HANDLER_MESSAGE_SENT = "report.message_sent"
     CASE_READ = "case.read"
     FILE_DOWNLOADED = "case.file_downloaded"
+    # A file's copy without its metadata (issue 18), made in memory; a refusal (a format
+    # that cannot be cleaned, over the bound) is still a read, with outcome failure.
+    CLEANED_FILE_DOWNLOADED = "case.cleaned_file_downloaded"
     CASE_STATUS_CHANGED = "case.status_changed"
     CASE_ACKNOWLEDGED = "case.acknowledged"
     CASE_CLOSED = "case.closed"

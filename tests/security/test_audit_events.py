@@ -177,6 +177,16 @@ def test_downloading_a_file(app, full_case, hana):
                            link.group(2))]
 
 
+def test_downloading_a_cleaned_copy_even_when_refused(app, full_case, hana):
+    page = hana.client.get(f"/staff/cases/{full_case}").get_data(as_text=True)
+    link = re.search(r'href="(/staff/cases/[^"]+/files/([^"/?]+)/cleaned)"', page)
+    with new_events(app) as added:
+        # CASE_FILE only starts like a PDF: the file is read, found damaged, not cleaned.
+        assert hana.client.get(link.group(1)).status_code == 422
+    assert added == [Event("case.cleaned_file_downloaded", hana.member.public_id, HANDLER,
+                           "file", link.group(2), "failure")]
+
+
 def test_writing_a_note(app, full_case, hana):
     with new_events(app) as added:
         assert hana.post(f"/staff/cases/{full_case}/notes", note="Ask for the minutes."

@@ -11,10 +11,12 @@
 // Strict CSP: no inline handlers, no eval, no network request other than the POST.
 
 import { Encrypter } from "age-encryption";
+import { FileMetadata } from "./metadata/panel.js";
 
 // Every string shown to the reporter. The server may override any of them (translations)
 // with a "messages" object in #report-recipients. "{percent}", "{megabytes}" and "{files}"
-// are replaced by numbers.
+// are replaced by numbers, "{name}" by a file's name and "{details}" by a list of the
+// detail* words (issue 18: what a file reveals, shown before it is cleaned).
 const DEFAULT_MESSAGES = {
   encrypting: "Encrypting… {percent}%",
   uploading: "Uploading… {percent}%",
@@ -26,6 +28,28 @@ const DEFAULT_MESSAGES = {
   encryptFailed:
     "Your report could not be encrypted in this browser, so nothing was sent. " +
     "If you attached files, check that they are still available, then try again.",
+  metadataChecking: "Checking {name} for hidden details…",
+  metadataFound: "{name} reveals {details}. This will be removed before the file is encrypted and sent.",
+  metadataNone: "{name}: no hidden details found.",
+  metadataKeep: "Keep the hidden details of {name} (send it as it is)",
+  metadataUnknownFormat:
+    "{name}: this kind of file cannot be cleaned here, so it will be sent as it is. " +
+    "Remove hidden details yourself first if you can.",
+  metadataEncrypted:
+    "{name} is protected with a password, so its hidden details cannot be removed here. " +
+    "It will be sent as it is.",
+  metadataTooLarge:
+    "{name} is too large to clean here (over {megabytes} MB), so it will be sent as it is.",
+  metadataDamaged: "{name} could not be read to clean it, so it will be sent as it is.",
+  detailGps: "a GPS position",
+  detailCamera: "the camera",
+  detailAuthor: "an author's name",
+  detailOrganisation: "an organisation",
+  detailSoftware: "the software used",
+  detailTimes: "when it was made or edited",
+  detailComments: "comments",
+  detailTrackedChanges: "tracked changes and who made them",
+  detailOther: "other metadata",
 };
 
 const OCTET_STREAM = "application/octet-stream";
@@ -274,9 +298,10 @@ function clearTypedFields(form) {
 }
 
 class ReportSender {
-  constructor(form, config) {
+  constructor(form, config, metadata) {
     this.form = form;
     this.config = config;
+    this.metadata = metadata;
     this.text = config.text;
     this.busy = false;
     this.progressBox = document.getElementById("upload-progress");
@@ -377,7 +402,13 @@ class ReportSender {
 
   async send() {
     const { form, config, text } = this;
-    const selected = collectFiles(form);
+    // Each file's cleaned copy, unless the reporter kept it as it is (metadata/panel.js).
+    const selected = await Promise.all(
+      collectFiles(form).map(async (entry) => ({
+        ...entry,
+        source: await this.metadata.sourceFor(entry.file),
+      })),
+    );
     const excluded = checkedValues(form, "exclude");
     const excludedSet = new Set(excluded);
     const reportRecipients = [
@@ -388,10 +419,10 @@ class ReportSender {
     const content = {
       version: 1,
       answers: collectAnswers(form, config.fieldIds),
-      files: selected.map(({ field, file }) => ({
+      files: selected.map(({ field, file, source }) => ({
         field,
         name: file.name,
-        size: file.size,
+        size: source.size,
         type: file.type || "",
       })),
     };
@@ -400,7 +431,7 @@ class ReportSender {
     const identityContact = valueOf(form, "identity_contact").trim();
     const hasIdentity = identityName !== "" || identityContact !== "";
 
-    const plaintextTotal = selected.reduce((sum, { file }) => sum + file.size, 0);
+    const plaintextTotal = selected.reduce((sum, { source }) => sum + source.size, 0);
     if (config.maxFiles !== null && selected.length > config.maxFiles) {
       this.fail(text.tooManyFiles.replaceAll("{files}", formatNumber(config.maxFiles)));
       return;
@@ -421,9 +452,9 @@ class ReportSender {
 
     let encryptedSoFar = 0;
     const fileBlobs = [];
-    for (const { file } of selected) {
+    for (const { source } of selected) {
       fileBlobs.push(
-        await encryptFile(reportEncrypter, file, (bytes) => {
+        await encryptFile(reportEncrypter, source, (bytes) => {
           encryptedSoFar += bytes;
           // Ciphertext runs a little longer than plaintext; the fraction is clamped.
           this.setStatus(fill(text.encrypting, encryptedSoFar / plaintextTotal));
@@ -526,11 +557,13 @@ function init() {
   if (!(form instanceof HTMLFormElement) || !browserCanEncrypt()) return;
   const config = readConfig();
   if (!config) return; // the plaintext path still works; the server encrypts it
-  const sender = new ReportSender(form, config);
+  const metadata = new FileMetadata(form, config.text, formatNumber);
+  const sender = new ReportSender(form, config, metadata);
   form.addEventListener("submit", (event) => sender.handleSubmit(event));
   window.addEventListener("pageshow", (event) => {
     if (!event.persisted) return;
     clearTypedFields(form);
+    metadata.reset(form);
     sender.hideError();
     sender.setBusy(false);
   });

@@ -6,6 +6,7 @@ bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder=
 
 from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
     bulk_views,
+    cleaned_views,
     dashboard_views,
     triage_views,
     views,

@@ -56,6 +56,11 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+    # A report's receipt only (crypto/proof_of_receipt.py): the channel's slug and the
+    # hex SHA-256 of each object's age header, space-separated. With them the event is
+    # encoded as a receipt event; without, in the log's first encoding.
+    receipt_channel: Mapped[str | None] = mapped_column(String(64))
+    receipt_headers: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditTreeNode(Base):
@@ -113,3 +118,6 @@ class HeldAuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+    # As on AuditEvent: a receipt's channel and header digests, released with it.
+    receipt_channel: Mapped[str | None] = mapped_column(String(64))
+    receipt_headers: Mapped[str | None] = mapped_column(Text)

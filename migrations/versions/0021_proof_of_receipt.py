@@ -29,8 +29,10 @@ TABLES = ("audit_event", "audit_held_event")
 
 def upgrade() -> None:
     for table in TABLES:
-        op.add_column(table, sa.Column("receipt_channel", sa.String(length=64), nullable=True))
-        op.add_column(table, sa.Column("receipt_headers", sa.Text(), nullable=True))
+        op.add_column(table, sa.Column("receipt_channel", sa.String(length=64), nullable=True,
+                                       server_default=sa.null()))
+        op.add_column(table, sa.Column("receipt_headers", sa.Text(), nullable=True,
+                                       server_default=sa.null()))
 
 
 def downgrade() -> None:

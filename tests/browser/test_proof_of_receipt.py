@@ -61,7 +61,8 @@ def test_the_reporter_downloads_a_proof_the_command_accepts_and_a_changed_one_fa
     expect(page.get_by_role("link", name="Download proof of receipt")).to_be_visible()
     screenshot("proof-mailbox-ready")
     saved = _download_proof(page, tmp_path)
-    assert saved.name.startswith("proof-of-receipt-") and saved.suffix == ".json"
+    assert saved.name.startswith("proof-of-receipt-")
+    assert saved.suffix == ".json"
     key = _published_key(page, live_server)
     screenshot("proof-landing-key")
 

@@ -22,7 +22,24 @@ from crypto.proof_of_receipt import (
     parse_receipt_event,
     verify_proof,
 )
-from tests.helpers.proofs import DIGESTS, ORIGIN, run_crypto, signed_log_proof, tampered, write_proof
+from tests.helpers.proofs import (
+    DIGESTS,
+    ORIGIN,
+    run_crypto,
+    signed_log_proof,
+    tampered,
+    write_proof,
+)
+
+
+def _refusal(parse, data: bytes) -> str | None:
+    """Why ``parse`` refused ``data``, or ``None`` if it took it; any other exception
+    escapes and fails the test."""
+    try:
+        parse(data)
+    except ProofOfReceiptError as refused:
+        return refused.reason
+    return None
 
 
 def document_of(proof: ProofOfReceipt) -> dict[str, object]:
@@ -32,7 +49,8 @@ def document_of(proof: ProofOfReceipt) -> dict[str, object]:
 def test_a_proof_verifies_and_says_what_the_event_says():
     proof, signer = signed_log_proof()
     verified = verify_proof(parse_proof(proof.to_json().encode()), verifier_key_for(signer))
-    assert verified.key_was_pinned and not verified.file_key_differs
+    assert verified.key_was_pinned
+    assert not verified.file_key_differs
     assert verified.checkpoint.size == 7
     event = verified.event
     assert (event.leaf_index, event.day, event.action, event.reference, event.channel,
@@ -144,10 +162,7 @@ def test_the_parser_refuses_duplicate_fields_and_large_files():
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2048))
 def test_any_bytes_parse_or_raise_the_one_error(data):
-    try:
-        parse_proof(data)
-    except ProofOfReceiptError as refused:
-        assert refused.reason == "malformed"
+    assert _refusal(parse_proof, data) in {None, "malformed"}
 
 
 json_values = st.recursive(
@@ -167,7 +182,8 @@ def test_any_json_object_parses_or_raises_the_one_error(document):
     except ProofOfReceiptError:
         return
     # What parses keeps the bounds the checks rely on.
-    assert parsed.leaf_index >= 0 and all(len(h) == 32 for h in parsed.inclusion)
+    assert parsed.leaf_index >= 0
+    assert all(len(h) == 32 for h in parsed.inclusion)
 
 
 @settings(max_examples=100, deadline=None)
@@ -188,10 +204,7 @@ def test_any_bit_of_the_leaf_changed_is_refused(size_and_index, bit):
 @given(st.text(max_size=300), st.binary(max_size=300))
 def test_any_leaf_parses_as_a_receipt_or_raises_the_one_error(text, raw):
     for leaf in (text.encode("utf-8"), raw):
-        try:
-            parse_receipt_event(leaf)
-        except ProofOfReceiptError as refused:
-            assert refused.reason == "not_a_receipt"
+        assert _refusal(parse_receipt_event, leaf) in {None, "not_a_receipt"}
 
 
 def test_the_command_accepts_a_proof_and_names_the_key_it_used(tmp_path):

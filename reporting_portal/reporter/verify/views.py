@@ -33,10 +33,11 @@ def published_key(db: Session) -> str | None:
 
 def _refusal(refused: ProofOfReceiptError | HeadCheckError) -> str:
     if isinstance(refused, HeadCheckError):
-        return _("The proof itself is genuine, but this access log no longer contains "
-                 "everything its signed head covered: entries were removed or rewritten "
-                 "since. Keep the proof and this answer; they show that the log was changed.")
-    messages = {
+        return str(_("The proof itself is genuine, but this access log no longer contains "
+                     "everything its signed head covered: entries were removed or rewritten "
+                     "since. Keep the proof and this answer; they show that the log was "
+                     "changed."))
+    messages: dict[str, str] = {
         "signature": _("This proof is not signed by this organisation's access log: its "
                        "checkpoint's signature does not verify with the key published on "
                        "this page. It comes from another log, or it was changed."),
@@ -46,7 +47,7 @@ def _refusal(refused: ProofOfReceiptError | HeadCheckError) -> str:
                        "of the proof's hashes was changed."),
         "not_a_receipt": _("The event in this proof is not the receipt of a report."),
     }
-    return messages.get(refused.reason, _("This file is not a proof of receipt."))
+    return messages.get(refused.reason, str(_("This file is not a proof of receipt.")))
 
 
 @bp.route("/verify", methods=["GET", "POST"])

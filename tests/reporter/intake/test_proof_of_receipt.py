@@ -103,7 +103,8 @@ def test_after_the_release_the_mailbox_offers_the_proof_and_the_command_accepts_
         app, client, db, in_mailbox, tmp_path):
     release_held_events_now(app)
     page = client.get(MAILBOX).get_data(as_text=True)
-    assert "Download proof of receipt" in page and 'id="proof-pending"' not in page
+    assert "Download proof of receipt" in page
+    assert 'id="proof-pending"' not in page
     document = _proof_document(client)
     assert list(document) == ["format", "origin", "verifier_key", "checkpoint",
                               "leaf_index", "leaf", "inclusion"]
@@ -115,8 +116,10 @@ def test_after_the_release_the_mailbox_offers_the_proof_and_the_command_accepts_
     assert verified.event.channel == "corruption"
     # Nothing of the reporter: no actor, midnight only, no address or browser.
     leaf = parse_proof(json.dumps(document).encode()).leaf.decode("ascii")
-    assert "T00:00:00Z" in leaf and "null,\"reporter\"" in leaf
-    assert "127.0.0.1" not in leaf and "Werkzeug" not in leaf
+    assert "T00:00:00Z" in leaf
+    assert "null,\"reporter\"" in leaf
+    assert "127.0.0.1" not in leaf
+    assert "Werkzeug" not in leaf
 
     accepted = run_crypto("verify-proof", write_proof(tmp_path / "p.json", document),
                           "--key", key)
@@ -180,7 +183,8 @@ def test_verify_refuses_a_changed_proof_with_a_422(app, client, in_mailbox, chan
     answer = _verify_page(app, tampered(_proof_document(client))[change])
     assert answer.status_code == 422
     page = answer.get_data(as_text=True)
-    assert "Not valid." in page and words in page
+    assert "Not valid." in page
+    assert words in page
 
 
 def test_verify_refuses_what_is_no_proof(app):

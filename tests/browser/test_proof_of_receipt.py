@@ -125,4 +125,7 @@ def test_anyone_checks_the_proof_on_verify_without_javascript_and_gets_the_consi
     expect(page.locator("#proof-result")).to_contain_text(
         "Not valid. The event in this proof is not in the signed log")
     page.screenshot(path=str(SCREENSHOTS / "proof-verify-changed.png"), full_page=True)
+    page.goto(f"{live_server}/verify?lang=ar")  # right to left, in the reader's language
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.screenshot(path=str(SCREENSHOTS / "proof-verify-ar.png"), full_page=True)
     stranger.close()

@@ -12,7 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crypto.checkpoint import Checkpoint, generate_signer_key, sign_checkpoint, verifier_key_for
+from crypto.checkpoint import (
+    Checkpoint,
+    generate_signer_key,
+    parse_signer_key,
+    sign_checkpoint,
+    verifier_key_for,
+)
 from crypto.merkle import MerkleTree, leaf_hash
 from crypto.proof_of_receipt import ProofOfReceipt, encode_receipt_event
 
@@ -32,10 +38,11 @@ def signed_log_proof(size: int = 7, index: int = 4,
                      signer_key: str | None = None) -> tuple[ProofOfReceipt, str]:
     """A log of ``size`` entries whose entry ``index`` is a receipt; its proof and signer."""
     signer_key = signer_key or generate_signer_key(ORIGIN)
+    origin = parse_signer_key(signer_key).name  # a log's key is named after it
     leaves = [receipt_leaf(i) if i == index else f"other event {i}".encode() for i in range(size)]
     tree = MerkleTree(leaf_hash(leaf) for leaf in leaves)
-    checkpoint = sign_checkpoint(Checkpoint(ORIGIN, size, tree.root()), signer_key)
-    proof = ProofOfReceipt(origin=ORIGIN, verifier_key=verifier_key_for(signer_key),
+    checkpoint = sign_checkpoint(Checkpoint(origin, size, tree.root()), signer_key)
+    proof = ProofOfReceipt(origin=origin, verifier_key=verifier_key_for(signer_key),
                            checkpoint=checkpoint, leaf_index=index, leaf=leaves[index],
                            inclusion=tuple(tree.inclusion_proof(index)))
     return proof, signer_key

@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from crypto.proof_of_receipt import FORMAT, parse_proof, verify_proof
 from reporting_portal.audit.events import REPORTER, SYSTEM, AuditAction, record_event
+from reporting_portal.audit.log import TreeHeadSigner
 from reporting_portal.audit.proofs import verifier_key
 from reporting_portal.audit.verify import verify_log
 from reporting_portal.storage.models import AuditEvent, HeldAuditEvent, ObjectKind
 from reporting_portal.web.database import get_database
 from tests.helpers import csrf_token, https_client, release_held_events_now
-from tests.helpers.proofs import run_crypto, tampered, write_proof
+from tests.helpers.proofs import run_crypto, signed_log_proof, tampered, write_proof
 from tests.helpers.reporting import (
     REPORT_FORM,
     objects_of,
@@ -185,6 +186,20 @@ def test_verify_refuses_a_changed_proof_with_a_422(app, client, in_mailbox, chan
     page = answer.get_data(as_text=True)
     assert "Not valid." in page
     assert words in page
+
+
+@pytest.mark.parametrize("size", [3, 60])
+def test_verify_says_so_when_the_log_no_longer_holds_what_a_genuine_proof_signed(
+        app, db, settings, installed, size):
+    """Signed with this log's own key, as the organisation signed it then: a log that
+    since shrank (60 entries signed, fewer now) or was rewritten (the first 3 are others
+    now) is caught by the consistency check, and the page says the log was changed."""
+    signer = TreeHeadSigner(settings.audit_key_file).signer_key()
+    proof, _signer = signed_log_proof(size=size, index=1, signer_key=signer)
+    answer = _verify_page(app, json.loads(proof.to_json()))
+    assert answer.status_code == 422
+    assert ("The proof itself is genuine, but this access log no longer contains everything "
+            "its signed head covered") in answer.get_data(as_text=True)
 
 
 def test_verify_refuses_what_is_no_proof(app):

@@ -218,7 +218,7 @@ def parse_receipt_event(leaf: bytes) -> ReceiptEvent:
         fields = json.loads(leaf.decode("ascii"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise not_receipt from None
-    if not isinstance(fields, list) or not fields:
+    if not isinstance(fields, list) or not fields or not isinstance(fields[0], str):
         raise not_receipt
     tag = fields[0]
     expected = {PLAIN_EVENT_TAG: _PLAIN_FIELDS, RECEIPT_EVENT_TAG: _RECEIPT_FIELDS}.get(tag)

@@ -200,6 +200,13 @@ def test_any_bit_of_the_leaf_changed_is_refused(size_and_index, bit):
         verify_proof(changed, verifier_key_for(signer))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(json_values, max_size=12))
+def test_any_json_list_as_a_leaf_is_a_receipt_or_refused(fields):
+    leaf = json.dumps(fields, separators=(",", ":")).encode("ascii")
+    assert _refusal(parse_receipt_event, leaf) in {None, "not_a_receipt"}
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=300), st.binary(max_size=300))
 def test_any_leaf_parses_as_a_receipt_or_raises_the_one_error(text, raw):

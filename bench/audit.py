@@ -61,7 +61,7 @@ from reporting_portal.audit.events import (
     Outcome,
     record_event,
 )
-from reporting_portal.audit.log import encode_event
+from reporting_portal.audit.log import encode_stored_event
 from reporting_portal.audit.proofs import (
     inclusion_proof_for,
     latest_head,
@@ -272,11 +272,12 @@ def hash_only(db: Session) -> float:
     SHA-256 its canonical encoding; no tree, no comparisons, no heads, no subtrees."""
     started = time.perf_counter()
     rows = db.connection().execution_options(yield_per=VERIFY_BATCH).exec_driver_sql(
-        "SELECT leaf_index, leaf_hash, occurred_at, actor_id, actor_role, action, "
-        "object_type, object_id, outcome FROM audit_event ORDER BY leaf_index")
-    for index, _stored, occurred_at, *fields in rows:
-        hashlib.sha256(b"\0" + encode_event(index, stored_time_text(occurred_at),
-                                             tuple(fields))).digest()
+        "SELECT leaf_index, leaf_hash, occurred_at, receipt_channel, receipt_headers, "
+        "actor_id, actor_role, action, object_type, object_id, outcome "
+        "FROM audit_event ORDER BY leaf_index")
+    for index, _stored, occurred_at, channel, headers, *fields in rows:
+        hashlib.sha256(b"\0" + encode_stored_event(index, stored_time_text(occurred_at),
+                                                    tuple(fields), channel, headers)).digest()
     return time.perf_counter() - started
 
 

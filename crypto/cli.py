@@ -4,17 +4,22 @@
     python -m crypto -d -i FILE... [-o OUTPUT] [INPUT]
     python -m crypto keygen [--pq] [-o FILE]
     python -m crypto verify-referral PACKAGE -i FILE [--key VERIFIER_KEY]
+    python -m crypto verify-proof FILE [--key VERIFIER_KEY]
 
 It lets an operator open an exported case offline with the organisation's recovery
 identity even where the ``age`` tool is not installed. On failure it prints one line
 to stderr and exits non-zero; an output file named with ``-o`` is written under a
 temporary name and only renamed into place once the whole input was authenticated,
 so a failed decryption never leaves partial or unauthenticated plaintext behind.
+
+``verify-proof`` checks a reporter's proof of receipt offline (crypto.proof_of_receipt)
+and prints what the proven event says; it exits 1 with the reason if any check fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import os
 import sys
@@ -25,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from crypto import age, referral_cli
-from crypto.errors import AgeError
+from crypto.errors import AgeError, ProofOfReceiptError
 from crypto.keys import (
     AnyIdentity,
     AnyRecipient,
@@ -34,6 +39,7 @@ from crypto.keys import (
     parse_recipient,
     parse_recipients,
 )
+from crypto.proof_of_receipt import MAX_PROOF_BYTES, VerifiedReceipt, parse_proof, verify_proof
 
 PROG = "python -m crypto"
 
@@ -47,7 +53,8 @@ def _build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Encrypt and decrypt age files (age-encryption.org/v1).",
         epilog=f"Generate a key with: {PROG} keygen [--pq] [-o FILE]. Check a referral "
-               f"package with: {PROG} verify-referral PACKAGE -i IDENTITY [--key KEY]",
+               f"package with: {PROG} verify-referral PACKAGE -i IDENTITY [--key KEY], and a "
+               f"proof of receipt with: {PROG} verify-proof FILE [--key KEY]",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("-e", "--encrypt", action="store_true", help="encrypt (the default)")
@@ -75,6 +82,18 @@ def _build_keygen_parser() -> argparse.ArgumentParser:
         "--pq", action="store_true", help="generate a post-quantum hybrid identity (age1pq1…)"
     )
     parser.add_argument("-o", "--output", help="identity file to create (default: stdout)")
+    return parser
+
+
+def _build_verify_proof_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} verify-proof",
+        description="Verify a proof of receipt (reporting-portal/proof-of-receipt/v1) offline.",
+    )
+    parser.add_argument("file", help="the proof file (JSON)")
+    parser.add_argument(
+        "--key", help="the verifier key the organisation published (default: the file's own, "
+        "which proves only that the file is consistent with itself)")
     return parser
 
 
@@ -171,19 +190,67 @@ def _keygen(arguments: argparse.Namespace) -> None:
     print(f"Public key: {identity.recipient}", file=sys.stderr)
 
 
+def _verify_proof(arguments: argparse.Namespace) -> None:
+    with open(arguments.file, "rb") as source:
+        data = source.read(MAX_PROOF_BYTES + 1)
+    try:
+        verified = verify_proof(parse_proof(data), arguments.key)
+    except ProofOfReceiptError as error:
+        raise ProofOfReceiptError(f"proof of receipt REJECTED: {error}",
+                                  reason=error.reason) from None
+    sys.stdout.write(describe_verified(verified))
+
+
+def describe_verified(verified: VerifiedReceipt) -> str:
+    """What a check established, in the words an outsider needs."""
+    checkpoint, event = verified.checkpoint, verified.event
+    if verified.key_was_pinned:
+        key_line = f"Checked with the verifier key given with --key: {verified.verifier_key}"
+    else:
+        key_line = (f"Checked with the verifier key written in the file: "
+                    f"{verified.verifier_key}\n  (pin the organisation's published key with "
+                    "--key to know the log is theirs)")
+    lines = [
+        "Proof of receipt: VALID",
+        key_line,
+        *(["  The file names another key; it was not used."] if verified.file_key_differs
+          else []),
+        f"Log: {checkpoint.origin}",
+        f"Signed tree head: {checkpoint.size} entries, root "
+        f"{base64.b64encode(checkpoint.root_hash).decode('ascii')}",
+        f"Entry {event.leaf_index}, leaf hash "
+        f"{base64.b64encode(verified.leaf_hash).decode('ascii')}, is included in it.",
+        "The event says:",
+        f"  action:    {event.action}",
+        f"  reference: {event.reference}",
+        f"  channel:   {event.channel if event.channel is not None else '(not recorded)'}",
+        f"  day:       {event.day.isoformat()} (UTC)",
+        f"  objects:   {len(event.header_sha256)} (SHA-256 of each age header below)",
+        *(f"    {digest}" for digest in event.header_sha256),
+        "It shows the log received a report with this reference on this day; it does not "
+        "show the report's content.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_SUBCOMMANDS = {"keygen": (_build_keygen_parser, _keygen),
+                "verify-proof": (_build_verify_proof_parser, _verify_proof)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 on success)."""
     arguments_list = list(sys.argv[1:] if argv is None else argv)
     if arguments_list[:1] == ["verify-referral"]:
         return referral_cli.main(arguments_list[1:])
-    keygen = bool(arguments_list) and arguments_list[0] == "keygen"
-    parser = _build_keygen_parser() if keygen else _build_parser()
-    arguments = parser.parse_args(arguments_list[1:] if keygen else arguments_list)
+    subcommand = _SUBCOMMANDS.get(arguments_list[0]) if arguments_list else None
+    if subcommand is not None:
+        parser, action = subcommand[0](), subcommand[1]
+        arguments = parser.parse_args(arguments_list[1:])
+    else:
+        parser, action = _build_parser(), _run
+        arguments = parser.parse_args(arguments_list)
     try:
-        if keygen:
-            _keygen(arguments)
-        else:
-            _run(arguments)
+        action(arguments)
     except UsageError as error:
         parser.print_usage(sys.stderr)
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -95,3 +95,15 @@ class ProofError(AgeError):
 
 class CheckpointError(AgeError):
     """A checkpoint, signed note or note key is malformed, or no trusted signature verifies."""
+
+
+class ProofOfReceiptError(AgeError):
+    """A proof of receipt is malformed or does not verify (crypto.proof_of_receipt).
+
+    ``reason`` says which check failed ("malformed", "signature", "origin", "leaf",
+    "inclusion", "not_a_receipt"), so a page can say it in the reader's language.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

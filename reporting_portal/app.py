@@ -20,7 +20,7 @@ from reporting_portal.audit.log import TreeHeadSigner, install_audit_log
 from reporting_portal.domain.case_words import TEMPLATE_GLOBALS as CASE_WORDS
 from reporting_portal.domain.objects import install_blob_cleanup
 from reporting_portal.domain.passwords import PasswordService
-from reporting_portal.reporter import followup, intake, landing
+from reporting_portal.reporter import followup, intake, landing, verify
 from reporting_portal.staff import admin, auth, casework, custody, home, referral
 from reporting_portal.staff.auditor import views as auditor_views
 from reporting_portal.staff.auth.forms import SignOutForm
@@ -82,6 +82,7 @@ def create_app(settings: Settings, surface: Surface = "combined") -> Flask:
         app.register_blueprint(landing.bp)
         app.register_blueprint(intake.bp)
         app.register_blueprint(followup.bp)
+        app.register_blueprint(verify.bp)
     if surface in ("combined", "staff"):
         # Before CSRF protection (second only to the session-fault check), so that the
         # page for an expired form knows whether the person is still signed in.

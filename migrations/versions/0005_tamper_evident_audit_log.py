@@ -94,7 +94,9 @@ def _number_existing_events() -> None:
     ).all()
     compact = CompactRange()
     for row in rows:
-        entry = SimpleNamespace(**row._asdict(), leaf_index=compact.size)
+        # Events of that time carry no receipt (0021): the log's first encoding.
+        entry = SimpleNamespace(**row._asdict(), leaf_index=compact.size,
+                                receipt_channel=None, receipt_headers=None)
         entry.occurred_at = row.occurred_at.replace(tzinfo=UTC)  # stored as naive UTC
         digest = event_leaf_hash(entry)  # type: ignore[arg-type]
         connection.execute(

@@ -2,14 +2,18 @@
 
 What an event may hold is fixed by :func:`record_event`'s signature: when, who (a staff
 member's public id and role, or a role word for people without an account), what
-(a tag from :class:`AuditAction`), which object (type and public id) and the outcome.
-There is no free-text field, so report content, a reporter's identity, an IP address or
-a user agent has nowhere to go (STYLE.md 10; DESIGN.md, Access log). Events caused by
-reporters are held and join the log once a day in random order (audit.held).
+(a tag from :class:`AuditAction`), which object (type and public id) and the outcome;
+a report's submission adds its :class:`Receipt` (channel slug, header digests), which a
+reporter's proof of receipt shows to outsiders. There is no free-text field, so report
+content, a reporter's identity, an IP address or a user agent has nowhere to go
+(STYLE.md 10; DESIGN.md, Access log). Events caused by reporters are held and join the
+log once a day in random order (audit.held).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -48,6 +52,8 @@ class AuditAction(StrEnum):
     # The reporter read back what they sent ("What I sent"), or downloaded one of its files.
     REPORTER_REPORT_READ = "reporter.report_read"
     REPORTER_FILE_DOWNLOADED = "reporter.file_downloaded"
+    # The reporter downloaded their proof of receipt (crypto/proof_of_receipt.py).
+    REPORTER_PROOF_DOWNLOADED = "reporter.proof_downloaded"
     HANDLER_MESSAGE_SENT = "report.message_sent"
     CASE_READ = "case.read"
     FILE_DOWNLOADED = "case.file_downloaded"
@@ -138,6 +144,25 @@ ANONYMOUS = "anonymous"
 REPORTER = "reporter"
 
 
+_HEADER_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a report's receipt event adds (crypto/proof_of_receipt.py): the channel's slug
+    and the hex SHA-256 of each of the report's age headers. Typed and checked, so it can
+    carry nothing else: a digest says nothing of the content it seals."""
+
+    channel: str
+    header_sha256: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.channel or any(c.isspace() for c in self.channel):
+            raise ValueError("a receipt names a channel by its slug")
+        if not all(_HEADER_DIGEST.fullmatch(digest) for digest in self.header_sha256):
+            raise ValueError("a receipt's header digests are hex SHA-256")
+
+
 def record_event(
     db: Session,
     action: AuditAction,
@@ -147,18 +172,27 @@ def record_event(
     outcome: Outcome = Outcome.SUCCESS,
     object_type: ObjectType | None = None,
     object_id: str | None = None,
+    receipt: Receipt | None = None,
 ) -> None:
     """Record one event in the caller's transaction, so it lands exactly when the act does.
 
     A staff or system event joins the Merkle log when the transaction commits (audit.log);
     a reporter's is held, with its day only, for the day's release (audit.held). If the
-    transaction rolls back, so does the event.
+    transaction rolls back, so does the event. Only a report's submission, a reporter's
+    act, carries a ``receipt``.
     """
     if actor_role == REPORTER:
+        if receipt is not None and action != AuditAction.REPORT_SUBMITTED:
+            raise ValueError("only a report's submission carries a receipt")
         hold_event(db, actor_role=REPORTER, action=str(action), outcome=str(outcome),
                    object_type=str(object_type) if object_type is not None else None,
-                   object_id=object_id)
+                   object_id=object_id,
+                   receipt_channel=receipt.channel if receipt is not None else None,
+                   receipt_headers=(" ".join(receipt.header_sha256)
+                                    if receipt is not None else None))
         return
+    if receipt is not None:
+        raise ValueError("only a report's submission carries a receipt")
     # Seconds are precise enough for an access log, and what the canonical encoding keeps.
     now = datetime.now(UTC).replace(microsecond=0)
     event = AuditEvent(

@@ -30,11 +30,13 @@ from crypto.checkpoint import (
     verifier_key_for,
 )
 from crypto.merkle import CompactRange, leaf_hash
+from crypto.proof_of_receipt import PLAIN_EVENT_TAG, encode_receipt_event
 from reporting_portal.storage.models import AuditEvent, AuditLogState, AuditTreeHead, AuditTreeNode
 from reporting_portal.storage.secret_files import write_secret_file
 
 # The first field of every encoded event: a later encoding gets a new tag, never a change.
-ENCODING_TAG = "reporting-portal/audit-event/v1"
+# A report's receipt has its own (crypto.proof_of_receipt.RECEIPT_EVENT_TAG).
+ENCODING_TAG = PLAIN_EVENT_TAG
 STATE_ROW = 1
 _QUEUE = "audit_queue"
 _SIGNER = "audit_signer"
@@ -60,11 +62,22 @@ def encode_event(leaf_index: int, time_text: str, fields: tuple[str | None, ...]
                       separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
+def encode_stored_event(leaf_index: int, time_text: str, fields: tuple[str | None, ...],
+                        receipt_channel: str | None, receipt_headers: str | None) -> bytes:
+    """A stored event's encoding: a receipt event when it carries a receipt's channel
+    (its header digests space-separated), else the first encoding (:func:`encode_event`)."""
+    if receipt_channel is None:
+        return encode_event(leaf_index, time_text, fields)
+    digests = tuple(receipt_headers.split()) if receipt_headers else ()
+    return encode_receipt_event(leaf_index, time_text, fields, receipt_channel, digests)
+
+
 def canonical_event(entry: AuditEvent) -> bytes:
-    """An event's encoding (see :func:`encode_event`)."""
-    return encode_event(entry.leaf_index, event_time(entry.occurred_at),
-                        (entry.actor_id, entry.actor_role, entry.action, entry.object_type,
-                         entry.object_id, entry.outcome))
+    """An event's encoding (see :func:`encode_stored_event`)."""
+    return encode_stored_event(
+        entry.leaf_index, event_time(entry.occurred_at),
+        (entry.actor_id, entry.actor_role, entry.action, entry.object_type, entry.object_id,
+         entry.outcome), entry.receipt_channel, entry.receipt_headers)
 
 
 def event_leaf_hash(entry: AuditEvent) -> bytes:

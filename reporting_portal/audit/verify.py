@@ -24,13 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crypto.checkpoint import Checkpoint, open_checkpoint
 from crypto.errors import CheckpointError, ProofError
 from crypto.merkle import MerkleTree, leaf_hash, verify_consistency
-from reporting_portal.audit.log import encode_event
+from reporting_portal.audit.log import encode_stored_event
 from reporting_portal.storage.models import AuditLogState, AuditTreeHead
 
 _BATCH = 20_000
@@ -109,19 +109,31 @@ def stored_time_text(value: str | datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _receipt_columns(db: Session) -> str:
+    """The receipt's columns, or NULLs in a schema from before them: a restore verifies a
+    backup's log before it upgrades the schema (operations/restore.py)."""
+    present = {column["name"] for column in inspect(db.connection()).get_columns("audit_event")}
+    if {"receipt_channel", "receipt_headers"} <= present:
+        return "receipt_channel, receipt_headers"
+    return "NULL AS receipt_channel, NULL AS receipt_headers"
+
+
 def _rebuild(db: Session, result: Verification) -> MerkleTree:
     tree = MerkleTree()
     # Raw rows: this loop runs once per event, so every microsecond counts a second at 1M.
+    # The one interpolation is one of _receipt_columns' two constant column lists.
     rows = db.connection().execution_options(yield_per=_BATCH).exec_driver_sql(
-        "SELECT leaf_index, leaf_hash, occurred_at, actor_id, actor_role, action, "
-        "object_type, object_id, outcome FROM audit_event ORDER BY leaf_index")
-    for index, stored_hash, occurred_at, *fields in rows:
+        f"SELECT leaf_index, leaf_hash, occurred_at, {_receipt_columns(db)}, "  # noqa: S608  # nosec B608
+        "actor_id, actor_role, action, object_type, object_id, outcome "
+        "FROM audit_event ORDER BY leaf_index")
+    for index, stored_hash, occurred_at, receipt_channel, receipt_headers, *fields in rows:
         if index != tree.size:
             result.problems.append(Problem(tree.size, (
                 f"entries {tree.size} to {index - 1} are missing: deleted"
                 if index > tree.size else f"entry {index} appears more than once: inserted")))
-        recomputed = leaf_hash(encode_event(index, stored_time_text(occurred_at),
-                                            tuple(fields)))
+        recomputed = leaf_hash(encode_stored_event(index, stored_time_text(occurred_at),
+                                                   tuple(fields), receipt_channel,
+                                                   receipt_headers))
         if recomputed != bytes(stored_hash):
             result.problems.append(Problem(index, (
                 f"entry {index} ({fields[2]}) does not match the hash recorded when it was "

@@ -124,6 +124,7 @@ def checker(request, browser, axe_source, live_server) -> Iterator[Checker]:
 def reporter_journey(checker: Checker) -> None:
     page = checker.page
     checker.visit("/")
+    checker.visit("/verify")  # checking a proof of receipt (issue 17)
     checker.visit("/report")
     checker.visit("/report/corruption")
     if not checker.scripts:

@@ -11,7 +11,8 @@ module (STYLE.md 16a; ``tests/test_test_layout.py`` keeps it so):
 - ``operations``: backups and restores;
 - ``reporting``: the report form, multipart bodies, reading what a report stored;
 - ``browser``: Playwright steps of the browser tests;
-- ``interop``: the independent age implementation in JavaScript.
+- ``interop``: the independent age implementation in JavaScript;
+- ``proofs``: proofs of receipt, changed in each way that must fail, and ``python -m crypto``.
 
 The names below were ``tests/helpers.py`` before it became a package.
 """

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from crypto.errors import AgeError
 from crypto.keys import parse_identity
 from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
+from reporting_portal.audit.receipt_proofs import proof_availability
 from reporting_portal.domain.installation import get_installation
 from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.objects import case_recipients, read_object
@@ -223,6 +224,7 @@ def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
     }
     page = render_template(
         "followup/mailbox.html", mailbox=mailbox, error=error, sent=sent,
+        proof=proof_availability(db, report.public_id, datetime.now(UTC)),
         sign_out_form=SignOutForm(), recipients_json=recipients_json,
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),

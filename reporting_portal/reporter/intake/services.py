@@ -10,6 +10,7 @@ never stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from crypto.kdf import Argon2Params
 from crypto.keys import AnyIdentity
 from crypto.keywrap import wrap_with_key
 from crypto.receipt import derive_receipt_secrets, generate_receipt_code
-from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, record_event
+from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, Receipt, record_event
 from reporting_portal.domain.case_numbers import allocate_case_number
 from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
 from reporting_portal.domain.installation import get_installation
@@ -158,12 +159,15 @@ def submit_report(
     db.add(report)
 
     content = _content_object(db, store, report, submission, content_keys, today)
+    headers = [content.header]
     for upload in submission.files:
-        db.add(new_object(
+        file_object = new_object(
             report=report, kind=ObjectKind.FILE, header=header_for_upload(upload, content_keys),
             blob_name=upload.blob_name, payload_size=upload.payload_size, today=today,
             from_reporter=True, parent=content,
-        ))
+        )
+        headers.append(file_object.header)
+        db.add(file_object)
     identity_object = _identity_object(db, store, report, submission, recipients, today)
     if identity_object is not None:
         db.add(identity_object)
@@ -173,9 +177,14 @@ def submit_report(
         else:
             db.add(AccessGrant(report=report, staff_id=handler.id))
     db.flush()  # the report's public id names it in the audit event
+    # The receipt a proof of receipt shows (crypto/proof_of_receipt.py): the content's
+    # and the files' headers as received. Not the identity's: that one was given at all is
+    # for the custodians to know, not for everyone the reporter shows the proof to.
+    receipt = Receipt(channel=channel.slug, header_sha256=tuple(
+        hashlib.sha256(header).hexdigest() for header in headers))
     record_event(
         db, AuditAction.REPORT_SUBMITTED, actor=None, actor_role=REPORTER,
-        object_type=ObjectType.REPORT, object_id=report.public_id,
+        object_type=ObjectType.REPORT, object_id=report.public_id, receipt=receipt,
     )
     return report, code
 

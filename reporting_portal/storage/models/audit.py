@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    null,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +43,10 @@ class AuditEvent(Base):
         Index("ix_audit_event_role_leaf", "actor_role", "leaf_index"),
         Index("ix_audit_event_object_leaf", "object_id", "leaf_index"),
     )
+    # The receipt's columns default to NULL on the server; fetching them back after each
+    # insert would cost a RETURNING for nothing (the encoding was made before the insert)
+    # and name columns that a schema from before 0021 lacks.
+    __mapper_args__ = {"eager_defaults": False}  # noqa: RUF012 -- SQLAlchemy's own form
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -56,6 +61,13 @@ class AuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+    # A report's receipt only (crypto/proof_of_receipt.py): the channel's slug and the
+    # hex SHA-256 of each object's age header, space-separated. With them the event is
+    # encoded as a receipt event; without, in the log's first encoding. DEFAULT NULL makes
+    # the ORM leave them out of an insert that does not set them, so every other event is
+    # written as before (and a schema from before 0021, a backup's, still accepts it).
+    receipt_channel: Mapped[str | None] = mapped_column(String(64), server_default=null())
+    receipt_headers: Mapped[str | None] = mapped_column(Text, server_default=null())
 
 
 class AuditTreeNode(Base):
@@ -113,3 +125,6 @@ class HeldAuditEvent(Base):
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
+    # As on AuditEvent: a receipt's channel and header digests, released with it.
+    receipt_channel: Mapped[str | None] = mapped_column(String(64), server_default=null())
+    receipt_headers: Mapped[str | None] = mapped_column(Text, server_default=null())

@@ -48,6 +48,8 @@ class AuditAction(StrEnum):
     # The reporter read back what they sent ("What I sent"), or downloaded one of its files.
     REPORTER_REPORT_READ = "reporter.report_read"
     REPORTER_FILE_DOWNLOADED = "reporter.file_downloaded"
+    # The reporter reported retaliation from the mailbox (a message of its own type).
+    REPORTER_RETALIATION_REPORTED = "reporter.retaliation_reported"
     HANDLER_MESSAGE_SENT = "report.message_sent"
     CASE_READ = "case.read"
     FILE_DOWNLOADED = "case.file_downloaded"
@@ -63,6 +65,12 @@ class AuditAction(StrEnum):
     CASE_ACCESS_REVOKED = "account.case_access_revoked"
     CASE_NOTE_WRITTEN = "case.note_written"
     CASE_EXPORTED = "case.exported"
+    # The case's protection record (domain/protection.py): a measure recorded, a
+    # measure's state or sharing changed, the review date set, the record closed.
+    PROTECTION_MEASURE_RECORDED = "case.protection_measure_recorded"
+    PROTECTION_MEASURE_CHANGED = "case.protection_measure_changed"
+    PROTECTION_REVIEW_SET = "case.protection_review_set"
+    PROTECTION_RECORD_CLOSED = "case.protection_record_closed"
     IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"
     IDENTITY_ACCESS_REQUESTED = "identity.access_requested"
     IDENTITY_ACCESS_APPROVED = "identity.access_approved"
@@ -135,15 +143,18 @@ def record_event(
     outcome: Outcome = Outcome.SUCCESS,
     object_type: ObjectType | None = None,
     object_id: str | None = None,
+    held_with_reporter: bool = False,
 ) -> None:
     """Record one event in the caller's transaction, so it lands exactly when the act does.
 
     A staff or system event joins the Merkle log when the transaction commits (audit.log);
-    a reporter's is held, with its day only, for the day's release (audit.held). If the
-    transaction rolls back, so does the event.
+    a reporter's is held, with its day only, for the day's release (audit.held). So is a
+    system event that a reporter's act caused (``held_with_reporter``: a priority raised
+    because the reporter reported retaliation), whose time would date the reporter's. If
+    the transaction rolls back, so does the event.
     """
-    if actor_role == REPORTER:
-        hold_event(db, actor_role=REPORTER, action=str(action), outcome=str(outcome),
+    if actor_role == REPORTER or held_with_reporter:
+        hold_event(db, actor_role=str(actor_role), action=str(action), outcome=str(outcome),
                    object_type=str(object_type) if object_type is not None else None,
                    object_id=object_id)
         return

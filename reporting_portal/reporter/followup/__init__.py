@@ -8,6 +8,7 @@ bp = Blueprint("followup", __name__, url_prefix="/followup", template_folder="te
 bp.context_processor(session_time)
 
 from reporting_portal.reporter.followup import (  # noqa: E402 -- registers the routes
+    retaliation_views,  # noqa: F401
     sent_views,  # noqa: F401
     views,  # noqa: F401
 )

@@ -7,6 +7,7 @@ bp = Blueprint("casework", __name__, url_prefix="/staff/cases", template_folder=
 from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
     bulk_views,
     dashboard_views,
+    protection_views,
     triage_views,
     views,
     workflow_views,

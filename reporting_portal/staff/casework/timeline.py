@@ -37,7 +37,8 @@ from reporting_portal.storage.models import (
 
 # What the page's filter links offer: all, messages (both ways) only, notes only.
 SHOW_CHOICES = ("all", "messages", "notes")
-_KINDS_SHOWN = {"messages": {"message", "reporter message"}, "notes": {"note"}}
+_KINDS_SHOWN = {"messages": {"message", "reporter message", "retaliation report"},
+                "notes": {"note"}}
 
 
 class AttachedFile(Protocol):
@@ -55,7 +56,7 @@ class AttachedFile(Protocol):
 @dataclass(frozen=True)
 class TimelineEntry:
     when: date  # the day (UTC), all a reporter's item has
-    kind: str  # "message", "reporter message", "note", "event"
+    kind: str  # "message", "reporter message", "retaliation report", "note", "event"
     author: str
     text: str  # a message's text, or an event's (translated) description
     files: tuple[AttachedFile, ...] = ()
@@ -80,6 +81,11 @@ _LOGGED_EVENTS = {
     AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
     AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
     AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
+    # The protection record's changes, without what they changed (that is encrypted).
+    AuditAction.PROTECTION_MEASURE_RECORDED: _l("Protection measure recorded"),
+    AuditAction.PROTECTION_MEASURE_CHANGED: _l("Protection measure changed"),
+    AuditAction.PROTECTION_REVIEW_SET: _l("Protection review day set"),
+    AuditAction.PROTECTION_RECORD_CLOSED: _l("Protection record closed"),
 }
 
 
@@ -137,7 +143,10 @@ def event_entries(db: Session, report: Report) -> list[TimelineEntry]:
     handler_ids = {str(c.detail.get("handler")) for c in changes if c.detail.get("handler")}
     names = _staff_names(db, {c.actor_id for c in changes} | {e.actor_id for e in logged}
                          | handler_ids)
-    entries = [TimelineEntry(when=c.occurred_at.date(), kind="event", at=c.occurred_at,
+    # A change the system made because of a reporter's act keeps its day only, as the
+    # act does (domain/retaliation.py).
+    entries = [TimelineEntry(when=c.occurred_at.date(), kind="event",
+                             at=None if c.detail.get("cause") else c.occurred_at,
                              author=_author(names, c.actor_id, "staff"),
                              text=describe_change(AuditAction(c.action), c.detail, names))
                for c in changes]
@@ -171,6 +180,9 @@ def describe_change(action: AuditAction, detail: dict[str, Any],
     elif action in (AuditAction.CASE_STATUS_CHANGED, AuditAction.CASE_ACKNOWLEDGED):
         text = _("Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
                  new=status_label(detail.get("new")))
+    elif action == AuditAction.CASE_PRIORITY_CHANGED and detail.get("cause") == "retaliation":
+        text = _("Priority raised to %(priority)s: the reporter reported retaliation",
+                 priority=priority_label(detail.get("new")))
     elif action == AuditAction.CASE_PRIORITY_CHANGED:
         text = _("Priority: %(priority)s", priority=priority_label(detail.get("new")))
     elif action == AuditAction.CASE_LABELS_CHANGED:

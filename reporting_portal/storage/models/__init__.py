@@ -10,6 +10,7 @@ from reporting_portal.storage.models.audit import (
 from reporting_portal.storage.models.channels import Channel, channel_handler
 from reporting_portal.storage.models.history import CaseChange
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
+from reporting_portal.storage.models.protection import ProtectionMeasure, ProtectionRecord
 from reporting_portal.storage.models.reports import (
     AccessGrant,
     CaseNumberCounter,
@@ -18,6 +19,7 @@ from reporting_portal.storage.models.reports import (
     IdentityAccessRequest,
     IdentityRequestStatus,
     Label,
+    MessageType,
     ObjectKind,
     Priority,
     Report,
@@ -48,10 +50,13 @@ __all__ = [
     "Installation",
     "KeyRotation",
     "Label",
+    "MessageType",
     "NoticeOutbox",
     "NoticeState",
     "ObjectKind",
     "Priority",
+    "ProtectionMeasure",
+    "ProtectionRecord",
     "RateLimitCounter",
     "Report",
     "ReportExclusion",

@@ -11,6 +11,7 @@ sent, the case page shows the handlers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ RETALIATION_FIELDS = [WHAT_HAPPENED, HAPPENED_ON, BY_WHOM, "attachments"]
 BY_WHOM_MAX_CHARS = 500
 # Retaliation can follow a report by years (a career blocked); a date before this is a typo.
 EARLIEST_DAY = date(1950, 1, 1)
+_DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 # Retaliation threatens a person, not only a case: raised to high whatever it was below
 # that, rather than one step, since one step up from low is only "normal", which a
@@ -58,15 +60,17 @@ def parse_day(text: str, today: date) -> date:
     """A day typed as YYYY-MM-DD (what a date field sends), not after ``today``.
 
     ``today`` is the server's day in UTC; a reporter ahead of UTC may be a day later."""
+    typed = text.strip()
+    # Only what a date field sends: fromisoformat alone also takes "20260331" and week
+    # dates ("2026-W14-2"), which no reporter means.
+    if not _DAY_PATTERN.fullmatch(typed):
+        raise RetaliationFormError(_l("Give the day as year-month-day, for example "
+                                      "2026-03-31."))
     try:
-        day = date.fromisoformat(text.strip())
+        day = date.fromisoformat(typed)
     except ValueError:
         raise RetaliationFormError(_l("Give the day as year-month-day, for example "
                                       "2026-03-31.")) from None
-    if len(text.strip()) != len("YYYY-MM-DD"):
-        # fromisoformat also takes "20260331" and week dates; the field sends only this.
-        raise RetaliationFormError(_l("Give the day as year-month-day, for example "
-                                      "2026-03-31."))
     if day > today + timedelta(days=1):
         raise RetaliationFormError(_l("The day cannot be in the future."))
     if day < EARLIEST_DAY:
@@ -98,6 +102,14 @@ class RetaliationWords:
     what_happened: str
     happened_on: str
     by_whom: str
+
+    @property
+    def happened_day(self) -> date | None:
+        """The day, when it is one (the browser's path could send anything)."""
+        try:
+            return date.fromisoformat(self.happened_on)
+        except ValueError:
+            return None
 
 
 def retaliation_words(document: dict[str, Any]) -> RetaliationWords:

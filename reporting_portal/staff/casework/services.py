@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -212,7 +213,8 @@ def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
 def retaliation_text(words: RetaliationWords) -> str:
     """A retaliation report in the timeline's one text, one line per question."""
     lines = [_l("What happened: %(text)s", text=words.what_happened),
-             _l("When: %(day)s", day=words.happened_on)]
+             _l("When: %(day)s", day=format_date(words.happened_day, "medium")
+                if words.happened_day else words.happened_on)]
     if words.by_whom:
         lines.append(_l("By whom: %(who)s", who=words.by_whom))
     return "\n".join(str(line) for line in lines)

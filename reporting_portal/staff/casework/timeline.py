@@ -61,6 +61,9 @@ class TimelineEntry:
     text: str  # a message's text, or an event's (translated) description
     files: tuple[AttachedFile, ...] = ()
     at: datetime | None = None  # the moment (UTC), for staff items only
+    # A day-only change the system made after a reporter's act (a priority raised for
+    # retaliation): placed at the end of its day, after the act, never before it.
+    ends_day: bool = False
 
 
 # Changes kept in the case's history, each named plainly when it holds no values.
@@ -105,6 +108,9 @@ def in_order(object_entries: Iterable[TimelineEntry],
             last_staff = entry.at
         keyed.append((_sort_moment(entry, last_staff), 1, entry))
     for event in events:
+        if event.ends_day:
+            keyed.append((datetime.combine(event.when, time.max, UTC), 2, event))
+            continue
         # A reporter's day-only event (the report's receipt) opens its day.
         first = 0 if event.at is None else 1
         keyed.append((_sort_moment(event, None), first, event))
@@ -147,6 +153,7 @@ def event_entries(db: Session, report: Report) -> list[TimelineEntry]:
     # act does (domain/retaliation.py).
     entries = [TimelineEntry(when=c.occurred_at.date(), kind="event",
                              at=None if c.detail.get("cause") else c.occurred_at,
+                             ends_day=bool(c.detail.get("cause")),
                              author=_author(names, c.actor_id, "staff"),
                              text=describe_change(AuditAction(c.action), c.detail, names))
                for c in changes]

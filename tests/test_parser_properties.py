@@ -24,6 +24,7 @@ from reporting_portal.domain.questionnaire import (
 from reporting_portal.domain.retaliation import (
     BY_WHOM_MAX_CHARS,
     EARLIEST_DAY,
+    RETALIATION_FORMS,
     RetaliationFormError,
     parse_day,
     parse_retaliation,
@@ -199,12 +200,16 @@ def test_any_typed_day_gives_a_day_in_bounds_or_a_form_error(text):
 
 @given(fields=st.dictionaries(
     st.sampled_from(["q_what_happened", "q_happened_on", "q_by_whom", "q_other"]),
-    st.text(max_size=600)))
-def test_any_retaliation_form_gives_a_bounded_report_or_a_form_error(fields):
+    st.text(max_size=600)),
+    ticked=st.lists(st.one_of(st.sampled_from(list(RETALIATION_FORMS)), st.text(max_size=12)),
+                    max_size=20))
+def test_any_retaliation_form_gives_a_bounded_report_or_a_form_error(fields, ticked):
     try:
-        report = parse_retaliation(fields, max_chars=400, today=TODAY)
+        report = parse_retaliation(fields, ticked, max_chars=400, today=TODAY)
     except RetaliationFormError:
         return
+    assert set(report.forms) == set(ticked)
+    assert len(report.forms) == len(set(report.forms))
     assert report.what_happened.strip()
     assert len(report.what_happened) <= 400
     assert len(report.by_whom) <= BY_WHOM_MAX_CHARS

@@ -10,8 +10,9 @@ which would say nothing without it), never the person responsible. The record's 
 date and closing outcome are one more ``protection`` object.
 
 EU Directive 2019/1937: art. 20 (support measures: legal aid, psychological support,
-information), art. 21 (protection measures, interim relief); the UN declaration, para.
-29 (protection against unjustified treatment). SECURITY.md maps each part.
+information), art. 21 (protection measures, interim relief); UNCAC art. 33 and the
+UNGASS 2021 declaration, paragraph 30 (protection of reporting persons and those close
+to them). SECURITY.md maps each part.
 """
 
 from __future__ import annotations

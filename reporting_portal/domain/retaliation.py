@@ -12,10 +12,12 @@ sent, the case page shows the handlers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -24,8 +26,30 @@ from reporting_portal.storage.models import CaseChange, Priority, Report
 
 # The fields of the form, as the browser's script names them (``q_<field>``) and as the
 # encrypted document keeps them under "answers".
-WHAT_HAPPENED, HAPPENED_ON, BY_WHOM = "what_happened", "happened_on", "by_whom"
-RETALIATION_FIELDS = [WHAT_HAPPENED, HAPPENED_ON, BY_WHOM, "attachments"]
+WHAT_HAPPENED, HAPPENED_ON, BY_WHOM, FORMS = "what_happened", "happened_on", "by_whom", "forms"
+RETALIATION_FIELDS = [FORMS, WHAT_HAPPENED, HAPPENED_ON, BY_WHOM, "attachments"]
+
+# The forms of retaliation art. 19 of EU Directive 2019/1937 names, for the reporter to
+# tick (codes in the document, words only for display); threats and attempts count too.
+RETALIATION_FORMS: dict[str, LazyString] = {
+    "dismissal": _l("Suspension, dismissal or lay-off"),
+    "demotion": _l("Demotion or a promotion withheld"),
+    "transfer": _l("Duties transferred, a changed place of work, reduced pay or changed "
+                   "hours"),
+    "training": _l("Training withheld"),
+    "assessment": _l("A negative performance assessment or a bad reference"),
+    "discipline": _l("A disciplinary measure, reprimand or penalty"),
+    "harassment": _l("Coercion, intimidation, harassment or ostracism"),
+    "discrimination": _l("Discrimination or unfair treatment"),
+    "contract": _l("A temporary contract not made permanent or not renewed"),
+    "reputation": _l("Harm to your reputation, in particular on social media, or "
+                     "financial loss"),
+    "blacklisting": _l("Blacklisting in your sector or industry"),
+    "business": _l("A contract for goods or services ended early, or a licence or permit "
+                   "cancelled"),
+    "medical": _l("A psychiatric or medical referral"),
+    "threat": _l("A threat or an attempt of any of these"),
+}
 BY_WHOM_MAX_CHARS = 500
 # Retaliation can follow a report by years (a career blocked); a date before this is a typo.
 EARLIEST_DAY = date(1950, 1, 1)
@@ -49,11 +73,12 @@ class RetaliationReport:
     what_happened: str
     happened_on: date
     by_whom: str
+    forms: tuple[str, ...] = ()  # codes of RETALIATION_FORMS, in the form's order
 
-    def answers(self) -> dict[str, str]:
+    def answers(self) -> dict[str, str | list[str]]:
         """The message document's "answers", as the browser's script would write them."""
-        return {WHAT_HAPPENED: self.what_happened, HAPPENED_ON: self.happened_on.isoformat(),
-                BY_WHOM: self.by_whom}
+        return {FORMS: list(self.forms), WHAT_HAPPENED: self.what_happened,
+                HAPPENED_ON: self.happened_on.isoformat(), BY_WHOM: self.by_whom}
 
 
 def parse_day(text: str, today: date) -> date:
@@ -78,9 +103,13 @@ def parse_day(text: str, today: date) -> date:
     return day
 
 
-def parse_retaliation(fields: dict[str, str], *, max_chars: int,
+def parse_retaliation(fields: Mapping[str, str], ticked: Sequence[str], *, max_chars: int,
                       today: date) -> RetaliationReport:
-    """The server path's form fields (``q_<field>``), checked; raises RetaliationFormError."""
+    """The server path's form fields (``q_<field>``) and the forms of retaliation ticked,
+    checked; raises RetaliationFormError."""
+    if any(code not in RETALIATION_FORMS for code in ticked):
+        raise RetaliationFormError(_l("The form was not sent as expected. Reload it."))
+    forms = tuple(code for code in RETALIATION_FORMS if code in set(ticked))
     what = fields.get(f"q_{WHAT_HAPPENED}", "")
     by_whom = fields.get(f"q_{BY_WHOM}", "").strip()
     if not what.strip():
@@ -92,7 +121,7 @@ def parse_retaliation(fields: dict[str, str], *, max_chars: int,
         raise RetaliationFormError(_l("Who did it is too long: at most %(count)d "
                                       "characters.", count=BY_WHOM_MAX_CHARS))
     day = parse_day(fields.get(f"q_{HAPPENED_ON}", ""), today)
-    return RetaliationReport(what_happened=what, happened_on=day, by_whom=by_whom)
+    return RetaliationReport(what_happened=what, happened_on=day, by_whom=by_whom, forms=forms)
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,7 @@ class RetaliationWords:
     what_happened: str
     happened_on: str
     by_whom: str
+    forms: tuple[str, ...] = ()  # in words, in the reader's language
 
     @property
     def happened_day(self) -> date | None:
@@ -117,9 +147,12 @@ def retaliation_words(document: dict[str, Any]) -> RetaliationWords:
     answers = document.get("answers", {})
     if not isinstance(answers, dict):
         answers = {}
+    ticked = answers.get(FORMS, [])
+    forms = tuple(str(RETALIATION_FORMS[code]) for code in RETALIATION_FORMS
+                  if isinstance(ticked, list) and code in ticked)
     return RetaliationWords(what_happened=str(answers.get(WHAT_HAPPENED, "")),
                             happened_on=str(answers.get(HAPPENED_ON, "")),
-                            by_whom=str(answers.get(BY_WHOM, "")))
+                            by_whom=str(answers.get(BY_WHOM, "")), forms=forms)
 
 
 def mark_retaliation(db: Session, report: Report) -> None:

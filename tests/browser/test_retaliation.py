@@ -47,6 +47,7 @@ def test_retaliation_is_reported_marked_protected_shared_and_counted(
     reporter.get_by_role("button", name="Open my mailbox").click()
     reporter.get_by_role("link", name="Report retaliation").click()
     expect(reporter.get_by_role("heading", name="Report retaliation")).to_be_visible()
+    reporter.get_by_label("A temporary contract not made permanent or not renewed").check()
     reporter.get_by_label("What happened", exact=True).fill(WHAT)
     when = (datetime.now(UTC).date() - timedelta(days=10)).isoformat()
     reporter.get_by_label("When it happened").fill(when)
@@ -66,6 +67,8 @@ def test_retaliation_is_reported_marked_protected_shared_and_counted(
     page.locator("table.inbox a").first.click()
     expect(page.locator("#retaliation-mark")).to_be_visible()
     expect(page.locator("#case-status").locator("xpath=..")).to_contain_text("High")
+    expect(page.locator("#timeline-entries")).to_contain_text(
+        "What was done: A temporary contract not made permanent or not renewed")
     expect(page.locator("#timeline-entries")).to_contain_text(f"What happened: {WHAT}")
     expect(page.locator("#timeline-entries")).to_contain_text(
         "Priority raised to High: the reporter reported retaliation")

@@ -19,7 +19,7 @@ from reporting_portal.web.uploads import StoredUpload, UploadError
 
 @dataclass(frozen=True)
 class SentMessage:
-    fields: dict[str, str]
+    fields: MultiDict[str, str]
     files: list[StoredUpload]
     # The browser's encrypted answers; None on the server path.
     content: StoredUpload | None
@@ -32,7 +32,7 @@ def read_message_form(text_fields: list[str], typed: MultiDict[str, str]) -> Sen
     text fields as they arrive, so a refusal can show them again. Raises UploadError
     when the parts do not match either path."""
     parsed = read_upload({"attachments"}, typed)
-    fields = dict(parsed.fields)
+    fields = parsed.fields
     age_parts = [u for u in parsed.uploads if u.header is not None]
     if fields.get("mode") == "encrypted":
         contents = [u for u in age_parts if u.field_name == "content"]

@@ -14,7 +14,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.retaliation import (
     BY_WHOM_MAX_CHARS,
+    FORMS,
     RETALIATION_FIELDS,
+    RETALIATION_FORMS,
     RetaliationFormError,
     parse_retaliation,
 )
@@ -51,6 +53,7 @@ def _render_form(report: Report, error: str | None = None, status: int = 200,
     page = render_template(
         "followup/retaliation.html", error=error, typed=shown,
         today=datetime.now(UTC).date(), by_whom_max=BY_WHOM_MAX_CHARS,
+        retaliation_forms=RETALIATION_FORMS, ticked=shown.getlist(f"q_{FORMS}"),
         text_max=settings.message_max_chars,
         recipients_json=message_recipients_json(report, RETALIATION_FIELDS),
         script_integrity=static_integrity("js/report.bundle.js"),
@@ -77,7 +80,8 @@ def report_retaliation_view() -> BaseResponse | tuple[str, int]:
         sent = read_message_form(RETALIATION_FIELDS, typed)
         checked = None
         if sent.content is None:
-            checked = parse_retaliation(sent.fields, max_chars=settings.message_max_chars,
+            checked = parse_retaliation(sent.fields, sent.fields.getlist(f"q_{FORMS}"),
+                                        max_chars=settings.message_max_chars,
                                         today=datetime.now(UTC).date())
         check_submission_token(session, sent.fields.get(FIELD_NAME))
         report_retaliation(get_session(), get_blob_store(), report, retaliation=checked,

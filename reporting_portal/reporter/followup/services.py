@@ -350,7 +350,7 @@ def file_reporter_message(
     store: BlobStore,
     report: Report,
     *,
-    answers: dict[str, str],
+    answers: dict[str, str | list[str]],
     files: list[StoredUpload],
     content_upload: StoredUpload | None,
     action: AuditAction,

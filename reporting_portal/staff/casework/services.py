@@ -212,7 +212,8 @@ def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
 
 def retaliation_text(words: RetaliationWords) -> str:
     """A retaliation report in the timeline's one text, one line per question."""
-    lines = [_l("What happened: %(text)s", text=words.what_happened),
+    lines = [_l("What was done: %(forms)s", forms="; ".join(words.forms))] if words.forms else []
+    lines += [_l("What happened: %(text)s", text=words.what_happened),
              _l("When: %(day)s", day=format_date(words.happened_day, "medium")
                 if words.happened_day else words.happened_on)]
     if words.by_whom:

@@ -41,6 +41,7 @@ EVIDENCE = b"%PDF-1.7 the transfer order"
 def retaliation_form(client, **extra) -> dict:
     data = {"csrf_token": csrf_token(client, FORM),
             "submission_token": submission_token(client, FORM),
+            "q_forms": ["contract", "harassment"],
             "q_what_happened": WHAT, "q_happened_on": "2026-11-20", "q_by_whom": WHO,
             "q_attachments": [(io.BytesIO(EVIDENCE), "transfer-order.pdf")]}
     data.update(extra)
@@ -82,8 +83,9 @@ def test_a_report_without_javascript_is_an_encrypted_message_and_marks_the_case(
     assert message.created_at is None
     document = json.loads(decrypt_object(settings, message, handler_identity(
         channel_with_handlers)))
-    assert document["answers"] == {"what_happened": WHAT, "happened_on": "2026-11-20",
-                                   "by_whom": WHO}
+    # The forms ticked are kept as codes, in the form's order (art. 19's list).
+    assert document["answers"] == {"forms": ["harassment", "contract"], "what_happened": WHAT,
+                                   "happened_on": "2026-11-20", "by_whom": WHO}
     assert document["files"][0]["name"] == "transfer-order.pdf"
     attached = [f for f in objects_of(db, report, ObjectKind.FILE) if f.parent_id == message.id]
     assert decrypt_object(settings, attached[0], handler_identity(channel_with_handlers)) \
@@ -97,6 +99,7 @@ def test_a_report_without_javascript_is_an_encrypted_message_and_marks_the_case(
 
     page = client.get("/followup/mailbox?retaliation=1").get_data(as_text=True)
     assert 'id="retaliation-sent"' in page
+    assert "Coercion, intimidation, harassment or ostracism; A temporary contract" in page
     assert "Report of retaliation" in page
     assert WHAT in page
     assert WHO in page
@@ -143,6 +146,7 @@ def test_an_urgent_case_stays_urgent_and_each_report_is_counted(client, db, in_m
      "The day cannot be in the future."),
     ({"q_happened_on": "1900-01-01"}, "it is too long ago"),
     ({"q_by_whom": "x" * 501}, "Who did it is too long"),
+    ({"q_forms": ["dismissal", "exile"]}, "The form was not sent as expected"),
 ])
 def test_bad_input_is_refused_with_nothing_stored_and_the_text_kept(
         client, db, in_mailbox, settings, fields, said):
@@ -208,6 +212,7 @@ def test_a_case_handler_sees_the_mark_and_the_report_in_the_timeline(
     assert re.search(r'class="retaliation-mark" data-retaliation>Retaliation reported<', inbox)
     page = staff.get(f"/staff/cases/{report.public_id}").get_data(as_text=True)
     assert 'id="retaliation-mark">Retaliation reported<' in page
+    assert "What was done: Coercion, intimidation, harassment or ostracism" in page
     assert f"What happened: {WHAT}" in page
     assert f"By whom: {WHO}" in page
     assert "Priority raised to High: the reporter reported retaliation" in page

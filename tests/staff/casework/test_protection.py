@@ -231,3 +231,17 @@ def test_taking_a_handler_off_the_case_keeps_the_reporter_on_a_shared_measure(
     for obj in (measure.object, measure.shared_object):
         with pytest.raises(NoMatchError):
             decrypt_object(settings, obj, omar.identity)
+
+
+def test_the_record_stays_open_when_the_case_is_closed(hana, db, case):
+    """Protection lasts as long as the retaliation, not as long as the case."""
+    report = db.scalar(select(Report))
+    report.status = "closed"
+    report.closing_outcome = "dealt_with_internally"
+    db.commit()
+    assert record(hana, case, state="granted").status_code == 302
+    [measure] = measure_rows(db)
+    assert measure.is_open
+    page = hana.get(f"/staff/cases/{case}").get_data(as_text=True)
+    assert "Transfer — Granted" in page
+    assert 'id="new-measure"' in page

@@ -35,11 +35,10 @@ def _back_to_record(public_id: str, message: str) -> BaseResponse:
 
 def _form_refused(form: MeasureForm | ReviewForm | CloseRecordForm) -> CaseRuleError:
     """The first thing to correct, named with its field (the page is shown again)."""
-    for name, errors in form.errors.items():
-        field = form._fields.get(str(name))
-        if errors and field is not None:
+    for field in form:
+        if field.errors:
             return CaseRuleError(_("%(field)s: %(error)s", field=field.label.text,
-                                   error=errors[0]))
+                                   error=field.errors[0]))
     return CaseRuleError(_("The form was not sent as expected. Reload it."))
 
 

@@ -61,9 +61,10 @@ class TimelineEntry:
     text: str  # a message's text, or an event's (translated) description
     files: tuple[AttachedFile, ...] = ()
     at: datetime | None = None  # the moment (UTC), for staff items only
-    # A day-only change the system made after a reporter's act (a priority raised for
-    # retaliation): placed at the end of its day, after the act, never before it.
-    ends_day: bool = False
+    # A day-only change the system made because of a reporter's item of this kind (a
+    # priority raised for a "retaliation report"): placed right after the last such item
+    # of its day, else at the end of the day; never before the act that caused it.
+    follows: str | None = None
 
 
 # Changes kept in the case's history, each named plainly when it holds no values.
@@ -77,6 +78,8 @@ _CHANGE_NAMES = {
     AuditAction.CASE_CLOSED: _l("Closed"),
     AuditAction.CASE_REOPENED: _l("Reopened"),
 }
+# A change the system made because of a reporter's item: the kind of item that caused it.
+_CAUSES = {"retaliation": "retaliation report"}
 # Events with no value to show, read from the access log.
 _LOGGED_EVENTS = {
     AuditAction.REPORT_SUBMITTED: _l("Report received"),
@@ -103,13 +106,20 @@ def in_order(object_entries: Iterable[TimelineEntry],
     """One chronological list; ``object_entries`` come in the order they were stored."""
     keyed: list[tuple[datetime, int, TimelineEntry]] = []
     last_staff: datetime | None = None
+    # The moment of the last object of each kind and day, for the events that follow one.
+    last_of: dict[tuple[str, date], datetime] = {}
     for entry in object_entries:
         if entry.at is not None:
             last_staff = entry.at
-        keyed.append((_sort_moment(entry, last_staff), 1, entry))
+        moment = _sort_moment(entry, last_staff)
+        last_of[(entry.kind, entry.when)] = moment
+        keyed.append((moment, 1, entry))
     for event in events:
-        if event.ends_day:
-            keyed.append((datetime.combine(event.when, time.max, UTC), 2, event))
+        if event.follows is not None:
+            # The same key as the object it follows: the stable sort keeps it after it.
+            after = last_of.get((event.follows, event.when))
+            keyed.append((after, 1, event) if after is not None
+                         else (datetime.combine(event.when, time.max, UTC), 2, event))
             continue
         # A reporter's day-only event (the report's receipt) opens its day.
         first = 0 if event.at is None else 1
@@ -153,7 +163,7 @@ def event_entries(db: Session, report: Report) -> list[TimelineEntry]:
     # act does (domain/retaliation.py).
     entries = [TimelineEntry(when=c.occurred_at.date(), kind="event",
                              at=None if c.detail.get("cause") else c.occurred_at,
-                             ends_day=bool(c.detail.get("cause")),
+                             follows=_CAUSES.get(str(c.detail.get("cause"))),
                              author=_author(names, c.actor_id, "staff"),
                              text=describe_change(AuditAction(c.action), c.detail, names))
                for c in changes]

@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import json
 import string
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reporting_portal.domain.default_channel import default_corruption_questionnaire
+from reporting_portal.domain.protection import MeasureKind, MeasureState, measure_from
 from reporting_portal.domain.questionnaire import (
     MAX_CHOICES,
     MAX_FIELDS,
     FieldType,
     QuestionnaireError,
     parse_questionnaire,
+)
+from reporting_portal.domain.retaliation import (
+    BY_WHOM_MAX_CHARS,
+    EARLIEST_DAY,
+    RETALIATION_FORMS,
+    RetaliationFormError,
+    parse_day,
+    parse_retaliation,
 )
 from reporting_portal.staff.casework.inbox import MAX_PAGE, InboxFilter, Sort
 from reporting_portal.storage.models import Priority, ReportStatus
@@ -169,3 +178,49 @@ def test_text_that_is_not_a_questionnaire_is_refused_with_its_error(text):
 
 def test_the_default_questionnaire_parses():
     assert parse_questionnaire(default_corruption_questionnaire())[0].id == "what"
+
+
+# --- a retaliation report's form and a protection measure's document (issue 17) ----------
+
+TODAY = date(2026, 12, 2)
+
+
+@settings(max_examples=500)
+@given(text=st.one_of(st.text(max_size=24), st.dates().map(date.isoformat),
+                      st.dates().map(lambda d: d.strftime("%Y%m%d")),
+                      st.dates().map(lambda d: d.strftime("%G-W%V-%u"))))
+def test_any_typed_day_gives_a_day_in_bounds_or_a_form_error(text):
+    try:
+        day = parse_day(text, TODAY)
+    except RetaliationFormError:
+        return
+    assert EARLIEST_DAY <= day <= TODAY + timedelta(days=1)
+    assert day.isoformat() == text.strip()
+
+
+@given(fields=st.dictionaries(
+    st.sampled_from(["q_what_happened", "q_happened_on", "q_by_whom", "q_other"]),
+    st.text(max_size=600)),
+    ticked=st.lists(st.one_of(st.sampled_from(list(RETALIATION_FORMS)), st.text(max_size=12)),
+                    max_size=20))
+def test_any_retaliation_form_gives_a_bounded_report_or_a_form_error(fields, ticked):
+    try:
+        report = parse_retaliation(fields, ticked, max_chars=400, today=TODAY)
+    except RetaliationFormError:
+        return
+    assert set(report.forms) == set(ticked)
+    assert len(report.forms) == len(set(report.forms))
+    assert report.what_happened.strip()
+    assert len(report.what_happened) <= 400
+    assert len(report.by_whom) <= BY_WHOM_MAX_CHARS
+
+
+@given(document=st.dictionaries(
+    st.sampled_from(["measure", "state", "on", "responsible", "detail", "version"]),
+    st.one_of(st.none(), st.integers(), st.text(max_size=30),
+              st.sampled_from([*MeasureKind, *MeasureState]),
+              st.dates().map(date.isoformat))))
+def test_any_measure_document_gives_a_measure_or_none(document):
+    measure = measure_from(document)
+    assert measure is None or (isinstance(measure.kind, MeasureKind)
+                               and isinstance(measure.state, MeasureState))

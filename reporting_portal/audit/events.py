@@ -54,6 +54,8 @@ class AuditAction(StrEnum):
     REPORTER_FILE_DOWNLOADED = "reporter.file_downloaded"
     # The reporter downloaded their proof of receipt (crypto/proof_of_receipt.py).
     REPORTER_PROOF_DOWNLOADED = "reporter.proof_downloaded"
+    # The reporter reported retaliation from the mailbox (a message of its own type).
+    REPORTER_RETALIATION_REPORTED = "reporter.retaliation_reported"
     HANDLER_MESSAGE_SENT = "report.message_sent"
     CASE_READ = "case.read"
     FILE_DOWNLOADED = "case.file_downloaded"
@@ -80,6 +82,12 @@ class AuditAction(StrEnum):
     REFERRAL_DOWNLOADED = "case.referral_downloaded"
     AUTHORITY_ADDED = "authority.added"
     AUTHORITY_CHANGED = "authority.changed"
+    # The case's protection record (domain/protection.py): a measure recorded, a
+    # measure's state or sharing changed, the review date set, the record closed.
+    PROTECTION_MEASURE_RECORDED = "case.protection_measure_recorded"
+    PROTECTION_MEASURE_CHANGED = "case.protection_measure_changed"
+    PROTECTION_REVIEW_SET = "case.protection_review_set"
+    PROTECTION_RECORD_CLOSED = "case.protection_record_closed"
     IDENTITY_FILE_DOWNLOADED = "staff.identity_file_downloaded"
     IDENTITY_ACCESS_REQUESTED = "identity.access_requested"
     IDENTITY_ACCESS_APPROVED = "identity.access_approved"
@@ -163,7 +171,8 @@ class Receipt:
             raise ValueError("a receipt's header digests are hex SHA-256")
 
 
-def record_event(
+# The keywords are the allow-list of what an event may say, so they stay spelled out.
+def record_event(  # noqa: PLR0913
     db: Session,
     action: AuditAction,
     *,
@@ -173,18 +182,21 @@ def record_event(
     object_type: ObjectType | None = None,
     object_id: str | None = None,
     receipt: Receipt | None = None,
+    held_with_reporter: bool = False,
 ) -> None:
     """Record one event in the caller's transaction, so it lands exactly when the act does.
 
     A staff or system event joins the Merkle log when the transaction commits (audit.log);
-    a reporter's is held, with its day only, for the day's release (audit.held). If the
-    transaction rolls back, so does the event. Only a report's submission, a reporter's
+    a reporter's is held, with its day only, for the day's release (audit.held). So is a
+    system event that a reporter's act caused (``held_with_reporter``: a priority raised
+    because the reporter reported retaliation), whose time would date the reporter's. If
+    the transaction rolls back, so does the event. Only a report's submission, a reporter's
     act, carries a ``receipt``.
     """
-    if actor_role == REPORTER:
+    if actor_role == REPORTER or held_with_reporter:
         if receipt is not None and action != AuditAction.REPORT_SUBMITTED:
             raise ValueError("only a report's submission carries a receipt")
-        hold_event(db, actor_role=REPORTER, action=str(action), outcome=str(outcome),
+        hold_event(db, actor_role=str(actor_role), action=str(action), outcome=str(outcome),
                    object_type=str(object_type) if object_type is not None else None,
                    object_id=object_id,
                    receipt_channel=receipt.channel if receipt is not None else None,

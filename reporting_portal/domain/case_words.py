@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from reporting_portal.domain.protection import measure_label, state_label
 from reporting_portal.storage.models import ClosingOutcome, Priority, ReportStatus, Role
 
 STATUS_LABELS: dict[str, LazyString] = {
@@ -76,4 +77,7 @@ TEMPLATE_GLOBALS = {
     "status_label": status_label,
     "priority_label": priority_label,
     "outcome_label": outcome_label,
+    # The protection record's measures and their states (domain/protection.py).
+    "measure_label": measure_label,
+    "state_label": state_label,
 }

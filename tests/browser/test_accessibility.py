@@ -151,6 +151,11 @@ def reporter_journey(checker: Checker) -> None:
     expect(page.locator("[name=sign_out_form], form[action$='sign-out']")).to_have_count(1)
     checker.check("/followup/mailbox")
     checker.visit("/followup/sent")  # "What I sent" (issue 15)
+    checker.visit("/followup/mailbox/retaliation")  # "Report retaliation" (issue 17)
+    if not checker.scripts:
+        checker.submit("#report-form")  # empty: the refusal, above the form
+        checker.check("/followup/mailbox/retaliation (error)")
+    page.goto(checker.url("/followup/mailbox"))  # its sign-out button
     checker.submit("form[action$='sign-out']")
     checker.check("/followup (signed out)")
     checker.visit("/no-such-page")

@@ -253,3 +253,31 @@ def test_windows_are_fixed_on_the_clock():
     # Without a window a row is due at once; news of the same minute shares it.
     at_once = window_of(moment, 0)
     assert (at_once.start, at_once.due) == (moment.replace(second=0), moment)
+
+
+def test_a_report_of_retaliation_is_announced_without_a_word_of_it(
+    app, client, db, mail_on, run_sender, channel_with_handlers
+):
+    give_addresses(db, ["hana", "omar"])
+    code = submit(client)
+    hana = signed_in(app, channel_with_handlers["hana"])
+    report = db.scalar(select(Report))
+    assert hana.get(f"/staff/cases/{report.public_id}").status_code == 200  # all read
+    run_sender()
+    mail_on.collector.messages.clear()
+
+    assert open_mailbox(client, code).headers["Location"] == MAILBOX
+    form = "/followup/mailbox/retaliation"
+    response = client.post(form, content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, form), "submission_token": submission_token(client, form),
+        "q_forms": ["dismissal"], "q_what_happened": "Dismissed the week after.",
+        "q_happened_on": "2026-11-02", "q_by_whom": "The director"})
+    assert response.status_code == 303
+    assert run_sender().sent == 2
+    mails = mail_on.collector.by_address()
+    assert sorted(mails) == ["hana@example.org", "omar@example.org"]
+    assert "You have 1 new item waiting" in mails["hana@example.org"].get_content()
+    for _recipients, raw in mail_on.collector.messages:
+        text = raw.decode("utf-8", "replace").lower()
+        for leak in ("retaliation", "dismiss", "director", report.public_id.lower()):
+            assert leak not in text

@@ -26,6 +26,7 @@ from reporting_portal.storage.models import (
     Authority,
     Channel,
     Label,
+    ProtectionMeasure,
     Referral,
     Report,
     Role,
@@ -113,8 +114,9 @@ def ada(app, make_staff) -> Browser:
     return Browser(app, make_staff("ada", Role.ADMINISTRATOR))
 
 
-def case_event(action: str, member: StaffMember, case_id: str, role: str = HANDLER) -> Event:
-    return Event(action, member.public_id, role, "report", case_id)
+def case_event(action: str, member: StaffMember, case_id: str, role: str = HANDLER, *,
+               outcome: str = "success") -> Event:
+    return Event(action, member.public_id, role, "report", case_id, outcome)
 
 
 # --- signing in ---------------------------------------------------------------------------
@@ -192,6 +194,33 @@ def test_writing_a_note(app, full_case, hana):
         assert hana.post(f"/staff/cases/{full_case}/notes", note="Ask for the minutes."
                          ).status_code == 302
     assert added == [case_event("case.note_written", hana.member, full_case)]
+
+
+def test_the_protection_record(app, db, full_case, hana):
+    """Each change of the record is its own event; what it says stays encrypted."""
+    measure = {"measure": "interim_relief", "state": "requested", "on": "2026-11-30",
+               "responsible": "Legal office", "share": "y"}
+    with new_events(app) as added:
+        assert hana.post(f"/staff/cases/{full_case}/protection/measures", **measure
+                         ).status_code == 302
+    assert added == [case_event("case.protection_measure_recorded", hana.member, full_case)]
+    measure_id = db.scalar(select(ProtectionMeasure.public_id))
+    prefixed = {f"m-{measure_id}-{name}": value for name, value in measure.items()}
+    with new_events(app) as added:
+        assert hana.post(f"/staff/cases/{full_case}/protection/measures/{measure_id}",
+                         **{**prefixed, f"m-{measure_id}-state": "granted"}).status_code == 302
+    assert added == [case_event("case.protection_measure_changed", hana.member, full_case)]
+    with new_events(app) as added:
+        assert hana.post(f"/staff/cases/{full_case}/protection/review",
+                         review_on="2099-01-01").status_code == 400
+        assert hana.post(f"/staff/cases/{full_case}/protection/close",
+                         outcome="Relief granted by the court.").status_code == 302
+    assert added == [
+        # The refusal is logged, then the case page it shows again is a read.
+        case_event("case.protection_review_set", hana.member, full_case, outcome="failure"),
+        case_event("case.read", hana.member, full_case),
+        case_event("case.protection_record_closed", hana.member, full_case),
+    ]
 
 
 def test_status_change_and_closing(app, full_case, hana):

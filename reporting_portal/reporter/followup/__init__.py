@@ -9,6 +9,7 @@ bp.context_processor(session_time)
 
 from reporting_portal.reporter.followup import (  # noqa: E402 -- registers the routes
     proof_views,  # noqa: F401
+    retaliation_views,  # noqa: F401
     sent_views,  # noqa: F401
     views,  # noqa: F401
 )

@@ -42,12 +42,15 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
+from reporting_portal.domain.protection import SharedMeasure, shared_measures
+from reporting_portal.domain.retaliation import RetaliationWords, retaliation_words
 from reporting_portal.reporter.followup.reply_files import described_files
 from reporting_portal.reporter.intake.services import SubmissionRefusedError, header_for_upload
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
     IdentityAccessRequest,
     IdentityRequestStatus,
+    MessageType,
     ObjectKind,
     Report,
     ReportObject,
@@ -163,6 +166,8 @@ class Message:
     file_names: tuple[str, ...]
     # A handler's files, with what the mailbox links to (issue 15, item 5).
     reply_files: tuple[ReplyFile, ...] = ()
+    # What the reporter said, when the message is a retaliation report (issue 17).
+    retaliation: RetaliationWords | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,8 @@ class Mailbox:
     # Days on which a custodian let a case handler see the reporter's identity
     # (EU Directive 2019/1937 art. 16(3)), when the channel tells reporters.
     identity_disclosed_on: tuple[date, ...] = ()
+    # Protection measures a case handler chose to show the reporter (issue 17).
+    shared_measures: tuple[SharedMeasure, ...] = ()
 
 
 def _spend_budget(
@@ -282,6 +289,8 @@ def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: s
             text=str(answers.get("message", "")) if isinstance(answers, dict) else "",
             file_names=tuple(str(f.get("name", "")) for f in files if isinstance(f, dict)),
             reply_files=() if obj.from_reporter else reply_files_of(db, obj, document),
+            retaliation=retaliation_words(document)
+            if obj.message_type == MessageType.RETALIATION else None,
         ))
     record_event(db, AuditAction.REPORTER_MAILBOX_READ, actor=None, actor_role=REPORTER,
                   object_type=ObjectType.REPORT, object_id=report.public_id)
@@ -294,6 +303,7 @@ def read_mailbox(db: Session, store: BlobStore, report: Report, identity_text: s
         feedback_due=feedback_due(report.received_on, report.acknowledged_on),
         messages=tuple(messages),
         identity_disclosed_on=_identity_disclosures(db, report),
+        shared_measures=tuple(shared_measures(db, store, report, identity)),
     )
 
 
@@ -328,17 +338,36 @@ def post_reporter_reply(
     content_upload: StoredUpload | None,
 ) -> ReportObject:
     """File the reporter's answer (text and files), encrypted on either path."""
+    if content_upload is None and not text.strip() and not files:
+        raise SubmissionRefusedError(_l("Write a message or add a file."))
+    return file_reporter_message(db, store, report, answers={"message": text}, files=files,
+                                 content_upload=content_upload,
+                                 action=AuditAction.REPORTER_MESSAGE_SENT)
+
+
+def file_reporter_message(
+    db: Session,
+    store: BlobStore,
+    report: Report,
+    *,
+    answers: dict[str, str | list[str]],
+    files: list[StoredUpload],
+    content_upload: StoredUpload | None,
+    action: AuditAction,
+    message_type: MessageType | None = None,
+) -> ReportObject:
+    """File a message from the reporter: the browser's age file (``content_upload``), or
+    else ``answers`` encrypted here; each file sealed for the same recipients."""
     recipients = message_recipients(db, report)
     today = datetime.now(UTC).date()
     if content_upload is not None:
         header = header_for_upload(content_upload, recipients)
         blob_name, size = content_upload.blob_name, content_upload.payload_size
     else:
-        if not text.strip() and not files:
-            raise SubmissionRefusedError(_l("Write a message or add a file."))
         document = {
             "version": MESSAGE_VERSION,
-            "answers": {"message": text},
+            **({"type": str(message_type)} if message_type is not None else {}),
+            "answers": answers,
             "files": [{"field": u.field_name, "name": u.filename, "size": u.plaintext_size,
                        "type": u.content_type} for u in files],
         }
@@ -349,13 +378,14 @@ def post_reporter_reply(
     message = new_object(report=report, kind=ObjectKind.MESSAGE, header=header,
                          blob_name=blob_name, payload_size=size, today=today,
                          from_reporter=True)
+    message.message_type = str(message_type) if message_type is not None else None
     db.add(message)
     for upload in files:
         db.add(new_object(report=report, kind=ObjectKind.FILE,
                           header=header_for_upload(upload, recipients),
                           blob_name=upload.blob_name, payload_size=upload.payload_size,
                           today=today, from_reporter=True, parent=message))
-    record_event(db, AuditAction.REPORTER_MESSAGE_SENT, actor=None, actor_role=REPORTER,
+    record_event(db, action, actor=None, actor_role=REPORTER,
                  object_type=ObjectType.REPORT, object_id=report.public_id)
     return message
 

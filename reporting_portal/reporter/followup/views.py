@@ -28,6 +28,7 @@ from reporting_portal.domain.notifications import notify_new_items
 from reporting_portal.domain.objects import case_recipients, read_object
 from reporting_portal.reporter.followup import bp
 from reporting_portal.reporter.followup.forms import ReceiptForm, SignOutForm
+from reporting_portal.reporter.followup.message_form import read_message_form
 from reporting_portal.reporter.followup.reply_files import (
     ReplyFileNotFoundError,
     find_reply_file,
@@ -49,7 +50,6 @@ from reporting_portal.reporter.followup.services import (
 from reporting_portal.reporter.intake.request_body import (
     drain_request_body,
     read_text_fields,
-    read_upload,
     refuse_upload,
     sent_from_this_site,
 )
@@ -201,31 +201,39 @@ def _current_report() -> Report:
         abort(404)
 
 
-def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
-                    sent: bool = False, draft: str = "") -> tuple[str, int]:
+def message_recipients_json(report: Report, field_ids: list[str]) -> dict[str, object]:
+    """What the page's script encrypts a message to, and the form's fields it reads.
+
+    The same people the server would (message_recipients): the case's handlers, the
+    recovery key and the reporter, who is listed as one more "handler" so the script
+    needs no special case."""
     db = get_session()
-    mailbox = read_mailbox(db, get_blob_store(), report, str(session["reporter_identity"]))
     installation = get_installation(db)
     handler_keys = [key for key in case_recipients(db, report, installation)
                     if key != installation.recovery_recipient]
-    # The browser encrypts a reply to the same people the server would
-    # (message_recipients): the case's handlers, the recovery key and the reporter,
-    # who is listed as one more "handler" so the script needs no special case.
-    recipients_json = {
+    return {
         "handlers": [{"id": f"h{index}", "recipient": key}
                      for index, key in enumerate(handler_keys)]
         + [{"id": "reporter", "recipient": report.reporter_recipient}],
         "recovery": installation.recovery_recipient,
         "custodians": [],
-        "field_ids": REPLY_FIELDS,
+        "field_ids": field_ids,
         "max_bytes": get_settings().submission_max_bytes,
         "max_files": get_settings().submission_max_files,
         "messages": report_script_messages(),
     }
+
+
+def _render_mailbox(report: Report, error: str | None = None, status: int = 200,
+                    sent: bool = False, draft: str = "") -> tuple[str, int]:
+    db = get_session()
+    mailbox = read_mailbox(db, get_blob_store(), report, str(session["reporter_identity"]))
     page = render_template(
         "followup/mailbox.html", mailbox=mailbox, error=error, sent=sent,
         proof=proof_availability(db, report.public_id, datetime.now(UTC)),
-        sign_out_form=SignOutForm(), recipients_json=recipients_json,
+        retaliation_sent=request.args.get("retaliation") == "1",
+        sign_out_form=SignOutForm(), recipients_json=message_recipients_json(report,
+                                                                             REPLY_FIELDS),
         script_integrity=static_integrity("js/report.bundle.js"),
         max_megabytes=get_settings().submission_max_bytes // (1024 * 1024),
         max_files=get_settings().submission_max_files,
@@ -302,29 +310,16 @@ def reply() -> BaseResponse | tuple[str, int]:
     settings = get_settings()
     typed: MultiDict[str, str] = MultiDict()  # what a refusal puts back in the reply box
     try:
-        parsed = read_upload({"attachments"}, typed)
-        fields = parsed.fields
-        age_parts = [u for u in parsed.uploads if u.header is not None]
-        if fields.get("mode") == "encrypted":
-            contents = [u for u in age_parts if u.field_name == "content"]
-            if len(contents) != 1 or "q_message" in fields:
-                raise UploadError(_("The encrypted message was incomplete. Please try again."))
-            files = [u for u in age_parts if u.field_name == "file"]
-            content = contents[0]
-            text = ""
-        else:
-            if age_parts:
-                raise UploadError(_("The form was not sent as expected. Reload it."))
-            files, content = parsed.uploads, None
-            text = fields.get("q_message", "")
-            if len(text) > settings.message_max_chars:
-                raise RequestEntityTooLarge()
-        check_submission_token(session, fields.get(FIELD_NAME))
-        post_reporter_reply(get_session(), get_blob_store(), report, text=text, files=files,
-                            content_upload=content)
+        sent = read_message_form(["message"], typed)
+        text = sent.fields.get("q_message", "")
+        if sent.content is None and len(text) > settings.message_max_chars:
+            raise RequestEntityTooLarge()
+        check_submission_token(session, sent.fields.get(FIELD_NAME))
+        post_reporter_reply(get_session(), get_blob_store(), report, text=text,
+                            files=sent.files, content_upload=sent.content)
         if not isinstance(session, ServerSession):
             raise TypeError("the app must use ServerSessionInterface")
-        claim_submission_token(get_session(), session, fields.get(FIELD_NAME))
+        claim_submission_token(get_session(), session, sent.fields.get(FIELD_NAME))
         notify_new_items(get_session(), report)
     except SubmissionReplayedError:
         refuse_upload()

@@ -8,6 +8,7 @@ from reporting_portal.staff.casework import (  # noqa: E402, F401 -- routes
     bulk_views,
     cleaned_views,
     dashboard_views,
+    protection_views,
     triage_views,
     views,
     workflow_views,

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from reporting_portal.storage.models import AccessGrant, Channel, Report, ReportStatus
+from reporting_portal.storage.models import (
+    AccessGrant,
+    Channel,
+    ProtectionMeasure,
+    Report,
+    ReportStatus,
+)
 
 WEEKS_SHOWN = 12
 
@@ -39,6 +45,11 @@ class DashboardStats:
     feedback_overdue: int
     # Reports with either deadline missed, each counted once.
     overdue: int
+    # Retaliation reported by reporters (each report of it, and the cases concerned), and
+    # protection measures requested or granted and not yet closed (issue 17).
+    retaliation_reports: int = 0
+    cases_with_retaliation: int = 0
+    open_protection_measures: int = 0
 
 
 class days_between(FunctionElement[int]):  # lower case, as SQL functions are named
@@ -153,7 +164,19 @@ def dashboard_stats(db: Session, staff_id: int, today: date) -> DashboardStats:
             .group_by(lag)
         )
     }
+    retaliation_row = db.execute(
+        select(func.coalesce(func.sum(Report.retaliation_reports), 0),
+               func.coalesce(func.sum(case((Report.retaliation_reports > 0, 1), else_=0)), 0))
+        .where(granted)
+    ).one()
+    open_measures = db.scalar(
+        select(func.count()).select_from(ProtectionMeasure)
+        .where(ProtectionMeasure.is_open.is_(True), ProtectionMeasure.report_id.in_(
+            select(AccessGrant.report_id).where(AccessGrant.staff_id == staff_id))))
     return DashboardStats(
+        retaliation_reports=int(retaliation_row[0]),
+        cases_with_retaliation=int(retaliation_row[1]),
+        open_protection_measures=int(open_measures or 0),
         total=total,
         per_week=_weekly(db, granted, today),
         by_channel=by_channel,

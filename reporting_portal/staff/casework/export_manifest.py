@@ -39,7 +39,8 @@ def _places(objects: Sequence[ReportObject]) -> dict[int, str]:
     for obj in objects:
         if obj.kind == ObjectKind.CONTENT:
             places[obj.id] = "report"
-        elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE, ObjectKind.IDENTITY):
+        elif obj.kind in (ObjectKind.MESSAGE, ObjectKind.NOTE, ObjectKind.IDENTITY,
+                          ObjectKind.PROTECTION, ObjectKind.SHARED_MEASURE):
             counts[obj.kind] = counts.get(obj.kind, 0) + 1
             places[obj.id] = ("identity" if obj.kind == ObjectKind.IDENTITY
                               else f"{obj.kind} {counts[obj.kind]}")

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -19,6 +20,14 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from reporting_portal.domain.case_words import OUTCOME_LABELS, PRIORITY_LABELS, STATUS_LABELS
+from reporting_portal.domain.protection import (
+    DETAIL_MAX_CHARS,
+    MEASURE_LABELS,
+    OUTCOME_MAX_CHARS,
+    RESPONSIBLE_MAX_CHARS,
+    STATE_LABELS,
+    MeasureText,
+)
 from reporting_portal.staff.casework.versions import SNAPSHOT_MAX_CHARS, SeenCase
 
 TEXT_MAX = 20000
@@ -113,3 +122,45 @@ class ReopenForm(CaseEditForm):
                            description=_l("Kept as an internal note: case handlers only."),
                            validators=[InputRequired(), Length(max=2000)],
                            render_kw={"rows": 3})
+
+
+# --- the protection record (staff/casework/protection.py checks the rules) -------------
+
+
+class MeasureForm(FlaskForm):
+    """A new measure, or a measure's new state (each measure's form is prefilled)."""
+
+    measure = SelectField(
+        _l("Measure"), validators=[InputRequired()],
+        choices=[SelectChoice(str(code), label) for code, label in MEASURE_LABELS.items()])
+    state = SelectField(
+        _l("State"), validators=[InputRequired()],
+        choices=[SelectChoice(str(code), label) for code, label in STATE_LABELS.items()])
+    on = DateField(_l("Day"), validators=[InputRequired()],
+                   description=_l("When it was requested, granted or refused."))
+    responsible = StringField(_l("Person responsible"),
+                              validators=[InputRequired(), Length(max=RESPONSIBLE_MAX_CHARS)])
+    detail = TextAreaField(_l("Detail (for case handlers)"),
+                           validators=[Optional(), Length(max=DETAIL_MAX_CHARS)],
+                           description=_l("Required for another measure: say what it is."))
+    share = BooleanField(
+        _l("Show this measure to the reporter"),
+        description=_l("The reporter sees the measure, its state and day in their mailbox; "
+                       "never the person responsible or the detail."))
+
+    @classmethod
+    def for_measure(cls, public_id: str, text: MeasureText, *, shared: bool) -> MeasureForm:
+        """The form of one listed measure, prefilled, with ids of its own."""
+        return cls(formdata=None, prefix=f"m-{public_id}", measure=str(text.kind),
+                   state=str(text.state), on=text.on, responsible=text.responsible,
+                   detail=text.detail, share=shared)
+
+
+class ReviewForm(FlaskForm):
+    review_on = DateField(_l("Review day"), validators=[InputRequired()],
+                          description=_l("When the case handlers look at the measures again."))
+
+
+class CloseRecordForm(FlaskForm):
+    outcome = TextAreaField(_l("Outcome of the protection record"),
+                            validators=[InputRequired(), Length(max=OUTCOME_MAX_CHARS)])

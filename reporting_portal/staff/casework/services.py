@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -40,6 +41,7 @@ from reporting_portal.domain.objects import (
     seal_for,
     store_small_payload,
 )
+from reporting_portal.domain.retaliation import RetaliationWords, retaliation_words
 from reporting_portal.staff.casework.history import record_case_change
 from reporting_portal.staff.casework.timeline import TimelineEntry, event_entries, in_order
 from reporting_portal.staff.casework.versions import SeenCase, claim_case_version, ensure_current
@@ -49,6 +51,7 @@ from reporting_portal.storage.models import (
     CaseRead,
     ClosingOutcome,
     Label,
+    MessageType,
     ObjectKind,
     Priority,
     Report,
@@ -197,12 +200,25 @@ def _timeline_entry(store: BlobStore, obj: ReportObject, identity: Identity,
     text = str(answers.get("message", "")) if isinstance(answers, dict) else ""
     if obj.kind == ObjectKind.NOTE:
         kind = "note"
+    elif obj.message_type == MessageType.RETALIATION:
+        kind, text = "retaliation report", retaliation_text(retaliation_words(document))
     else:
         kind = "reporter message" if obj.from_reporter else "message"
     author = str(_l("Reporter")) if obj.from_reporter else (
         obj.author.display_name if obj.author else str(_l("Case handler")))
     return TimelineEntry(when=obj.created_on, kind=kind, author=author, text=text,
                          files=tuple(_files_of(document, attachments)), at=obj.created_at)
+
+
+def retaliation_text(words: RetaliationWords) -> str:
+    """A retaliation report in the timeline's one text, one line per question."""
+    lines = [_l("What was done: %(forms)s", forms="; ".join(words.forms))] if words.forms else []
+    lines += [_l("What happened: %(text)s", text=words.what_happened),
+             _l("When: %(day)s", day=format_date(words.happened_day, "medium")
+                if words.happened_day else words.happened_on)]
+    if words.by_whom:
+        lines.append(_l("By whom: %(who)s", who=words.by_whom))
+    return "\n".join(str(line) for line in lines)
 
 
 def _mark_read(db: Session, account: StaffAccount, report: Report,
@@ -407,8 +423,9 @@ def remove_handler(db: Session, actor: Actor, report: Report, handler_public_id:
 
 def _for_reporter(obj: ReportObject, report: Report) -> bool:
     """A message, or a file of one: the reporter's key stays among its recipients; so it
-    does on what the reporter sent, when that was sealed for them (issue 15)."""
-    if obj.kind == ObjectKind.MESSAGE or (
+    does on what the reporter sent, when that was sealed for them (issue 15), and on a
+    protection measure shared with them (issue 17)."""
+    if obj.kind in (ObjectKind.MESSAGE, ObjectKind.SHARED_MEASURE) or (
             obj.kind == ObjectKind.FILE and obj.parent is not None
             and obj.parent.kind == ObjectKind.MESSAGE):
         return True

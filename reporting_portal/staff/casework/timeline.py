@@ -37,7 +37,8 @@ from reporting_portal.storage.models import (
 
 # What the page's filter links offer: all, messages (both ways) only, notes only.
 SHOW_CHOICES = ("all", "messages", "notes")
-_KINDS_SHOWN = {"messages": {"message", "reporter message"}, "notes": {"note"}}
+_KINDS_SHOWN = {"messages": {"message", "reporter message", "retaliation report"},
+                "notes": {"note"}}
 
 
 class AttachedFile(Protocol):
@@ -55,11 +56,15 @@ class AttachedFile(Protocol):
 @dataclass(frozen=True)
 class TimelineEntry:
     when: date  # the day (UTC), all a reporter's item has
-    kind: str  # "message", "reporter message", "note", "event"
+    kind: str  # "message", "reporter message", "retaliation report", "note", "event"
     author: str
     text: str  # a message's text, or an event's (translated) description
     files: tuple[AttachedFile, ...] = ()
     at: datetime | None = None  # the moment (UTC), for staff items only
+    # A day-only change the system made because of a reporter's item of this kind (a
+    # priority raised for a "retaliation report"): placed right after the last such item
+    # of its day, else at the end of the day; never before the act that caused it.
+    follows: str | None = None
 
 
 # Changes kept in the case's history, each named plainly when it holds no values.
@@ -73,6 +78,8 @@ _CHANGE_NAMES = {
     AuditAction.CASE_CLOSED: _l("Closed"),
     AuditAction.CASE_REOPENED: _l("Reopened"),
 }
+# A change the system made because of a reporter's item: the kind of item that caused it.
+_CAUSES = {"retaliation": "retaliation report"}
 # Events with no value to show, read from the access log.
 _LOGGED_EVENTS = {
     AuditAction.REPORT_SUBMITTED: _l("Report received"),
@@ -80,6 +87,11 @@ _LOGGED_EVENTS = {
     AuditAction.IDENTITY_ACCESS_REQUESTED: _l("Identity access requested"),
     AuditAction.IDENTITY_ACCESS_APPROVED: _l("Identity access approved"),
     AuditAction.IDENTITY_ACCESS_DENIED: _l("Identity access denied"),
+    # The protection record's changes, without what they changed (that is encrypted).
+    AuditAction.PROTECTION_MEASURE_RECORDED: _l("Protection measure recorded"),
+    AuditAction.PROTECTION_MEASURE_CHANGED: _l("Protection measure changed"),
+    AuditAction.PROTECTION_REVIEW_SET: _l("Protection review day set"),
+    AuditAction.PROTECTION_RECORD_CLOSED: _l("Protection record closed"),
 }
 
 
@@ -94,11 +106,21 @@ def in_order(object_entries: Iterable[TimelineEntry],
     """One chronological list; ``object_entries`` come in the order they were stored."""
     keyed: list[tuple[datetime, int, TimelineEntry]] = []
     last_staff: datetime | None = None
+    # The moment of the last object of each kind and day, for the events that follow one.
+    last_of: dict[tuple[str, date], datetime] = {}
     for entry in object_entries:
         if entry.at is not None:
             last_staff = entry.at
-        keyed.append((_sort_moment(entry, last_staff), 1, entry))
+        moment = _sort_moment(entry, last_staff)
+        last_of[(entry.kind, entry.when)] = moment
+        keyed.append((moment, 1, entry))
     for event in events:
+        if event.follows is not None:
+            # The same key as the object it follows: the stable sort keeps it after it.
+            after = last_of.get((event.follows, event.when))
+            keyed.append((after, 1, event) if after is not None
+                         else (datetime.combine(event.when, time.max, UTC), 2, event))
+            continue
         # A reporter's day-only event (the report's receipt) opens its day.
         first = 0 if event.at is None else 1
         keyed.append((_sort_moment(event, None), first, event))
@@ -137,7 +159,11 @@ def event_entries(db: Session, report: Report) -> list[TimelineEntry]:
     handler_ids = {str(c.detail.get("handler")) for c in changes if c.detail.get("handler")}
     names = _staff_names(db, {c.actor_id for c in changes} | {e.actor_id for e in logged}
                          | handler_ids)
-    entries = [TimelineEntry(when=c.occurred_at.date(), kind="event", at=c.occurred_at,
+    # A change the system made because of a reporter's act keeps its day only, as the
+    # act does (domain/retaliation.py).
+    entries = [TimelineEntry(when=c.occurred_at.date(), kind="event",
+                             at=None if c.detail.get("cause") else c.occurred_at,
+                             follows=_CAUSES.get(str(c.detail.get("cause"))),
                              author=_author(names, c.actor_id, "staff"),
                              text=describe_change(AuditAction(c.action), c.detail, names))
                for c in changes]
@@ -171,6 +197,9 @@ def describe_change(action: AuditAction, detail: dict[str, Any],
     elif action in (AuditAction.CASE_STATUS_CHANGED, AuditAction.CASE_ACKNOWLEDGED):
         text = _("Stage: %(old)s → %(new)s", old=status_label(detail.get("old")),
                  new=status_label(detail.get("new")))
+    elif action == AuditAction.CASE_PRIORITY_CHANGED and detail.get("cause") == "retaliation":
+        text = _("Priority raised to %(priority)s: the reporter reported retaliation",
+                 priority=priority_label(detail.get("new")))
     elif action == AuditAction.CASE_PRIORITY_CHANGED:
         text = _("Priority: %(priority)s", priority=priority_label(detail.get("new")))
     elif action == AuditAction.CASE_LABELS_CHANGED:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale, ngettext
@@ -40,15 +40,19 @@ from reporting_portal.staff.casework.forms import (
     AcknowledgeForm,
     AddHandlerForm,
     CaseActionForm,
+    CloseRecordForm,
     IdentityDownloadForm,
     LabelsForm,
+    MeasureForm,
     NoteForm,
     PriorityForm,
     ReopenForm,
     ReplyForm,
+    ReviewForm,
     StatusForm,
 )
 from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
+from reporting_portal.staff.casework.protection import read_protection
 from reporting_portal.staff.casework.reply_upload import drain_rest, read_handler_reply
 from reporting_portal.staff.casework.services import (
     DEFAULT_ACKNOWLEDGEMENT,
@@ -133,6 +137,7 @@ def _render_case(report: Report, status: int = 200, *,
     add_form = AddHandlerForm()
     add_form.handler.choices = [SelectChoice(h.public_id, h.display_name)
                                 for h in assignable_handlers(db, report)]
+    today = datetime.now(UTC).date()
     page = render_template(
         "casework/case.html", view=view, report=report, today=datetime.now(UTC).date(),
         status_form=StatusForm(), priority_form=PriorityForm(priority=report.priority),
@@ -150,8 +155,23 @@ def _render_case(report: Report, status: int = 200, *,
         reply_max_files=get_settings().submission_max_files,
         reply_max_bytes=get_settings().submission_max_bytes,
         **_timeline_context(view),
+        **_protection_context(report, today),
     )
     return page, status
+
+
+def _protection_context(report: Report, today: date) -> dict[str, object]:
+    """The protection record and its forms (each listed measure's prefilled)."""
+    protection = read_protection(get_session(), get_blob_store(), _actor(), report)
+    return {
+        "protection": protection,
+        "measure_form": MeasureForm(on=today),
+        "measure_forms": {row.public_id: MeasureForm.for_measure(row.public_id, row.text,
+                                                                 shared=row.shared)
+                          for row in protection.measures if row.text is not None},
+        "review_form": ReviewForm(formdata=None, review_on=protection.review_on),
+        "close_form": CloseRecordForm(formdata=None),
+    }
 
 
 def _timeline_context(view: CaseView) -> dict[str, object]:

@@ -10,6 +10,7 @@ from reporting_portal.storage.models.audit import (
 from reporting_portal.storage.models.channels import Channel, ReferralNotice, channel_handler
 from reporting_portal.storage.models.history import CaseChange
 from reporting_portal.storage.models.outbox import DeadlineReminder, NoticeOutbox, NoticeState
+from reporting_portal.storage.models.protection import ProtectionMeasure, ProtectionRecord
 from reporting_portal.storage.models.referrals import Authority, Referral
 from reporting_portal.storage.models.reports import (
     AccessGrant,
@@ -20,6 +21,7 @@ from reporting_portal.storage.models.reports import (
     IdentityPurpose,
     IdentityRequestStatus,
     Label,
+    MessageType,
     ObjectKind,
     Priority,
     Report,
@@ -52,10 +54,13 @@ __all__ = [
     "Installation",
     "KeyRotation",
     "Label",
+    "MessageType",
     "NoticeOutbox",
     "NoticeState",
     "ObjectKind",
     "Priority",
+    "ProtectionMeasure",
+    "ProtectionRecord",
     "RateLimitCounter",
     "Referral",
     "ReferralNotice",

@@ -32,5 +32,7 @@ class CaseChange(Base):
     actor_id: Mapped[str | None] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(64))  # an AuditAction tag
     # {"old": ..., "new": ...}, {"added": [...], "removed": [...]}, {"handler": id}; {}
-    # for changes made before values were kept (migration 0016).
+    # for changes made before values were kept (migration 0016). A change the system made
+    # because of a reporter's act names its cause as a code ({"cause": "retaliation"}),
+    # and is dated to the day (domain/retaliation.py).
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -68,11 +68,22 @@ class ObjectKind(StrEnum):
     IDENTITY = "identity"
     # A redacted copy of the answers, made for a referral; the original is never changed.
     REDACTION = "redaction"
+    # A protection measure's or the protection record's state, for the case's handlers
+    # (domain/protection.py); a measure shared with the reporter gets a second, shorter
+    # object for the reporter too.
+    PROTECTION = "protection"
+    SHARED_MEASURE = "shared_measure"
 
 
 class IdentityPurpose(StrEnum):
     HANDLER = "handler"
     REFERRAL = "referral"
+
+
+class MessageType(StrEnum):
+    """What a reporter's message is, when it is more than a reply (``message_type``)."""
+
+    RETALIATION = "retaliation"
 
 
 class IdentityRequestStatus(StrEnum):
@@ -143,6 +154,11 @@ class Report(Base):
     # which staff know anyway; the random public id stays the one in URLs.
     case_year: Mapped[int | None] = mapped_column(Integer)
     case_number: Mapped[int | None] = mapped_column(Integer)
+    # The reporter reported retaliation (domain/retaliation.py): how often, and the day
+    # of the latest (a day, as for every reporter's act). The inbox marks such a case.
+    retaliation_reports: Mapped[int] = mapped_column(Integer, default=0,
+                                                     server_default=text("0"))
+    retaliation_reported_on: Mapped[date | None] = mapped_column(Date)
 
     channel: Mapped[Channel] = relationship()
     objects: Mapped[list[ReportObject]] = relationship(
@@ -196,6 +212,10 @@ class ReportObject(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("report_object.id", ondelete="CASCADE"), index=True
     )
+    # A message's type when it is not a plain reply (MessageType), set by the server
+    # from the form it came through, on either path (the browser's encrypted document
+    # cannot be read here).
+    message_type: Mapped[str | None] = mapped_column(String(16))
 
     report: Mapped[Report] = relationship(back_populates="objects")
     author: Mapped[StaffAccount | None] = relationship()

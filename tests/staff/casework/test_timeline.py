@@ -3,12 +3,14 @@ items by day only, each event saying what it changed, and the filter links."""
 
 import html
 import re
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_datetime
 from sqlalchemy import select
 
+from reporting_portal.staff.casework.timeline import TimelineEntry, in_order
 from reporting_portal.storage.models import (
     CaseChange,
     Label,
@@ -188,3 +190,20 @@ def test_reopening_says_which_stage_the_case_returns_to(client, worked_case):
         ("event", "Reopened. Stage: Closed → Assessment"),
         ("note", "New invoices came to light."),
     ]
+
+
+def test_a_change_caused_by_a_reporters_item_follows_it_not_the_days_later_staff_items():
+    day = date(2026, 12, 2)
+    note = TimelineEntry(when=day, kind="note", author="Hana", text="before",
+                         at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    report = TimelineEntry(when=day, kind="retaliation report", author="Reporter", text="r")
+    later = TimelineEntry(when=day, kind="note", author="Hana", text="after",
+                          at=datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    raised = TimelineEntry(when=day, kind="event", author="System", text="raised",
+                           follows="retaliation report")
+    received = TimelineEntry(when=day, kind="event", author="Reporter", text="received")
+    ordered = in_order([note, report, later], [raised, received])
+    assert [e.text for e in ordered] == ["received", "before", "r", "raised", "after"]
+    # Without the item it follows (not readable, say), it ends its day.
+    alone = in_order([note], [raised])
+    assert [e.text for e in alone] == ["before", "raised"]

@@ -14,11 +14,13 @@ returns nothing, so each batch is read one batch ahead of its processing.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-from collections import deque
+import queue
+import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, Generic, TypeVar
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -81,30 +83,85 @@ class _Slot:
         self.result[:] = bytes(len(self._result))
 
 
-class _Workers:
-    """Runs batch jobs on a thread pool, started only when a second batch exists."""
+_Read = tuple[_Slot, int, int, bool]  # a batch read: slot, size, first chunk, at end
 
-    def __init__(self, threads: int) -> None:
-        self._threads = threads
-        self._pool: ThreadPoolExecutor | None = None
 
-    def submit(
-        self, job: Callable[[_Slot, int, int, bool], _Result], slot: _Slot, size: int,
-        counter: int, at_end: bool,
-    ) -> Future[_Result]:
-        if self._pool is None and (self._threads == 1 or at_end):
-            # One thread, or a payload that fits in one batch: run it here and now.
-            done: Future[_Result] = Future()
-            done.set_result(job(slot, size, counter, at_end))
-            return done
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="age-payload")
-        return self._pool.submit(job, slot, size, counter, at_end)
+def _batches_read(
+    src: BinaryIO, take_slot: Callable[[], _Slot | None], *, source_size: int, batch_chunks: int
+) -> Iterator[_Read]:
+    """Read ``src`` into slots from ``take_slot`` (``None`` stops); yield each batch in order.
 
-    def close(self) -> None:
-        # Wait for running jobs before the buffers they use are wiped or reused.
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+    Whether a batch holds the payload's end is known only once the next read returns
+    nothing, so each batch is read one batch ahead of being yielded.
+    """
+    held = take_slot()
+    if held is None:
+        return
+    held_size = read_full(src, held.source)
+    counter = 0
+    while True:
+        at_end = held_size < source_size
+        if not at_end:
+            taken = take_slot()
+            if taken is None:
+                return
+            ahead = taken
+            ahead_size = read_full(src, ahead.source)
+            at_end = ahead_size == 0
+        yield held, held_size, counter, at_end
+        if at_end:
+            return
+        held, held_size = ahead, ahead_size
+        counter += batch_chunks
+
+
+class _ParallelRun(Generic[_Result]):
+    """A reader thread and a pool of workers, with this thread taking results in order.
+
+    The reader fills free slots and hands each batch to the pool; the caller takes the
+    results oldest first and gives each slot back once done with it. Reading, the
+    cipher and the caller's writes thus run at once, on separate cores.
+    """
+
+    def __init__(self, reads: Iterator[_Read], job: Callable[..., _Result], threads: int) -> None:
+        self._reads = reads
+        self._job = job
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="age-payload")
+        self._ready: queue.SimpleQueue[tuple[Future[_Result], _Slot] | BaseException | None]
+        self._ready = queue.SimpleQueue()
+        self._reader = threading.Thread(target=self._read, name="age-payload-reader")
+
+    def start(self, first: _Read) -> None:
+        self._submit(first)
+        self._reader.start()
+
+    def _submit(self, read: _Read) -> None:
+        self._ready.put((self._pool.submit(self._job, *read), read[0]))
+
+    def _read(self) -> None:
+        try:
+            for read in self._reads:
+                self._submit(read)
+        except BaseException as error:  # handed to the caller's thread, raised there
+            self._ready.put(error)
+        else:
+            self._ready.put(None)
+
+    def results(self) -> Iterator[tuple[_Result, _Slot]]:
+        while (item := self._ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            done, slot = item
+            yield done.result(), slot
+
+    def close(self, stopping: threading.Event, free: queue.SimpleQueue[_Slot | None]) -> None:
+        # Stop the reader (waking it if it waits for a slot) and let it finish the read
+        # it is in, then wait for running jobs: only then may the buffers be wiped.
+        stopping.set()
+        free.put(None)
+        if self._reader.ident is not None:
+            self._reader.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pipeline(
@@ -120,36 +177,36 @@ def _pipeline(
 
     ``job(slot, size, first_chunk, at_end)`` turns the ``size`` bytes read into
     ``slot.source`` into ``slot.result``. A yielded result may refer to its slot, which
-    is reused only after the caller asks for the next result.
+    is reused only after the caller asks for the next result. With one thread, or a
+    payload of one batch, everything runs on the caller's thread.
     """
     slots = [_Slot(source_size, result_size) for _ in range(2 if threads == 1 else threads + 2)]
-    free = deque(slots)
-    pending: deque[tuple[Future[_Result], _Slot]] = deque()
-    workers = _Workers(threads)
+    free: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
+    for slot in slots:
+        free.put(slot)
+    stopping = threading.Event()
+
+    def take_slot() -> _Slot | None:
+        return None if stopping.is_set() else free.get()
+
+    reads = _batches_read(src, take_slot, source_size=source_size, batch_chunks=batch_chunks)
+    parallel: _ParallelRun[_Result] | None = None
     try:
-        held = free.popleft()
-        held_size = read_full(src, held.source)
-        counter = 0
-        while True:
-            at_end = held_size < source_size
-            if not at_end:
-                if not free:
-                    done, slot = pending.popleft()
-                    yield done.result()
-                    free.append(slot)
-                ahead = free.popleft()
-                ahead_size = read_full(src, ahead.source)
-                at_end = ahead_size == 0
-            pending.append((workers.submit(job, held, held_size, counter, at_end), held))
-            if at_end:
-                break
-            held, held_size = ahead, ahead_size
-            counter += batch_chunks
-        while pending:
-            done, _ = pending.popleft()
-            yield done.result()
+        first = next(reads)
+        if threads == 1 or first[3]:
+            # Two slots in turn on this thread: the one processed and the one read ahead.
+            for read in itertools.chain([first], reads):
+                yield job(*read)
+                free.put(read[0])
+            return
+        parallel = _ParallelRun(reads, job, threads)
+        parallel.start(first)
+        for result, slot in parallel.results():
+            yield result
+            free.put(slot)
     finally:
-        workers.close()
+        if parallel is not None:
+            parallel.close(stopping, free)
         for slot in slots:
             slot.wipe()
 

@@ -222,3 +222,26 @@ def test_whole_files_round_trip_on_several_threads(size: int) -> None:
     decrypted = io.BytesIO()
     age.decrypt(io.BytesIO(encrypted.getvalue()), decrypted, [IDENTITY])
     assert decrypted.getvalue() == plaintext
+
+
+def test_a_failing_source_raises_here_and_stops_every_thread() -> None:
+    class BrokenPipe(CountingSource):
+        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+            if self.read_bytes > 5 * BATCH:
+                raise OSError(32, "Broken pipe")
+            return super().readinto(buffer)
+
+    with pytest.raises(OSError, match="Broken pipe"):
+        encrypt_stream(BrokenPipe(os.urandom(20 * BATCH)), io.BytesIO(), threads=4)
+    assert payload_threads() == []
+
+
+def test_a_bad_chunk_early_in_a_long_payload_stops_every_thread() -> None:
+    plaintext = os.urandom(30 * BATCH)
+    tampered = bytearray(spec_seal(plaintext))
+    tampered[2 * BATCH_CHUNKS * ENCRYPTED_CHUNK_SIZE + 5] ^= 0x80
+    released = bytearray()
+    with pytest.raises(PayloadError, match=f"chunk {2 * BATCH_CHUNKS} failed"):
+        open_into(released, bytes(tampered), threads=4)
+    assert released == plaintext[: 2 * BATCH]
+    assert payload_threads() == []

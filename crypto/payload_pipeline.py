@@ -2,13 +2,11 @@
 
 Reading and writing 64 KiB at a time costs more than sealing it, so the payload moves
 in batches of many chunks: one read and one write per batch into buffers allocated
-once. A batch is sealed or opened on a small thread pool (pyca/cryptography releases
-the GIL inside the cipher) while this thread reads the next batch and hands out the
-finished ones, always in order. Memory is a fixed ring of batch buffers, whatever
-the payload's size, and a payload that fits in one batch never starts a thread.
-
-Whether a batch holds the payload's last chunk is known only once the next read
-returns nothing, so each batch is read one batch ahead of its processing.
+once. A reader thread fills the batches, a small thread pool seals or opens them
+(pyca/cryptography releases the GIL inside the cipher) and the caller's thread takes
+the finished ones, always in order, and writes them: reading, the cipher and writing
+overlap on separate cores. Memory is a fixed ring of batch buffers, whatever the
+payload's size, and a payload that fits in one batch never starts a thread.
 """
 
 from __future__ import annotations
@@ -129,7 +127,11 @@ class _ParallelRun(Generic[_Result]):
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="age-payload")
         self._ready: queue.SimpleQueue[tuple[Future[_Result], _Slot] | BaseException | None]
         self._ready = queue.SimpleQueue()
-        self._reader = threading.Thread(target=self._read, name="age-payload-reader")
+        # A daemon: a reader blocked on a source that never ends (a terminal) must not
+        # keep the interpreter alive after the caller gave up (Ctrl-C in the CLI).
+        self._reader = threading.Thread(
+            target=self._read, name="age-payload-reader", daemon=True
+        )
 
     def start(self, first: _Read) -> None:
         self._submit(first)

@@ -67,18 +67,74 @@ def read_full(src: BinaryIO, buffer: memoryview) -> int:
 
 
 class _Slot:
-    """One batch's buffers: what was read (``source``) and what it became (``result``)."""
+    """One batch's buffers: what was read (``source``) and what it became (``result``).
 
-    def __init__(self, source_size: int, result_size: int) -> None:
-        self._source = bytearray(source_size)
-        self._result = bytearray(result_size)
-        self.source = memoryview(self._source)
-        self.result = memoryview(self._result)
+    They start one chunk large and grow to a whole batch on the first read that fills
+    them, so a short message (most objects are a few KiB) pays for no batch buffers.
+    """
+
+    def __init__(self, sizes: tuple[int, int], first_sizes: tuple[int, int]) -> None:
+        self._sizes = sizes
+        self.source = memoryview(bytearray(first_sizes[0]))
+        self.result = memoryview(bytearray(first_sizes[1]))
+        # A result is at most the bytes read plus their tags (sealing) or fewer (opening).
+        self._result_margin = max(0, sizes[1] - sizes[0])
+        self._most_read = 0
+
+    def fill(self, src: BinaryIO) -> int:
+        """Read a batch from ``src``; return how many bytes it holds."""
+        count = read_full(src, self.source)
+        if count == len(self.source) < self._sizes[0]:
+            first = self.source
+            self.source = memoryview(bytearray(self._sizes[0]))
+            self.result = memoryview(bytearray(self._sizes[1]))
+            self.source[:count] = first
+            first[:] = bytes(count)
+            count += read_full(src, self.source[count:])
+        self._most_read = max(self._most_read, count)
+        return count
 
     def wipe(self) -> None:
-        # Plaintext is in one buffer or the other; leave none behind in memory.
-        self.source[:] = bytes(len(self._source))
-        self.result[:] = bytes(len(self._result))
+        # Plaintext is in one buffer or the other; leave none behind in memory. Only
+        # the part ever used: a short message must not pay for zeroing whole batches.
+        used = min(len(self.source), self._most_read)
+        self.source[:used] = bytes(used)
+        touched = min(len(self.result), used + self._result_margin)
+        self.result[:touched] = bytes(touched)
+
+
+class _Ring:
+    """The batch buffers, made only when first needed, at most :attr:`capacity` of them."""
+
+    def __init__(self, sizes: tuple[int, int], first_sizes: tuple[int, int]) -> None:
+        self.capacity = 2  # the batch processed and the one read ahead
+        self._sizes = sizes
+        self._first_sizes = first_sizes
+        self._slots: list[_Slot] = []
+        self._free: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
+        self._stopping = threading.Event()
+
+    def take(self) -> _Slot | None:
+        """A free slot, waiting for one if all are in use; ``None`` once stopped."""
+        if self._stopping.is_set():
+            return None
+        if self._free.empty() and len(self._slots) < self.capacity:
+            slot = _Slot(self._sizes, self._first_sizes)
+            self._slots.append(slot)
+            return slot
+        return self._free.get()
+
+    def give_back(self, slot: _Slot) -> None:
+        self._free.put(slot)
+
+    def stop(self) -> None:
+        """Make :meth:`take` return ``None`` from now on, waking a caller waiting in it."""
+        self._stopping.set()
+        self._free.put(None)
+
+    def wipe(self) -> None:
+        for slot in self._slots:
+            slot.wipe()
 
 
 _Read = tuple[_Slot, int, int, bool]  # a batch read: slot, size, first chunk, at end
@@ -95,7 +151,7 @@ def _batches_read(
     held = take_slot()
     if held is None:
         return
-    held_size = read_full(src, held.source)
+    held_size = held.fill(src)
     counter = 0
     while True:
         at_end = held_size < source_size
@@ -104,7 +160,7 @@ def _batches_read(
             if taken is None:
                 return
             ahead = taken
-            ahead_size = read_full(src, ahead.source)
+            ahead_size = ahead.fill(src)
             at_end = ahead_size == 0
         yield held, held_size, counter, at_end
         if at_end:
@@ -156,11 +212,10 @@ class _ParallelRun(Generic[_Result]):
             done, slot = item
             yield done.result(), slot
 
-    def close(self, stopping: threading.Event, free: queue.SimpleQueue[_Slot | None]) -> None:
+    def close(self, ring: _Ring) -> None:
         # Stop the reader (waking it if it waits for a slot) and let it finish the read
         # it is in, then wait for running jobs: only then may the buffers be wiped.
-        stopping.set()
-        free.put(None)
+        ring.stop()
         if self._reader.ident is not None:
             self._reader.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -182,16 +237,10 @@ def _pipeline(
     is reused only after the caller asks for the next result. With one thread, or a
     payload of one batch, everything runs on the caller's thread.
     """
-    slots = [_Slot(source_size, result_size) for _ in range(2 if threads == 1 else threads + 2)]
-    free: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
-    for slot in slots:
-        free.put(slot)
-    stopping = threading.Event()
-
-    def take_slot() -> _Slot | None:
-        return None if stopping.is_set() else free.get()
-
-    reads = _batches_read(src, take_slot, source_size=source_size, batch_chunks=batch_chunks)
+    ring = _Ring(
+        (source_size, result_size), (source_size // batch_chunks, result_size // batch_chunks)
+    )
+    reads = _batches_read(src, ring.take, source_size=source_size, batch_chunks=batch_chunks)
     parallel: _ParallelRun[_Result] | None = None
     try:
         first = next(reads)
@@ -199,18 +248,19 @@ def _pipeline(
             # Two slots in turn on this thread: the one processed and the one read ahead.
             for read in itertools.chain([first], reads):
                 yield job(*read)
-                free.put(read[0])
+                ring.give_back(read[0])
             return
+        # Enough batches for every worker, one read ahead and one being handed out.
+        ring.capacity = threads + 2
         parallel = _ParallelRun(reads, job, threads)
         parallel.start(first)
         for result, slot in parallel.results():
             yield result
-            free.put(slot)
+            ring.give_back(slot)
     finally:
         if parallel is not None:
-            parallel.close(stopping, free)
-        for slot in slots:
-            slot.wipe()
+            parallel.close(ring)
+        ring.wipe()
 
 
 def sealed_batches(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import tracemalloc
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -245,3 +246,20 @@ def test_a_bad_chunk_early_in_a_long_payload_stops_every_thread() -> None:
         open_into(released, bytes(tampered), threads=4)
     assert released == plaintext[: 2 * BATCH]
     assert payload_threads() == []
+
+
+@pytest.mark.parametrize("size", [0, 2000, CHUNK_SIZE - 1])
+def test_a_short_message_costs_no_batch_buffers(size: int) -> None:
+    # Most objects (answers, messages) are a few KiB and are sealed on every request:
+    # they must not pay for allocating and wiping megabytes of batch buffers.
+    plaintext = os.urandom(size)
+    tracemalloc.start()
+    try:
+        ciphertext = seal(plaintext, threads=4)
+        released = bytearray()
+        open_into(released, ciphertext, threads=4)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert released == plaintext
+    assert peak < 4 * ENCRYPTED_CHUNK_SIZE + 4 * size

@@ -1,9 +1,10 @@
 """The age payload: a 16-byte nonce, then STREAM chunks of ChaCha20-Poly1305.
 
 Each 64 KiB plaintext chunk is sealed under a key derived from the file key and the
-nonce, with a 12-byte AEAD nonce made of an 11-byte big-endian chunk counter and a
-last-chunk flag (c2sp.org/age, "Payload"). Encryption and decryption work one chunk
-at a time into preallocated buffers, so memory use does not grow with file size,
+nonce (c2sp.org/age, "Payload"; the chunks themselves are in
+:mod:`crypto.payload_chunks`). Whole streams move in batches of chunks on a few
+threads (:mod:`crypto.payload_pipeline`); an upload arriving in pieces is sealed a
+chunk at a time by :class:`PayloadEncryptor`. Memory use never grows with file size,
 and decryption hands out a chunk only after its tag verified.
 """
 
@@ -13,18 +14,32 @@ import os
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from crypto.errors import HeaderError, PayloadError, TruncatedPayloadError
+from crypto.errors import HeaderError
 from crypto.header import FileKey
+from crypto.payload_chunks import (
+    CHUNK_SIZE,
+    ENCRYPTED_CHUNK_SIZE,
+    TAG_SIZE,
+    seal_run,
+)
+from crypto.payload_pipeline import opened_batches, read_full, sealed_batches
 
-CHUNK_SIZE = 64 * 1024
-TAG_SIZE = 16
-ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+__all__ = [
+    "CHUNK_SIZE",
+    "ENCRYPTED_CHUNK_SIZE",
+    "NONCE_SIZE",
+    "TAG_SIZE",
+    "PayloadDecryptor",
+    "PayloadEncryptor",
+    "Writable",
+    "encrypt_stream",
+    "payload_aead",
+    "read_full",
+]
+
 NONCE_SIZE = 16
-_COUNTER_SIZE = 11
-_LAST_CHUNK_FLAG = 1
 
 
 class Writable(Protocol):
@@ -35,36 +50,9 @@ class Writable(Protocol):
         ...
 
 
-def _payload_aead(file_key: FileKey, nonce: bytes) -> ChaCha20Poly1305:
+def payload_aead(file_key: FileKey, nonce: bytes) -> ChaCha20Poly1305:
+    """The cipher of one payload: its key is derived from the file key and the nonce."""
     return ChaCha20Poly1305(file_key.derive(salt=nonce, info=b"payload"))
-
-
-def _chunk_nonce(nonce: bytearray, counter: int, *, last: bool) -> bytearray:
-    # The buffer is reused for every chunk: one allocation per file, not per chunk.
-    nonce[:_COUNTER_SIZE] = counter.to_bytes(_COUNTER_SIZE, "big")
-    nonce[_COUNTER_SIZE] = _LAST_CHUNK_FLAG if last else 0
-    return nonce
-
-
-def read_full(src: BinaryIO, buffer: memoryview) -> int:
-    """Fill ``buffer`` from ``src`` until it is full or ``src`` ends; return the count.
-
-    A single read may return less than asked (pipes, sockets, upload streams), so a
-    short read alone never means end of file.
-    """
-    readinto = getattr(src, "readinto", None)
-    filled = 0
-    while filled < len(buffer):
-        if readinto is not None:
-            count = readinto(buffer[filled:])
-        else:
-            data = src.read(len(buffer) - filled)
-            count = len(data)
-            buffer[filled : filled + count] = data
-        if not count:
-            break
-        filled += count
-    return filled
 
 
 class PayloadEncryptor:
@@ -79,21 +67,17 @@ class PayloadEncryptor:
         self.file_key = file_key if file_key is not None else FileKey.generate()
         self._dst = dst
         payload_nonce = os.urandom(NONCE_SIZE)
-        self._aead = _payload_aead(self.file_key, payload_nonce)
-        self._nonce = bytearray(12)
+        self._aead = payload_aead(self.file_key, payload_nonce)
         self._counter = 0
         self._plain = bytearray(CHUNK_SIZE)
         self._plain_view = memoryview(self._plain)
         self._filled = 0
-        self._sealed = bytearray(ENCRYPTED_CHUNK_SIZE)
-        self._sealed_view = memoryview(self._sealed)
+        self._sealed_view = memoryview(bytearray(ENCRYPTED_CHUNK_SIZE))
         self._finished = False
         dst.write(payload_nonce)
 
     def _seal(self, plaintext: memoryview, *, last: bool) -> None:
-        nonce = _chunk_nonce(self._nonce, self._counter, last=last)
-        size = len(plaintext) + TAG_SIZE
-        self._aead.encrypt_into(nonce, plaintext, None, self._sealed_view[:size])
+        size = seal_run(self._aead, plaintext, self._sealed_view, self._counter, last=last)
         self._dst.write(self._sealed_view[:size])
         self._counter += 1
 
@@ -137,26 +121,24 @@ class PayloadEncryptor:
             self.finish()
 
 
-def encrypt_stream(src: BinaryIO, dst: Writable, file_key: FileKey | None = None) -> FileKey:
-    """Encrypt all of ``src`` into ``dst`` (nonce and chunks) and return the file key."""
-    encryptor = PayloadEncryptor(dst, file_key)
-    # Large reads let most chunks be sealed straight from the read buffer; only the
-    # last chunk of each read is copied, since it might turn out to be the final one.
-    buffer = bytearray(16 * CHUNK_SIZE)
-    view = memoryview(buffer)
-    while True:
-        count = read_full(src, view)
-        if not count:
-            break
-        encryptor.write(view[:count])
-        if count < len(view):
-            break
-    encryptor.finish()
-    return encryptor.file_key
+def encrypt_stream(
+    src: BinaryIO, dst: Writable, file_key: FileKey | None = None, *, threads: int | None = None
+) -> FileKey:
+    """Encrypt all of ``src`` into ``dst`` (nonce and chunks) and return the file key.
+
+    ``threads`` defaults to the machine's cores (capped); the bytes written are the
+    same for any count.
+    """
+    file_key = file_key if file_key is not None else FileKey.generate()
+    payload_nonce = os.urandom(NONCE_SIZE)
+    dst.write(payload_nonce)
+    for sealed in sealed_batches(src, payload_aead(file_key, payload_nonce), threads=threads):
+        dst.write(sealed)
+    return file_key
 
 
 class PayloadDecryptor:
-    """Decrypt a payload chunk by chunk, releasing each chunk only once authenticated.
+    """Decrypt a payload, releasing each chunk only once authenticated.
 
     Reads the nonce on construction (a missing nonce is reported as a header error,
     as the reference implementation reads it together with the header).
@@ -167,63 +149,24 @@ class PayloadDecryptor:
         if read_full(src, memoryview(payload_nonce)) != NONCE_SIZE:
             raise HeaderError("payload nonce is missing or truncated")
         self._src = src
-        self._aead = _payload_aead(file_key, bytes(payload_nonce))
-
-    def _open(self, nonce: bytearray, sealed: memoryview, out: memoryview) -> bool:
-        try:
-            self._aead.decrypt_into(nonce, sealed, None, out)
-        except InvalidTag:
-            return False
-        return True
+        self._aead = payload_aead(file_key, bytes(payload_nonce))
 
     def chunks(self) -> Iterator[memoryview]:
         """Yield authenticated plaintext chunks as views into a reused buffer.
 
-        Each view is valid only until the next one is requested; copy it to keep it.
-        Raises :class:`PayloadError` (or :class:`TruncatedPayloadError`) on the first
-        chunk that fails, having yielded only the chunks before it.
+        One chunk at a time on this thread, for a consumer that takes them at its own
+        pace (a download). Each view is valid only until the next one is requested;
+        copy it to keep it. Raises :class:`PayloadError` (or
+        :class:`TruncatedPayloadError`) on the first chunk that fails, having yielded
+        only the chunks before it.
         """
-        sealed_buffer = bytearray(ENCRYPTED_CHUNK_SIZE)
-        sealed = memoryview(sealed_buffer)
-        plain = memoryview(bytearray(CHUNK_SIZE))
-        nonce = bytearray(12)
-        counter = 0
-        while True:
-            count = read_full(self._src, sealed)
-            if count == 0:
-                raise TruncatedPayloadError("payload is truncated: it ends before the final chunk")
-            size = count - TAG_SIZE
-            if count < ENCRYPTED_CHUNK_SIZE:
-                # A short read can only be the final chunk.
-                last = True
-                if size < 0:
-                    raise PayloadError(f"payload chunk {counter} is truncated or corrupted")
-                if size == 0 and counter > 0:
-                    raise PayloadError("payload ends with an empty final chunk")
-                opened = self._open(
-                    _chunk_nonce(nonce, counter, last=True), sealed[:count], plain[:size]
-                )
-            else:
-                # A full-size chunk is the last one only if it opens with the flag
-                # set; trial decryption matches the reference implementation.
-                last = False
-                opened = self._open(_chunk_nonce(nonce, counter, last=False), sealed, plain)
-                if not opened:
-                    last = True
-                    opened = self._open(_chunk_nonce(nonce, counter, last=True), sealed, plain)
-            if not opened:
-                raise PayloadError(
-                    f"payload chunk {counter} failed authentication"
-                    " (file corrupted, truncated or tampered with)"
-                )
-            yield plain[:size]
-            if last:
-                if self._src.read(1):
-                    raise PayloadError("unexpected data after the final payload chunk")
-                return
-            counter += 1
+        return opened_batches(self._src, self._aead, threads=1, batch_chunks=1)
 
-    def decrypt_to(self, dst: Writable) -> None:
-        """Write every authenticated chunk to ``dst``; stop at the first failure."""
-        for chunk in self.chunks():
-            dst.write(chunk)
+    def decrypt_to(self, dst: Writable, *, threads: int | None = None) -> None:
+        """Write every authenticated chunk to ``dst``, in order; stop at the first failure.
+
+        Batches of chunks are opened on ``threads`` threads (default: the machine's
+        cores, capped); ``dst`` never sees a byte of a chunk after a bad one.
+        """
+        for plaintext in opened_batches(self._src, self._aead, threads=threads):
+            dst.write(plaintext)

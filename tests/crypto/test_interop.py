@@ -25,6 +25,8 @@ from tests.helpers.interop import run_js, unavailable
 pytestmark = pytest.mark.interop
 
 PLAINTEXT = os.urandom(3 * 64 * 1024 + 77)
+# Several 1 MiB batches, so the payload is sealed and opened on the thread pool.
+LARGE_PLAINTEXT = os.urandom(5 * 1024 * 1024 + 77)
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +78,20 @@ def test_we_decrypt_age_cli_x25519_files(
     command = [age_cli, "-e", "-r", str(identity.recipient), *(["-a"] if armor else [])]
     ciphertext = subprocess.run(command, input=PLAINTEXT, capture_output=True, check=True).stdout
     assert our_decrypt(ciphertext, identity) == PLAINTEXT
+
+
+def test_age_cli_and_we_agree_on_payloads_of_many_batches(
+    age_cli: str, age_key: tuple[Path, X25519Identity]
+) -> None:
+    key_file, identity = age_key
+    ours = our_encrypt(str(identity.recipient), LARGE_PLAINTEXT)
+    opened = subprocess.run(
+        [age_cli, "-d", "-i", str(key_file)], input=ours, capture_output=True, check=True
+    )
+    assert opened.stdout == LARGE_PLAINTEXT
+    command = [age_cli, "-e", "-r", str(identity.recipient)]
+    theirs = subprocess.run(command, input=LARGE_PLAINTEXT, capture_output=True, check=True)
+    assert our_decrypt(theirs.stdout, identity) == LARGE_PLAINTEXT
 
 
 def test_age_cli_opens_a_granted_header_joined_to_the_stored_payload(

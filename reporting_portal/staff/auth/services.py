@@ -32,6 +32,7 @@ from reporting_portal.domain.actors import Actor, record_account_event
 from reporting_portal.domain.key_rotation import unfinished_rotation
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.staff.auth.devices import device_nonce
+from reporting_portal.staff.auth.passkeys import password_sign_in_refused
 from reporting_portal.staff.auth.totp import verify_code
 from reporting_portal.storage.models import RotationSubject, StaffAccount
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits, Spent
@@ -163,6 +164,10 @@ def sign_in(
     if accepted and account is not None and account.totp_enrolled_at is not None:
         step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
         accepted = step is not None
+    if accepted and account is not None and password_sign_in_refused(db, settings, account):
+        # Passkey-only (chosen, or required for the role): a phished password and code
+        # must not open the account. The same answer as a wrong code.
+        accepted = False
     if not accepted or account is None:
         _record_anonymous_attempt(db, AuditAction.STAFF_SIGN_IN_FAILED, Outcome.FAILURE,
                                   account)

@@ -27,7 +27,7 @@ from reporting_portal.storage.models.reports import (
     report_label,
 )
 from reporting_portal.storage.models.rotation import KeyRotation, RotationSubject
-from reporting_portal.storage.models.staff import Role, StaffAccount, StaffRole
+from reporting_portal.storage.models.staff import Role, StaffAccount, StaffPasskey, StaffRole
 from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "Role",
     "RotationSubject",
     "StaffAccount",
+    "StaffPasskey",
     "StaffRole",
     "StoredSession",
     "channel_handler",

@@ -44,7 +44,7 @@ def spend_challenge(purpose: str) -> bytes | None:
 
 def script_context() -> dict[str, Any]:
     """The script (with its integrity) and the PRF input every passkey page carries."""
-    return {"passkey_script": SCRIPT, "passkey_script_integrity": static_integrity(SCRIPT),
+    return {"passkey_script_path": SCRIPT, "passkey_script_integrity": static_integrity(SCRIPT),
             "prf_input": prf_input_b64url()}
 
 

@@ -91,8 +91,6 @@ class Settings:
     # copy); when false, the password-derived wrapping is the only one, asked after a
     # passkey sign-in.
     passkey_key_unlock: bool
-    # Roles whose members must sign in with a passkey, comma-separated (may be empty).
-    passkey_required_roles: str
     max_form_bytes: int
     log_level: str
     smtp_host: str
@@ -269,11 +267,6 @@ def _check_time_zone(name: str) -> None:
             "'Europe/Paris' or 'UTC')") from None
 
 
-# The staff roles by their stored names (config imports no app code;
-# tests/config/test_settings.py holds this list to storage.models.Role).
-STAFF_ROLES = ("administrator", "case_handler", "identity_custodian", "auditor")
-
-
 def _check_webauthn(typed: dict[str, Any]) -> None:
     rp_id, origin = typed["webauthn_rp_id"], typed["webauthn_origin"]
     if not rp_id or "/" in rp_id or ":" in rp_id:
@@ -283,14 +276,6 @@ def _check_webauthn(typed: dict[str, Any]) -> None:
             host == rp_id or host.endswith("." + rp_id)):
         raise SettingsError("setting 'webauthn_origin': an http(s) origin on the host "
                             "'webauthn_rp_id' names, or a subdomain of it")
-    for role in passkey_roles(typed["passkey_required_roles"]):
-        if role not in STAFF_ROLES:
-            raise SettingsError(f"setting 'passkey_required_roles': unknown role {role!r}")
-
-
-def passkey_roles(text: str) -> tuple[str, ...]:
-    """The role names of ``passkey_required_roles``."""
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _validate(typed: dict[str, Any]) -> Settings:

@@ -4,6 +4,8 @@
   name and times, and (for an authenticator with PRF) the HKDF salt and the copy of the
   member's age identity wrapped under the PRF-derived key.
 - ``staff_account.passkey_only``: the password and TOTP code no longer sign in.
+- ``passkey_required_role``: the roles whose members an administrator requires to use
+  passkeys.
 
 Revision ID: 0020
 Revises: 0016
@@ -45,6 +47,11 @@ def upgrade() -> None:
     with op.batch_alter_table("staff_passkey", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_staff_passkey_staff_id"), ["staff_id"],
                               unique=False)
+    op.create_table(
+        "passkey_required_role",
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("role", name=op.f("pk_passkey_required_role")),
+    )
     # A plain ADD COLUMN with a server default for the existing rows.
     op.add_column("staff_account", sa.Column("passkey_only", sa.Boolean(), nullable=False,
                                              server_default=sa.false()))
@@ -52,6 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("staff_account", "passkey_only")
+    op.drop_table("passkey_required_role")
     with op.batch_alter_table("staff_passkey", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_passkey_staff_id"))
     op.drop_table("staff_passkey")

@@ -43,6 +43,8 @@ class AuditAction(StrEnum):
     PASSKEY_REMOVED = "staff.passkey_removed"
     PASSKEY_ONLY_ENABLED = "staff.passkey_only_enabled"
     PASSKEY_ONLY_DISABLED = "staff.passkey_only_disabled"
+    # An administrator changed the roles that must sign in with a passkey.
+    PASSKEY_ROLES_CHANGED = "installation.passkey_roles_changed"
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_TOTP_RESET = "account.totp_reset"
     ACCOUNT_DEACTIVATED = "account.deactivated"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.settings import STAFF_ROLES, SettingsError, load_settings, passkey_roles
+from config.settings import SettingsError, load_settings
 
 
 def test_defaults_give_the_embedded_set_up():
@@ -153,25 +153,15 @@ def test_the_development_secret_key_is_made_once_owner_only(tmp_path):
     ({"REPORTING_PORTAL_WEBAUTHN_RP_ID": "example.org",
       "REPORTING_PORTAL_WEBAUTHN_ORIGIN": "https://example.org.evil.test"}, "webauthn_origin"),
     ({"REPORTING_PORTAL_WEBAUTHN_ORIGIN": "localhost:5000"}, "webauthn_origin"),
-    ({"REPORTING_PORTAL_PASSKEY_REQUIRED_ROLES": "administrator,janitor"},
-     "passkey_required_roles"),
 ])
-def test_passkey_settings_refuse_an_origin_off_the_relying_party_and_unknown_roles(
+def test_passkey_settings_refuse_an_origin_off_the_relying_party(
         environ, named):
     with pytest.raises(SettingsError, match=named):
         load_settings(environ=environ)
 
 
-def test_passkey_settings_take_a_subdomain_origin_and_known_roles():
+def test_passkey_settings_take_a_subdomain_origin():
     settings = load_settings(environ={
         "REPORTING_PORTAL_WEBAUTHN_RP_ID": "example.org",
-        "REPORTING_PORTAL_WEBAUTHN_ORIGIN": "https://staff.example.org",
-        "REPORTING_PORTAL_PASSKEY_REQUIRED_ROLES": " administrator , auditor "})
+        "REPORTING_PORTAL_WEBAUTHN_ORIGIN": "https://staff.example.org"})
     assert settings.webauthn_origin == "https://staff.example.org"
-    assert passkey_roles(settings.passkey_required_roles) == ("administrator", "auditor")
-
-
-def test_the_settings_know_every_staff_role_by_its_stored_name():
-    from reporting_portal.storage.models import Role
-
-    assert set(STAFF_ROLES) == {str(role) for role in Role}

@@ -150,7 +150,7 @@ def passkeys() -> Page | tuple[str, int]:
         "auth/passkeys.html", account=account, passkeys=passkeys_of(get_session(), account),
         remove_form=RemovePasskeyForm(formdata=None), only_form=PasskeyOnlyForm(formdata=None),
         key_unlock=get_settings().passkey_key_unlock,
-        required=role_requires_passkey(get_settings(), account),
+        required=role_requires_passkey(get_session(), account),
         **_registration_context(form)), status
 
 

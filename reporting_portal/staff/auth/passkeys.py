@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from webauthn import (
     generate_authentication_options,
@@ -48,7 +48,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from config.settings import Settings, passkey_roles
+from config.settings import Settings
 from crypto.errors import KeyWrapError
 from crypto.keys import parse_identity
 from crypto.prf import PRF_INPUT, PRF_OUTPUT_BYTES, new_salt, unwrap_with_prf, wrap_with_prf
@@ -60,7 +60,8 @@ from reporting_portal.audit.events import (
     record_event,
 )
 from reporting_portal.domain.actors import Actor, record_account_event
-from reporting_portal.storage.models import StaffAccount, StaffPasskey
+from reporting_portal.domain.installation import get_installation
+from reporting_portal.storage.models import PasskeyRequiredRole, Role, StaffAccount, StaffPasskey
 
 # A whole credential as the browser's toJSON() gives it: a few kilobytes at most.
 MAX_CREDENTIAL_JSON_CHARS = 16384
@@ -121,16 +122,32 @@ def has_passkey(db: Session, account: StaffAccount) -> bool:
     return bool(count)
 
 
-def role_requires_passkey(settings: Settings, account: StaffAccount) -> bool:
-    """Whether one of the account's roles must sign in with a passkey (the setting)."""
-    required = set(passkey_roles(settings.passkey_required_roles))
-    return any(str(role) in required for role in account.role_set)
+def required_roles(db: Session) -> frozenset[Role]:
+    """The roles whose members must sign in with a passkey (an administrator's choice)."""
+    return frozenset(Role(role) for role in db.scalars(select(PasskeyRequiredRole.role)))
 
 
-def password_sign_in_refused(db: Session, settings: Settings, account: StaffAccount) -> bool:
+def set_required_roles(db: Session, actor: Actor, roles: frozenset[Role]) -> bool:
+    """Require passkeys for exactly ``roles``; an audit event when that changes anything."""
+    if roles == required_roles(db):
+        return False
+    db.execute(delete(PasskeyRequiredRole))
+    db.add_all(PasskeyRequiredRole(role=str(role)) for role in sorted(roles))
+    record_event(db, AuditAction.PASSKEY_ROLES_CHANGED, actor=actor.account,
+                 actor_role=actor.role, object_type=ObjectType.INSTALLATION,
+                 object_id=str(get_installation(db).id))
+    return True
+
+
+def role_requires_passkey(db: Session, account: StaffAccount) -> bool:
+    """Whether one of the account's roles must sign in with a passkey."""
+    return bool(account.role_set & required_roles(db))
+
+
+def password_sign_in_refused(db: Session, account: StaffAccount) -> bool:
     """Whether password and TOTP code no longer sign this account in: it chose
     passkey-only, or its role requires passkeys and it has one."""
-    return account.passkey_only or (role_requires_passkey(settings, account)
+    return account.passkey_only or (role_requires_passkey(db, account)
                                     and has_passkey(db, account))
 
 

@@ -170,7 +170,7 @@ def sign_in(
     if accepted and account is not None and account.totp_enrolled_at is not None:
         step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
         accepted = step is not None
-    if accepted and account is not None and password_sign_in_refused(db, settings, account):
+    if accepted and account is not None and password_sign_in_refused(db, account):
         # Passkey-only (chosen, or required for the role): a phished password and code
         # must not open the account. The same answer as a wrong code.
         accepted = False
@@ -189,7 +189,7 @@ def sign_in(
         account=account,
         needs_enrolment=account.totp_enrolled_at is None,
         needs_new_password=account.must_change_password,
-        needs_passkey=role_requires_passkey(settings, account) and not has_passkey(db, account),
+        needs_passkey=role_requires_passkey(db, account) and not has_passkey(db, account),
     )
     if result.complete:
         record_signed_in(db, account)

@@ -146,7 +146,7 @@ def continue_sign_in() -> BaseResponse:
         return redirect(url_for("auth.enrol_two_factor"))
     if viewer.account.must_change_password:
         return redirect(url_for("auth.choose_password"))
-    if role_requires_passkey(get_settings(), viewer.account) and not has_passkey(
+    if role_requires_passkey(get_session(), viewer.account) and not has_passkey(
             get_session(), viewer.account):
         return redirect(url_for("auth.passkey_required"))
     if viewer.stage != SIGNED_IN:

@@ -27,7 +27,13 @@ from reporting_portal.storage.models.reports import (
     report_label,
 )
 from reporting_portal.storage.models.rotation import KeyRotation, RotationSubject
-from reporting_portal.storage.models.staff import Role, StaffAccount, StaffPasskey, StaffRole
+from reporting_portal.storage.models.staff import (
+    PasskeyRequiredRole,
+    Role,
+    StaffAccount,
+    StaffPasskey,
+    StaffRole,
+)
 from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
 
 __all__ = [
@@ -51,6 +57,7 @@ __all__ = [
     "NoticeOutbox",
     "NoticeState",
     "ObjectKind",
+    "PasskeyRequiredRole",
     "Priority",
     "RateLimitCounter",
     "Report",

@@ -71,6 +71,14 @@ class StaffRole(Base):
 
 
 
+class PasskeyRequiredRole(Base):
+    """A role whose members must sign in with a passkey, as an administrator chose."""
+
+    __tablename__ = "passkey_required_role"
+
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class StaffPasskey(Base):
     """A WebAuthn credential of a staff member (staff.auth.passkeys).
 

@@ -241,11 +241,22 @@ def test_removing_the_last_passkey_removes_its_copy_and_passkey_only(app, db, ma
                                 ("staff.passkey_only_disabled", "success")]
 
 
-def test_a_role_that_requires_passkeys_leads_to_registering_one(app, db, settings, make_staff):
+def test_a_role_the_administrator_requires_passkeys_for_leads_to_registering_one(
+        app, db, installed, make_staff):
     from reporting_portal.storage.models import Role
 
-    app.extensions["settings"] = settings.replace(passkey_required_roles="case_handler")
+    admin = signed_in(app, make_staff("ada", Role.ADMINISTRATOR))
     hana = make_staff("hana", Role.CASE_HANDLER)
+    saved = admin.post("/staff/admin/passkey-roles", data={
+        "csrf_token": csrf_token(admin, "/staff/admin/accounts"), "roles": ["case_handler"]})
+    assert saved.status_code == 302
+    page = admin.get("/staff/admin/accounts").get_data(as_text=True)
+    assert 'checked id="roles-1" name="roles" type="checkbox" value="case_handler"' in page
+    db.expire_all()
+    assert [(event.action, event.actor_id) for event in db.scalars(select(AuditEvent)) if
+            event.action == "installation.passkey_roles_changed"] == [
+        ("installation.passkey_roles_changed", account(db, "ada").public_id)]
+
     browser = https_client(app)
     browser.post("/staff/sign-in", data={
         "csrf_token": csrf_token(browser, "/staff/sign-in"), "username": "hana",

@@ -221,3 +221,32 @@ def test_a_cloned_authenticator_whose_counter_went_back_is_refused(
     assert the_passkey(db).sign_count == stored
     page.goto(f"{portal}/staff/")
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
+
+
+def test_a_role_that_requires_passkeys_leads_its_member_to_register_one(
+        portal, db, page, make_staff, installed, screenshot):
+    from reporting_portal.storage.models import Role
+
+    ada = make_staff("ada", Role.ADMINISTRATOR)
+    hana = make_staff("hana", Role.CASE_HANDLER)
+    fill_sign_in(page, portal, ada.username, ada.password, ada.code())
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Accounts").click()
+    roles = page.get_by_role("group", name="Roles that must sign in with a passkey")
+    roles.get_by_label("Case handler").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved: the roles ticked must sign in with a passkey.")).to_be_visible()
+    expect(roles.get_by_label("Case handler")).to_be_checked()
+    screenshot("passkey-roles-admin")
+    sign_out(page)
+
+    add_authenticator(webauthn(page))
+    fill_sign_in(page, portal, hana.username, hana.password, hana.code())
+    expect(page.get_by_role("heading", name="Add a passkey")).to_be_visible()
+    expect(page.get_by_text("Your role requires a passkey to sign in.")).to_be_visible()
+    screenshot("passkey-required-at-sign-in")
+    page.get_by_label("A name for this passkey").fill("Phone")
+    page.get_by_role("button", name="Add a passkey").click()
+    # Signed in only now (the new session token drops the page's notice).
+    expect(page.get_by_role("heading", name="Welcome, Hana")).to_be_visible()
+    assert the_passkey(db).name == "Phone"
+    assert the_passkey(db).wrapped_identity is not None

@@ -83,6 +83,14 @@ class Settings:
     staff_absolute_hours: int
     reporter_idle_minutes: int
     totp_issuer: str
+    # Passkeys (WebAuthn): the relying party's id (the staff host's domain) and the exact
+    # origin the staff pages are served from; an assertion for another is refused.
+    webauthn_rp_id: str
+    webauthn_origin: str
+    # Whether a passkey with PRF may unlock the member's key alone (a second wrapped
+    # copy); when false, the password-derived wrapping is the only one, asked after a
+    # passkey sign-in.
+    passkey_key_unlock: bool
     max_form_bytes: int
     log_level: str
     smtp_host: str
@@ -259,6 +267,17 @@ def _check_time_zone(name: str) -> None:
             "'Europe/Paris' or 'UTC')") from None
 
 
+def _check_webauthn(typed: dict[str, Any]) -> None:
+    rp_id, origin = typed["webauthn_rp_id"], typed["webauthn_origin"]
+    if not rp_id or "/" in rp_id or ":" in rp_id:
+        raise SettingsError("setting 'webauthn_rp_id': a host name such as 'example.org'")
+    host = origin.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+    if not origin.startswith(("https://", "http://")) or not (
+            host == rp_id or host.endswith("." + rp_id)):
+        raise SettingsError("setting 'webauthn_origin': an http(s) origin on the host "
+                            "'webauthn_rp_id' names, or a subdomain of it")
+
+
 def _validate(typed: dict[str, Any]) -> Settings:
     _check_choice(typed, "environment", ENVIRONMENTS)
     typed["log_level"] = typed["log_level"].upper()
@@ -276,6 +295,7 @@ def _validate(typed: dict[str, Any]) -> Settings:
         if typed[name] < _OWASP_MIN_ARGON2_MEMORY_KIB:
             raise SettingsError(f"setting {name!r}: must be at least 19456")
 
+    _check_webauthn(typed)
     _check_choice(typed, "blob_store", _BLOB_STORES)
     if typed["blob_store"] == "s3" and not typed["s3_bucket"]:
         raise SettingsError("setting 's3_bucket': the s3 blob store needs a bucket")

@@ -35,6 +35,20 @@ class AuditAction(StrEnum):
     PASSWORD_CHANGED = "staff.password_changed"  # noqa: S105  # nosec B105 -- an event tag, not a secret
     # A signed-in person's password re-check refused: the account's budget is spent.
     PASSWORD_CHECK_THROTTLED = "staff.password_check_throttled"  # noqa: S105  # nosec B105 -- an event tag, not a secret
+    # Passkeys (staff.auth.passkeys): the event's object is the passkey, except for the
+    # account-wide switches and a registration that made no passkey.
+    PASSKEY_REGISTERED = "staff.passkey_registered"
+    PASSKEY_REGISTRATION_FAILED = "staff.passkey_registration_failed"
+    PASSKEY_USED = "staff.passkey_used"
+    PASSKEY_SIGN_IN_FAILED = "staff.passkey_sign_in_failed"
+    # A genuine signature whose counter did not advance: a cloned authenticator.
+    PASSKEY_COUNTER_WENT_BACK = "staff.passkey_counter_went_back"
+    PASSKEY_KEY_COPY_MADE = "staff.passkey_key_copy_made"
+    PASSKEY_REMOVED = "staff.passkey_removed"
+    PASSKEY_ONLY_ENABLED = "staff.passkey_only_enabled"
+    PASSKEY_ONLY_DISABLED = "staff.passkey_only_disabled"
+    # An administrator changed the roles that must sign in with a passkey.
+    PASSKEY_ROLES_CHANGED = "installation.passkey_roles_changed"
     ACCOUNT_CREATED = "account.created"
     ACCOUNT_TOTP_RESET = "account.totp_reset"
     ACCOUNT_DEACTIVATED = "account.deactivated"
@@ -139,6 +153,7 @@ class ObjectType(StrEnum):
     AUTHORITY = "authority"
     AUDIT_EVENT = "audit_event"
     KEY_ROTATION = "key_rotation"
+    PASSKEY = "passkey"
 
     # A payload in the blob store that no row names (its random name says nothing).
     BLOB = "blob"

@@ -183,7 +183,7 @@ def staff_journey(checker: Checker, world) -> None:
 
     staff_sign_in(checker, members["hana"])
     for path in ("/staff/", "/staff/cases", f"/staff/cases/{case}", "/staff/cases/dashboard",
-                 "/staff/account/password", "/staff/account/key"):
+                 "/staff/account/password", "/staff/account/key", "/staff/account/passkeys"):
         checker.visit(path)
     staff_sign_in(checker, members["cleo"])
     for path in ("/staff/", "/staff/identity-requests",

@@ -107,7 +107,7 @@ def test_a_newcomer_reports_and_the_demo_handler_reads_it(browser, first_run, tm
     staff.goto(f"{first_run.base_url}/staff/")
     staff.get_by_label("Account name").fill("demo-handler")
     staff.get_by_label("Password").fill(handler_password)
-    staff.get_by_role("button", name="Sign in").click()
+    staff.get_by_role("button", name="Sign in", exact=True).click()
     secret = staff.locator("code.secret").inner_text().replace(" ", "")
     staff.get_by_label("Code shown by your authenticator app").fill(pyotp.TOTP(secret).now())
     staff.get_by_role("button", name="Confirm").click()

@@ -145,3 +145,23 @@ def test_the_development_secret_key_is_made_once_owner_only(tmp_path):
     assert len(first) >= 48
     assert (tmp_path / "instance" / "secret-key").stat().st_mode & 0o077 == 0
     assert development_secret_key(tmp_path / "instance") == first
+
+
+@pytest.mark.parametrize(("environ", "named"), [
+    ({"REPORTING_PORTAL_WEBAUTHN_RP_ID": "https://example.org"}, "webauthn_rp_id"),
+    ({"REPORTING_PORTAL_WEBAUTHN_RP_ID": ""}, "webauthn_rp_id"),
+    ({"REPORTING_PORTAL_WEBAUTHN_RP_ID": "example.org",
+      "REPORTING_PORTAL_WEBAUTHN_ORIGIN": "https://example.org.evil.test"}, "webauthn_origin"),
+    ({"REPORTING_PORTAL_WEBAUTHN_ORIGIN": "localhost:5000"}, "webauthn_origin"),
+])
+def test_passkey_settings_refuse_an_origin_off_the_relying_party(
+        environ, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(environ=environ)
+
+
+def test_passkey_settings_take_a_subdomain_origin():
+    settings = load_settings(environ={
+        "REPORTING_PORTAL_WEBAUTHN_RP_ID": "example.org",
+        "REPORTING_PORTAL_WEBAUTHN_ORIGIN": "https://staff.example.org"})
+    assert settings.webauthn_origin == "https://staff.example.org"

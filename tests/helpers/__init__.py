@@ -11,6 +11,7 @@ module (STYLE.md 16a; ``tests/test_test_layout.py`` keeps it so):
 - ``operations``: backups and restores;
 - ``reporting``: the report form, multipart bodies, reading what a report stored;
 - ``browser``: Playwright steps of the browser tests;
+- ``authenticator``: a software WebAuthn authenticator, and the passkey pages' forms;
 - ``interop``: the independent age implementation in JavaScript;
 - ``proofs``: proofs of receipt, changed in each way that must fail, and ``python -m crypto``.
 

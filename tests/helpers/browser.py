@@ -47,7 +47,7 @@ def fill_sign_in(page, base, username, password, code):
     page.get_by_label("Account name").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_label("Code from your authenticator app").fill(code)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_out(page):

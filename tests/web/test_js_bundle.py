@@ -19,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 STATIC_JS = ROOT / "reporting_portal" / "static" / "js"
-BUNDLES = ("report.bundle.js", "receipt-pow.bundle.js", "reporter-page.bundle.js")
+BUNDLES = ("report.bundle.js", "receipt-pow.bundle.js", "reporter-page.bundle.js",
+           "passkeys.bundle.js")
 
 
 def _tool(name: str) -> str:

@@ -57,6 +57,19 @@ class CreateAccountForm(FlaskForm):
     )
 
 
+class PasskeyRolesForm(FlaskForm):
+    """The roles whose members must sign in with a passkey (none: passkeys are optional)."""
+
+    roles = SelectMultipleField(
+        _l("Roles that must sign in with a passkey"),
+        description=_l("Their members are led to register a passkey at their next sign-in; "
+                       "from then on their password and code alone no longer sign them in."),
+        choices=[SelectChoice(str(role), label) for role, label in ROLE_LABELS.items()],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+
+
 class AccountActionForm(FlaskForm):
     """A POST button with a CSRF token: reset 2FA, deactivate, reactivate."""
 

@@ -10,7 +10,12 @@ from reporting_portal.domain.accounts import AccountError, create_account
 from reporting_portal.domain.actors import Actor
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.admin import bp
-from reporting_portal.staff.admin.forms import ROLE_LABELS, AccountActionForm, CreateAccountForm
+from reporting_portal.staff.admin.forms import (
+    ROLE_LABELS,
+    AccountActionForm,
+    CreateAccountForm,
+    PasskeyRolesForm,
+)
 from reporting_portal.staff.admin.readiness import confirm_recovery_stored
 from reporting_portal.staff.admin.services import (
     find_account,
@@ -18,6 +23,7 @@ from reporting_portal.staff.admin.services import (
     reset_two_factor,
     set_active,
 )
+from reporting_portal.staff.auth.passkeys import required_roles, set_required_roles
 from reporting_portal.staff.auth.viewer import current_viewer
 from reporting_portal.storage.models import Role
 from reporting_portal.web.database import get_session
@@ -32,12 +38,28 @@ def current_actor() -> Actor:
 @bp.route("/accounts")
 @staff(Role.ADMINISTRATOR)
 def accounts() -> str:
+    roles_form = PasskeyRolesForm(formdata=None,
+                                  roles=sorted(str(role) for role in required_roles(get_session())))
     return render_template(
         "admin/accounts.html",
         accounts=list_accounts(get_session(), current_actor()),
         action_form=AccountActionForm(),
+        passkey_roles_form=roles_form,
         role_labels=ROLE_LABELS,
     )
+
+
+@bp.route("/passkey-roles", methods=["POST"])
+@staff(Role.ADMINISTRATOR)
+def passkey_roles() -> BaseResponse:
+    """Require passkeys for the roles ticked (staff.auth.passkeys)."""
+    form = PasskeyRolesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    roles = frozenset(Role(value) for value in form.roles.data or [])
+    if set_required_roles(get_session(), current_actor(), roles):
+        flash(_("Saved: the roles ticked must sign in with a passkey."), "success")
+    return redirect(url_for("admin.accounts"))
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])

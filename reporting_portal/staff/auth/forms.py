@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Optional
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional
 
 
 class SignInForm(FlaskForm):
@@ -76,3 +76,43 @@ class RotateKeyForm(FlaskForm):
 
 class ContinueKeyRotationForm(FlaskForm):
     """The next batches of a key rotation: a POST with a CSRF token, nothing else."""
+
+
+class AddPasskeyForm(FlaskForm):
+    """A new passkey: its name, and what the browser script fills in (web/src/passkeys.js).
+
+    ``credential`` is the attestation; ``unlock`` the assertion that follows it where the
+    authenticator has PRF, to wrap the key's copy.
+    """
+
+    name = StringField(
+        _l("A name for this passkey"),
+        description=_l("To tell your passkeys apart, such as “work laptop” or “blue key”."),
+        validators=[InputRequired(), Length(max=64)],
+    )
+    credential = HiddenField(validators=[InputRequired(), Length(max=16384)])
+    unlock = HiddenField(validators=[Optional(), Length(max=16384)])
+
+
+class PasskeySignInForm(FlaskForm):
+    """The browser's assertion, filled in by web/src/passkeys.js."""
+
+    credential = HiddenField(validators=[InputRequired(), Length(max=16384)])
+
+
+class RemovePasskeyForm(FlaskForm):
+    """Removing a passkey: a POST with a CSRF token."""
+
+
+class PasskeyOnlyForm(FlaskForm):
+    enabled = HiddenField(validators=[InputRequired(), AnyOf(["on", "off"])])
+
+
+class UnlockKeyForm(FlaskForm):
+    """The password after a passkey, to unlock the key where the passkey cannot."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -7,7 +7,8 @@ texts) is then re-granted to the new key in batches, page after page
 (domain.key_rotation). Until that is done the old identity stays on the rotation row,
 still wrapped under the password, and the session holds both keys, so the person reads
 their cases throughout; a new sign-in unwraps both. Other sessions end at the start, as
-they hold the old key only. Start and completion are audit events.
+they hold the old key only. Start and completion are audit events. The passkeys' copies
+of the key are dropped at the start (staff.auth.passkeys).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from reporting_portal.domain.key_rotation import (
     unfinished_rotation,
 )
 from reporting_portal.domain.passwords import PasswordService
+from reporting_portal.staff.auth.passkeys import drop_identity_copies
 from reporting_portal.staff.auth.services import CurrentPasswordError
 from reporting_portal.storage.models import KeyRotation, RotationSubject, StaffAccount
 from reporting_portal.web.sessions import end_staff_sessions
@@ -90,6 +92,9 @@ def start_staff_rotation(db: Session, passwords: PasswordService, account: Staff
                                                   passwords.identity_wrap_params)
     db.add(rotation)
     db.flush()  # the public id names the rotation in the audit event
+    # The passkeys' copies hold the old key: dropped, not re-wrapped (the PRF output that
+    # keys them is not here). The next sign-in with passkey and password makes new ones.
+    drop_identity_copies(db, account)
     # Other sessions hold the old key only: they would stop opening what is re-granted.
     end_staff_sessions(db, account.id, keep_token=keep_session_token)
     _record(db, account, AuditAction.STAFF_KEY_ROTATION_STARTED, rotation)

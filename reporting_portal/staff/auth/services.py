@@ -32,6 +32,11 @@ from reporting_portal.domain.actors import Actor, record_account_event
 from reporting_portal.domain.key_rotation import unfinished_rotation
 from reporting_portal.domain.passwords import PasswordService
 from reporting_portal.staff.auth.devices import device_nonce
+from reporting_portal.staff.auth.passkeys import (
+    has_passkey,
+    password_sign_in_refused,
+    role_requires_passkey,
+)
 from reporting_portal.staff.auth.totp import verify_code
 from reporting_portal.storage.models import RotationSubject, StaffAccount
 from reporting_portal.web.security.rate_limit import Budget, BudgetSpentError, RateLimits, Spent
@@ -73,10 +78,12 @@ class PasswordAccepted:
     account: StaffAccount
     needs_enrolment: bool
     needs_new_password: bool
+    # A role that requires passkeys, and none registered yet (staff.auth.passkeys).
+    needs_passkey: bool = False
 
     @property
     def complete(self) -> bool:
-        return not (self.needs_enrolment or self.needs_new_password)
+        return not (self.needs_enrolment or self.needs_new_password or self.needs_passkey)
 
 
 def untrusted_devices_budget(settings: Settings) -> Budget:
@@ -163,6 +170,10 @@ def sign_in(
     if accepted and account is not None and account.totp_enrolled_at is not None:
         step = verify_code(account.totp_secret or "", code, last_used_step=account.totp_last_step)
         accepted = step is not None
+    if accepted and account is not None and password_sign_in_refused(db, account):
+        # Passkey-only (chosen, or required for the role): a phished password and code
+        # must not open the account. The same answer as a wrong code.
+        accepted = False
     if not accepted or account is None:
         _record_anonymous_attempt(db, AuditAction.STAFF_SIGN_IN_FAILED, Outcome.FAILURE,
                                   account)
@@ -178,6 +189,7 @@ def sign_in(
         account=account,
         needs_enrolment=account.totp_enrolled_at is None,
         needs_new_password=account.must_change_password,
+        needs_passkey=role_requires_passkey(db, account) and not has_passkey(db, account),
     )
     if result.complete:
         record_signed_in(db, account)

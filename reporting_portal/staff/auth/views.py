@@ -21,6 +21,11 @@ from reporting_portal.staff.auth.forms import (
     SignOutForm,
 )
 from reporting_portal.staff.auth.key_rotation import previous_identity_at_sign_in
+from reporting_portal.staff.auth.passkey_challenges import (
+    UNLOCK_PENDING,
+    sign_in_passkey_context,
+)
+from reporting_portal.staff.auth.passkeys import has_passkey, role_requires_passkey
 from reporting_portal.staff.auth.services import (
     CurrentPasswordError,
     PasswordCheckThrottledError,
@@ -109,7 +114,8 @@ def sign_in() -> Page:
             response = redirect(url_for("auth.continue_sign_in"))
             _remember_device(response, accepted.account.username)
             return response
-    return render_template("auth/sign_in.html", form=form, error=error)
+    return render_template("auth/sign_in.html", form=form, error=error,
+                           **sign_in_passkey_context())
 
 
 def _remember_device(response: BaseResponse, username: str) -> None:
@@ -134,10 +140,15 @@ def _remember_device(response: BaseResponse, username: str) -> None:
 def continue_sign_in() -> BaseResponse:
     """Send the person to the next step their account still needs."""
     viewer = current_viewer()
+    if session.get(UNLOCK_PENDING) is not None:
+        return redirect(url_for("auth.passkey_password"))
     if viewer.account.totp_enrolled_at is None:
         return redirect(url_for("auth.enrol_two_factor"))
     if viewer.account.must_change_password:
         return redirect(url_for("auth.choose_password"))
+    if role_requires_passkey(get_session(), viewer.account) and not has_passkey(
+            get_session(), viewer.account):
+        return redirect(url_for("auth.passkey_required"))
     if viewer.stage != SIGNED_IN:
         record_signed_in(get_session(), viewer.account)
         promote_to_signed_in(viewer.account)

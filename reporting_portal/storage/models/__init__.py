@@ -31,7 +31,13 @@ from reporting_portal.storage.models.reports import (
     report_label,
 )
 from reporting_portal.storage.models.rotation import KeyRotation, RotationSubject
-from reporting_portal.storage.models.staff import Role, StaffAccount, StaffRole
+from reporting_portal.storage.models.staff import (
+    PasskeyRequiredRole,
+    Role,
+    StaffAccount,
+    StaffPasskey,
+    StaffRole,
+)
 from reporting_portal.storage.models.system import Installation, RateLimitCounter, StoredSession
 
 __all__ = [
@@ -58,6 +64,7 @@ __all__ = [
     "NoticeOutbox",
     "NoticeState",
     "ObjectKind",
+    "PasskeyRequiredRole",
     "Priority",
     "ProtectionMeasure",
     "ProtectionRecord",
@@ -71,6 +78,7 @@ __all__ = [
     "Role",
     "RotationSubject",
     "StaffAccount",
+    "StaffPasskey",
     "StaffRole",
     "StoredSession",
     "channel_handler",

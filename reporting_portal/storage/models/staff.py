@@ -43,6 +43,9 @@ class StaffAccount(Base):
     wrapped_identity: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    # Set by the person once they hold a passkey: the password and TOTP code no longer
+    # sign them in (staff.auth.passkeys). The password still wraps their key, as a fallback.
+    passkey_only: Mapped[bool] = mapped_column(default=False)
 
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
@@ -66,3 +69,37 @@ class StaffRole(Base):
 
     staff: Mapped[StaffAccount] = relationship(back_populates="roles")
 
+
+
+class PasskeyRequiredRole(Base):
+    """A role whose members must sign in with a passkey, as an administrator chose."""
+
+    __tablename__ = "passkey_required_role"
+
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class StaffPasskey(Base):
+    """A WebAuthn credential of a staff member (staff.auth.passkeys).
+
+    ``wrapped_identity`` is a second copy of the member's age identity, wrapped under a
+    key derived (HKDF-SHA256, ``prf_salt``) from the authenticator's PRF output, which the
+    server never stores: with it the passkey alone unlocks the member's key. Empty when
+    the authenticator has no PRF, or after a key rotation until the next unlock.
+    """
+
+    __tablename__ = "staff_passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    prf_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_identity: Mapped[bytes | None] = mapped_column(LargeBinary)

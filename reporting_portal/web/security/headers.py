@@ -12,32 +12,35 @@ from werkzeug.wrappers import Response as BaseResponse
 
 # Every powerful feature off: a reporting page needs none of them. Only features Chromium
 # knows: an unknown name is a console warning on every page (issue 15), and protects nothing.
-_PERMISSIONS_POLICY = ", ".join(
-    f"{feature}=()"
-    for feature in (
-        "accelerometer",
-        "autoplay",
-        "camera",
-        "display-capture",
-        "encrypted-media",
-        "fullscreen",
-        "geolocation",
-        "gyroscope",
-        "hid",
-        "idle-detection",
-        "interest-cohort",
-        "magnetometer",
-        "microphone",
-        "midi",
-        "payment",
-        "picture-in-picture",
-        "publickey-credentials-get",
-        "screen-wake-lock",
-        "serial",
-        "usb",
-        "xr-spatial-tracking",
-    )
+_FEATURES_OFF = (
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "encrypted-media",
+    "fullscreen",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "idle-detection",
+    "interest-cohort",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
 )
+_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in _FEATURES_OFF)
+# The staff sign-in and account pages (the auth blueprint) sign with passkeys: this origin
+# only, never a frame of another. (Creating one is this origin's by default.)
+_PASSKEY_PAGES_POLICY = ", ".join(
+    [f"{feature}=()" for feature in _FEATURES_OFF if feature != "publickey-credentials-get"]
+    + ["publickey-credentials-get=(self)"])
 
 HSTS_VALUE = "max-age=63072000; includeSubDomains"
 # A downloaded file (a reporter's evidence above all) must never run as a page of this
@@ -90,7 +93,8 @@ def apply_security_headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Permissions-Policy"] = _PERMISSIONS_POLICY
+    headers["Permissions-Policy"] = (_PASSKEY_PAGES_POLICY if request.blueprint == "auth"
+                                     else _PERMISSIONS_POLICY)
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Cross-Origin-Embedder-Policy"] = "require-corp"

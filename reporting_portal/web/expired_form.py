@@ -31,6 +31,10 @@ _NAMED: dict[str, LazyString] = {
     "reason": _l("Reason"),
     "display_name": _l("Full name"),
     "name": _l("New label"),
+    "detail": _l("Detail (for case handlers)"),
+    "outcome": _l("Outcome of the protection record"),
+    "age_recipient": _l("Age recipient"),
+    "contact_note": _l("Contact note"),
 }
 # A channel's or a question's text in one language: ``label_fr``, ``description_ar``.
 _PER_LANGUAGE: dict[str, LazyString] = {

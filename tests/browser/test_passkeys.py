@@ -145,6 +145,7 @@ def test_a_prf_passkey_signs_in_alone_and_opens_the_case_without_a_password(
 
     # Removing the passkey removes its copy of the key, and passkey-only with it.
     sign_in_with_passkey(page, portal)
+    expect(page.get_by_role("heading", name="Welcome, Hana")).to_be_visible()
     page.goto(f"{portal}/staff/account/passkeys")
     page.get_by_role("button", name="Remove Work laptop").click()
     expect(page.get_by_text("Passkey removed, with its copy of your key.")).to_be_visible()

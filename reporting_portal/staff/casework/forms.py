@@ -162,5 +162,6 @@ class ReviewForm(FlaskForm):
 
 
 class CloseRecordForm(FlaskForm):
-    outcome = TextAreaField(_l("Outcome of the protection record"),
+    # Its own id: the case's closing outcome (StatusForm) is "outcome" on the same page.
+    outcome = TextAreaField(_l("Outcome of the protection record"), id="protection-outcome",
                             validators=[InputRequired(), Length(max=OUTCOME_MAX_CHARS)])

@@ -215,6 +215,24 @@ class AccessGrant(Base):
     staff: Mapped[StaffAccount] = relationship(foreign_keys=[staff_id])
 
 
+class InboxCount(Base):
+    """How many cases a staff member holds in each status: the inbox's counts.
+
+    Kept by database triggers (migration 0019), never by the application: every grant
+    added or removed, every change of a case's status and every deleted case moves a
+    count in the same transaction, whichever code path made the change. Counting the
+    grants instead reads every one of them: 0.8 s at a million cases.
+    """
+
+    __tablename__ = "inbox_count"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CaseRead(Base):
     """How far a handler has read a case: reporter messages after this are unread."""
 

@@ -67,6 +67,11 @@ class InboxFilter:
     before: str | None = None
 
     @property
+    def whole_inbox(self) -> bool:
+        """No filter at all: every case the handler holds."""
+        return self.only_status_or_priority and not (self.status or self.priority)
+
+    @property
     def only_status_or_priority(self) -> bool:
         """Whether the kept counts (InboxCount) answer how many cases match."""
         return not (self.channel or self.label or self.overdue
@@ -224,17 +229,27 @@ def _sort_keys(sort: Sort) -> list[tuple[Any, bool]]:
     return [(Report.received_on, True), (Report.id, True)]
 
 
-def _ordered(query: Select[Any], sort: Sort, *, reverse: bool = False) -> Select[Any]:
+def _by(query: Select[Any], keys: list[tuple[Any, bool]], *,
+        reverse: bool = False) -> Select[Any]:
     # Both databases put NULLs at the other end when an order is reversed, so the
     # reversed order is exactly the list read backwards.
     return query.order_by(*(
-        key.desc() if descending != reverse else key.asc()
-        for key, descending in _sort_keys(sort)))
+        key.desc() if descending != reverse else key.asc() for key, descending in keys))
+
+
+def _ordered(query: Select[Any], sort: Sort, *, reverse: bool = False) -> Select[Any]:
+    return _by(query, _sort_keys(sort), reverse=reverse)
 
 
 # Sorts whose keys are never NULL and run one way, matched by an index on (key, id):
 # their pages can start from a case with a row comparison.
 _KEYSET_SORTS = {Sort.NEWEST: (Report.received_on, True), Sort.OLDEST: (Report.received_on, False)}
+
+
+def _grant_keys(sort: Sort) -> list[tuple[Any, bool]]:
+    """The same order over the handler's grants (their copy of the day of receipt)."""
+    descending = _KEYSET_SORTS[sort][1]
+    return [(AccessGrant.received_on, descending), (AccessGrant.report_id, descending)]
 
 
 def _page_ids(db: Session, staff_id: int, base: Select[Any], chosen: InboxFilter, page: int,
@@ -245,13 +260,20 @@ def _page_ids(db: Session, staff_id: int, base: Select[Any], chosen: InboxFilter
     from_edge = _ids_from_edge(db, staff_id, ids, chosen)
     if from_edge:
         return from_edge
+    if chosen.whole_inbox and chosen.sort in _KEYSET_SORTS:
+        # The handler's own index (staff, day, case) holds this order: the offset skips
+        # index entries, not a grant lookup per case (0.8 s half-way through a million).
+        ids = select(AccessGrant.report_id.label("id")).where(AccessGrant.staff_id == staff_id)
+        keys = _grant_keys(chosen.sort)
+    else:
+        keys = _sort_keys(chosen.sort)
     # OFFSET walks every row before the page, so a page past the middle is read from the
     # other end: the last of 20,000 pages costs what the first does.
     first = (page - 1) * PAGE_SIZE
     end = min(first + PAGE_SIZE, total)
     if first <= total - end:
-        return list(db.scalars(_ordered(ids, chosen.sort).offset(first).limit(PAGE_SIZE)))
-    backwards = _ordered(ids, chosen.sort, reverse=True).offset(total - end).limit(end - first)
+        return list(db.scalars(_by(ids, keys).offset(first).limit(PAGE_SIZE)))
+    backwards = _by(ids, keys, reverse=True).offset(total - end).limit(end - first)
     return list(reversed(db.scalars(backwards).all()))
 
 

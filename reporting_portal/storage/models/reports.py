@@ -199,8 +199,13 @@ class AccessGrant(Base):
     """A staff member is a recipient of a report's objects."""
 
     __tablename__ = "access_grant"
-    # A handler's cases, found and counted from the index alone.
-    __table_args__ = (Index("ix_access_grant_staff_report", "staff_id", "report_id"),)
+    # A handler's cases, found and counted from the index alone; the second walks them
+    # newest (or oldest) first, so a deep page of the whole inbox skips index entries
+    # only, not a grant lookup per case it passes.
+    __table_args__ = (
+        Index("ix_access_grant_staff_report", "staff_id", "report_id"),
+        Index("ix_access_grant_staff_received", "staff_id", "received_on", "report_id"),
+    )
 
     report_id: Mapped[int] = mapped_column(
         ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
@@ -210,6 +215,9 @@ class AccessGrant(Base):
     )
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    # The case's day of receipt, copied by triggers (migration 0019), never set by the
+    # application: it only orders the index above.
+    received_on: Mapped[date | None] = mapped_column(Date)
 
     report: Mapped[Report] = relationship(back_populates="grants")
     staff: Mapped[StaffAccount] = relationship(foreign_keys=[staff_id])

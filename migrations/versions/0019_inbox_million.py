@@ -4,9 +4,10 @@
   The inbox's counts, and the totals of pages filtered by status and priority alone,
   read it instead of counting every grant (0.8 s at a million cases on SQLite).
 - Triggers keep it, on both databases, whichever code path changes the data: a grant
-  added, removed or moved; a case's status or priority changed; a case deleted (its grants are
-  deleted first, while the case still says which count to lower; the foreign key's
-  cascade then finds nothing left).
+  added, removed or moved; a case's status or priority changed; a case deleted (its
+  grants are deleted first, while the case still says which count to lower; the foreign
+  key's cascade then finds nothing left). SQLite counts per row; PostgreSQL per
+  statement (see _PG_RAISE).
 - ``access_grant.received_on``: the case's day of receipt, copied by triggers, and an
   index (staff, day, case): a deep page of the whole inbox, newest or oldest first,
   walks that index instead of looking up a grant for every case it skips.
@@ -73,36 +74,82 @@ _SQLITE_TRIGGERS = {
                                  f"BEGIN {_COPY_DAY_TO_GRANTS} END"),
 }
 
+# PostgreSQL counts per statement, from its transition tables: one UPDATE of a count
+# per (staff, status, priority) however many rows the statement touched. Row triggers
+# would update the same count row once per grant, and within one transaction each such
+# update walks every earlier version of the row: a bulk insert of a million grants
+# never finished.
+_PG_RAISE = ("INSERT INTO inbox_count (staff_id, status, priority, cases) "
+             "SELECT {staff}, {status}, {priority}, count(*) FROM {source} "
+             "GROUP BY 1, 2, 3 ON CONFLICT (staff_id, status, priority) "
+             "DO UPDATE SET cases = inbox_count.cases + EXCLUDED.cases;")
+_PG_LOWER = ("UPDATE inbox_count SET cases = inbox_count.cases - counted.cases FROM ("
+             "SELECT {staff} AS staff_id, {status} AS status, {priority} AS priority, "
+             "count(*) AS cases FROM {source} GROUP BY 1, 2, 3) AS counted "
+             "WHERE inbox_count.staff_id = counted.staff_id "
+             "AND inbox_count.status = counted.status "
+             "AND inbox_count.priority = counted.priority;")
+_GRANTS_OF = "{grants} AS g JOIN report ON report.id = g.report_id"
+_MOVED = ("(SELECT n.id, o.status AS old_status, o.priority AS old_priority, "
+          "n.status AS new_status, n.priority AS new_priority "
+          "FROM old_cases AS o JOIN new_cases AS n ON n.id = o.id "
+          "WHERE (o.status, o.priority) IS DISTINCT FROM (n.status, n.priority)) AS m "
+          "JOIN access_grant AS g ON g.report_id = m.id")
+
+
+def _pg_for_grants(change: str, grants: str) -> str:
+    return change.format(staff="g.staff_id", status="report.status",
+                         priority="report.priority", source=_GRANTS_OF.format(grants=grants))
+
+
 _POSTGRESQL_FUNCTIONS = {
-    "inbox_count_on_grant": (
-        f"IF TG_OP IN ('DELETE', 'UPDATE') THEN {_LOWER_FOR_GRANT} END IF; "
-        f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {_RAISE_FOR_GRANT} END IF; RETURN NULL;"),
-    "inbox_count_on_triage": f"{_LOWER_FOR_TRIAGE} {_RAISE_FOR_TRIAGE} RETURN NULL;",
+    "inbox_count_on_grants_added": f"{_pg_for_grants(_PG_RAISE, 'added_grants')} RETURN NULL;",
+    "inbox_count_on_grants_removed": (f"{_pg_for_grants(_PG_LOWER, 'removed_grants')} "
+                                      "RETURN NULL;"),
+    "inbox_count_on_grants_changed": (f"{_pg_for_grants(_PG_LOWER, 'old_grants')} "
+                                      f"{_pg_for_grants(_PG_RAISE, 'new_grants')} RETURN NULL;"),
+    "inbox_count_on_cases_changed": (
+        _PG_LOWER.format(staff="g.staff_id", status="m.old_status",  # noqa: S608
+                         priority="m.old_priority", source=_MOVED)
+        + " " + _PG_RAISE.format(staff="g.staff_id", status="m.new_status",
+                                 priority="m.new_priority", source=_MOVED)
+        + " UPDATE access_grant SET received_on = n.received_on "
+        "FROM old_cases AS o JOIN new_cases AS n ON n.id = o.id "
+        "WHERE o.received_on IS DISTINCT FROM n.received_on "
+        "AND access_grant.report_id = n.id; RETURN NULL;"),
     "inbox_count_on_case_delete": f"{_DELETE_GRANTS} RETURN OLD;",
     "access_grant_take_day": f"NEW.received_on := {_DAY_OF_CASE}; RETURN NEW;",
-    "access_grant_on_day_change": f"{_COPY_DAY_TO_GRANTS} RETURN NULL;",
 }
 _POSTGRESQL_TRIGGERS = {
-    "inbox_count_grant": ("AFTER INSERT OR DELETE OR UPDATE OF report_id, staff_id "
-                          "ON access_grant FOR EACH ROW", "inbox_count_on_grant"),
-    "inbox_count_triage_changed": ("AFTER UPDATE OF status, priority ON report FOR EACH ROW "
-                                   "WHEN (OLD.status IS DISTINCT FROM NEW.status "
-                                   "OR OLD.priority IS DISTINCT FROM NEW.priority)",
-                                   "inbox_count_on_triage"),
+    "inbox_count_grants_added": ("AFTER INSERT ON access_grant REFERENCING NEW TABLE AS "
+                                 "added_grants FOR EACH STATEMENT",
+                                 "inbox_count_on_grants_added"),
+    "inbox_count_grants_removed": ("AFTER DELETE ON access_grant REFERENCING OLD TABLE AS "
+                                   "removed_grants FOR EACH STATEMENT",
+                                   "inbox_count_on_grants_removed"),
+    # Transition tables allow no column list: every UPDATE of grants counts its old rows
+    # out and its new rows in (no key pairs them when report_id or staff_id moved).
+    "inbox_count_grants_changed": ("AFTER UPDATE ON access_grant REFERENCING OLD TABLE AS "
+                                   "old_grants NEW TABLE AS new_grants FOR EACH STATEMENT",
+                                   "inbox_count_on_grants_changed"),
+    "inbox_count_cases_changed": ("AFTER UPDATE ON report REFERENCING OLD TABLE AS old_cases "
+                                  "NEW TABLE AS new_cases FOR EACH STATEMENT",
+                                  "inbox_count_on_cases_changed"),
     "inbox_count_case_deleted": ("BEFORE DELETE ON report FOR EACH ROW",
                                  "inbox_count_on_case_delete"),
     "access_grant_take_day": ("BEFORE INSERT OR UPDATE OF report_id ON access_grant "
                               "FOR EACH ROW", "access_grant_take_day"),
-    "access_grant_day_changed": ("AFTER UPDATE OF received_on ON report FOR EACH ROW "
-                                 "WHEN (OLD.received_on IS DISTINCT FROM NEW.received_on)",
-                                 "access_grant_on_day_change"),
 }
 
 
 def create_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # As the schema's owner, with the schema's search path: the counts are kept
+        # whatever rights the role making the change has on inbox_count (an existing
+        # database's application role has none on a new table until granted).
         for name, body in _POSTGRESQL_FUNCTIONS.items():
             op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                       f"SECURITY DEFINER SET search_path FROM CURRENT "
                        f"AS $$ BEGIN {body} END $$")
         for name, (when, function) in _POSTGRESQL_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {function}()")

@@ -56,7 +56,9 @@ def test_a_real_cookie_value_gives_its_token():
         token)
 
 
-QUERY_KEYS = ["status", "priority", "page", "sort", "channel", "label", "overdue", "other"]
+QUERY_KEYS = ["status", "priority", "page", "sort", "channel", "label", "overdue", "after",
+              "before", "other"]
+PUBLIC_ID_CHARS = set(string.ascii_letters + string.digits + "-_")
 
 
 @settings(max_examples=500)
@@ -73,6 +75,8 @@ def test_any_query_gives_a_valid_inbox_filter(args):
     assert isinstance(chosen.overdue, bool)
     for text in (chosen.channel, chosen.label):
         assert text is None or (text and "\x00" not in text)
+    for edge in (chosen.after, chosen.before):  # a case's public id, or nothing
+        assert edge is None or (0 < len(edge) <= 32 and set(edge) <= PUBLIC_ID_CHARS)
 
 
 json_values = st.recursive(

@@ -114,7 +114,8 @@ def inbox() -> str:
         "casework/inbox.html", page=page, chosen=chosen, today=today,
         statuses=list(ReportStatus), priorities=list(Priority), channels=channels,
         labels=list_labels(get_session()),
-        query_without_page={k: v for k, v in request.args.items() if k != "page"},
+        query_without_page={k: v for k, v in request.args.items()
+                            if k not in {"page", "after", "before"}},
         **bulk_context(),
     )
 

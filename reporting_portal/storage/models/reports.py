@@ -226,8 +226,13 @@ class AccessGrant(Base):
     """A staff member is a recipient of a report's objects."""
 
     __tablename__ = "access_grant"
-    # A handler's cases, found and counted from the index alone.
-    __table_args__ = (Index("ix_access_grant_staff_report", "staff_id", "report_id"),)
+    # A handler's cases, found and counted from the index alone; the second walks them
+    # newest (or oldest) first, so a deep page of the whole inbox skips index entries
+    # only, not a grant lookup per case it passes.
+    __table_args__ = (
+        Index("ix_access_grant_staff_report", "staff_id", "report_id"),
+        Index("ix_access_grant_staff_received", "staff_id", "received_on", "report_id"),
+    )
 
     report_id: Mapped[int] = mapped_column(
         ForeignKey("report.id", ondelete="CASCADE"), primary_key=True
@@ -237,9 +242,32 @@ class AccessGrant(Base):
     )
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    # The case's day of receipt, copied by triggers (migration 0019), never set by the
+    # application: it only orders the index above.
+    received_on: Mapped[date | None] = mapped_column(Date)
 
     report: Mapped[Report] = relationship(back_populates="grants")
     staff: Mapped[StaffAccount] = relationship(foreign_keys=[staff_id])
+
+
+class InboxCount(Base):
+    """How many cases a staff member holds in each status and priority: the inbox's
+    counts, and the totals of pages filtered by status and priority alone.
+
+    Kept by database triggers (migration 0019), never by the application: every grant
+    added or removed, every change of a case's status or priority and every deleted case
+    moves a count in the same transaction, whichever code path made the change.
+    Counting the grants instead reads every one of them: 0.8 s at a million cases.
+    """
+
+    __tablename__ = "inbox_count"
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseRead(Base):

@@ -12,12 +12,20 @@ on a free loopback port, then:
    JavaScript does (GET the form, POST multipart answers plus a 1 MiB random file, GET
    the receipt page) until ``--reports`` reports are in. Prints reports/s, p50/p95
    latency of POST-through-receipt, errors, and the CPU the server and this client used.
-2. Every receipt code is posted to ``/followup``; each must open its mailbox.
+2. Every receipt code is posted to ``/followup`` by ``--verify-concurrency`` reporters at
+   once (default: as many as sent reports); each must open its mailbox. A sign-in costs
+   one derivation too, so its rate is compared with the same ceiling. The global receipt
+   budget without JavaScript (10 a minute in production) is raised for the whole run
+   through ``REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE``; the table says so.
 3. The ceiling set by the deliberate Argon2id cost of receipt codes (one derivation per
    submission): cores / seconds-per-derivation, timed in-process with the settings'
    parameters. Prints throughput as a fraction of it (target >= 0.8). For comparison it
    also times ``cores`` processes deriving at once: on small VMs Argon2id's 64 MiB passes
    contend for memory bandwidth, so that measured rate can sit well below the nominal one.
+   That measured rate is the baseline of the two ratios printed, reports and follow-ups
+   (target >= 0.8 each). Because the machine may be shared, it also prints the CPU one
+   derivation takes and the server's CPU per report as a multiple of it: a ratio that
+   other load on the machine barely moves.
 4. Unless ``--skip-big-upload``: a fresh one-worker gunicorn receives one report with a
    1 GiB file, streamed from memory (nothing written here), while the worker's VmRSS is
    sampled every 50 ms. Prints the growth over the idle worker (target < 100 MiB).
@@ -76,11 +84,14 @@ GIB = 1024 * MIB
 CHANNEL = "corruption"
 COOKIE_NAME = "__Host-session"
 HTTP_TIMEOUT = 900.0
+RAISED_RECEIPT_LIMIT = "100000"
 
 CSRF_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 # The one-time token each report form carries, so a resent POST cannot file it twice.
 SUBMISSION_TOKEN_RE = re.compile(r'<input[^>]*name="submission_token"[^>]*value="([^"]+)"')
-RECEIPT_RE = re.compile(r'<p class="receipt-code" id="receipt-code"[^>]*>([^<]+)</p>')
+# The receipt page lists the code's seven groups of four digits, one list item each.
+RECEIPT_RE = re.compile(r'<ol class="receipt-code" id="receipt-code"[^>]*>(.*?)</ol>', re.S)
+RECEIPT_GROUP_RE = re.compile(r'<li class="receipt-code__group">(\d{4})</li>')
 
 
 def log(message: str) -> None:
@@ -198,7 +209,7 @@ def read_receipt(browser: Browser) -> str:
     match = RECEIPT_RE.search(reply.body)
     if reply.status != 200 or match is None:
         raise BenchError(f"GET /report/receipt: {reply.status}, no receipt code")
-    code = "".join(match.group(1).split())
+    code = "".join(RECEIPT_GROUP_RE.findall(match.group(1)))
     if len(code) != 28 or not code.isdigit():
         raise BenchError("receipt code is not 28 digits")
     return code
@@ -221,7 +232,9 @@ def base_environment(instance_dir: Path, database_url: str | None) -> dict[str, 
     env.update({
         "REPORTING_PORTAL_INSTANCE_DIR": str(instance_dir),
         "REPORTING_PORTAL_ENVIRONMENT": "development",
-        "REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE": "100000",
+        # Every receipt of the run is posted within a minute or two (the production
+        # budget is 10 a minute for the whole installation): the table names this.
+        "REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE": RAISED_RECEIPT_LIMIT,
         "REPORTING_PORTAL_LOG_LEVEL": "WARNING",
     })
     if database_url:
@@ -486,16 +499,17 @@ def receipt_params_of(settings: Settings) -> Argon2Params:
                         memory_cost_kib=settings.receipt_kdf_memory_kib, parallelism=1)
 
 
-def timed_derivations(params: Argon2Params, runs: int) -> list[tuple[float, float]]:
-    """``runs`` receipt derivations after one warm-up: (start, end) of each, perf_counter."""
+def timed_derivations(params: Argon2Params, runs: int) -> list[tuple[float, float, float]]:
+    """``runs`` receipt derivations after one warm-up: (start, end) of each on the
+    perf_counter clock, and the CPU seconds each took (this thread's, kernel included)."""
     salt = new_installation_salt()
     derive_receipt_secrets(generate_receipt_code(), salt, params)
     spans = []
     for _ in range(runs):
         code = generate_receipt_code()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         derive_receipt_secrets(code, salt, params)
-        spans.append((started, time.perf_counter()))
+        spans.append((started, time.perf_counter(), time.thread_time() - cpu_started))
     return spans
 
 
@@ -503,23 +517,25 @@ def receipt_kdf_ceiling(settings: Settings, runs: int) -> dict[str, Any]:
     """The nominal ceiling (cores / one derivation's time) and, for comparison, the rate
     ``cores`` processes deriving at once actually reach (memory bandwidth, shared cores)."""
     params = receipt_params_of(settings)
-    timings = [end - start for start, end in timed_derivations(params, runs)]
+    alone = timed_derivations(params, runs)
+    timings = [end - start for start, end, _cpu in alone]
     median = statistics.median(timings)
     cores = os.cpu_count() or 1
     with ProcessPoolExecutor(max_workers=cores) as pool:
         batches = list(pool.map(timed_derivations, [params] * cores, [runs] * cores))
     spans = [span for batch in batches for span in batch]
-    wall = max(end for _, end in spans) - min(start for start, _ in spans)
+    wall = max(end for _, end, _cpu in spans) - min(start for start, _, _cpu in spans)
     return {
         "time_cost": params.time_cost,
         "memory_kib": params.memory_cost_kib,
         "runs": runs,
         "median_s": median,
+        "cpu_median_s": statistics.median(cpu for _, _, cpu in alone),
         "min_s": min(timings),
         "cores": cores,
         "ceiling_per_s": cores / median,
         "parallel_per_s": len(spans) / wall,
-        "parallel_median_s": statistics.median(end - start for start, end in spans),
+        "parallel_median_s": statistics.median(end - start for start, end, _cpu in spans),
     }
 
 
@@ -676,7 +692,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     env = base_environment(workdir / "instance", args.database_url)
     log("setting up the installation ...")
     settings = set_up_installation(env, args.handlers)
-    figures: dict[str, Any] = {"cores": os.cpu_count()}
+    figures: dict[str, Any] = {"cores": os.cpu_count(), "load_average_before": os.getloadavg(),
+                               "receipt_plain_per_minute": RAISED_RECEIPT_LIMIT}
     with gunicorn(env, workdir / "gunicorn-load.log", workers=args.workers,
                   threads=args.threads) as server:
         figures["server"] = {"workers": len(server.workers()),
@@ -692,9 +709,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             load["reports_per_s"] / figures["kdf"]["ceiling_per_s"])
         figures["load"]["fraction_of_parallel_kdf_rate"] = (
             load["reports_per_s"] / figures["kdf"]["parallel_per_s"])
-        log(f"opening {len(codes)} mailboxes ...")
-        figures["verify"] = verify_codes(server.port, codes, args.verify_concurrency)
+        verify_concurrency = args.verify_concurrency or args.concurrency
+        log(f"opening {len(codes)} mailboxes, {verify_concurrency} at a time ...")
+        verify = verify_codes(server.port, codes, verify_concurrency)
+        verify["fraction_of_parallel_kdf_rate"] = (
+            verify["per_second"] / figures["kdf"]["parallel_per_s"])
+        figures["verify"] = verify
         figures["server"]["log_problems"] = server.log_problems()[:10]
+    figures["load_average_after"] = os.getloadavg()
     if not args.skip_big_upload:
         log(f"one {args.big_mib} MiB upload to a one-worker gunicorn ...")
         figures["big_upload"] = big_upload(env, workdir / "gunicorn-big.log",
@@ -716,21 +738,31 @@ def table(figures: dict[str, Any]) -> str:
         ("submission latency p50 / p95 / max",
          f"{load['p50_s']:.2f} / {load['p95_s']:.2f} / {load['max_s']:.2f} s (POST + receipt)"),
         ("form GET p50", f"{load['form_get_p50_s'] * 1000:.0f} ms"),
-        ("server CPU per report", f"{load['server_cpu_s_per_report']:.3f} s"),
+        ("server CPU per report", f"{load['server_cpu_s_per_report']:.3f} s = "
+                                  f"{load['server_cpu_s_per_report'] / kdf['cpu_median_s']:.2f}"
+                                  " x one derivation's CPU"),
         ("client CPU per report", f"{load['client_cpu_s_per_report']:.3f} s (this process)"),
         ("receipt Argon2id", f"t={kdf['time_cost']} m={kdf['memory_kib']} KiB: median "
-                             f"{kdf['median_s']:.3f} s, min {kdf['min_s']:.3f} s "
-                             f"({kdf['runs']} runs)"),
+                             f"{kdf['median_s']:.3f} s, min {kdf['min_s']:.3f} s, "
+                             f"CPU {kdf['cpu_median_s']:.3f} s ({kdf['runs']} runs)"),
         ("KDF ceiling", f"{kdf['ceiling_per_s']:.2f} reports/s ({kdf['cores']} cores)"),
-        ("throughput / ceiling", f"{load['fraction_of_ceiling']:.2f} (target >= 0.8)"),
+        ("throughput / ceiling", f"{load['fraction_of_ceiling']:.2f} (the nominal one)"),
         ("KDF measured in parallel", f"{kdf['parallel_per_s']:.2f} derivations/s with "
                                      f"{kdf['cores']} processes at once (each "
                                      f"{kdf['parallel_median_s']:.3f} s)"),
-        ("throughput / parallel KDF rate", f"{load['fraction_of_parallel_kdf_rate']:.2f}"),
+        ("throughput / parallel KDF rate",
+         f"{load['fraction_of_parallel_kdf_rate']:.2f} (target >= 0.8)"),
         ("receipts verified", f"{verify['opened']} / {verify['codes']} opened, "
                               f"{verify['failed']} failed"),
         ("follow-up sign-ins", f"{verify['per_second']:.2f}/s at concurrency "
-                               f"{verify['concurrency']}, p50 {verify['p50_s']:.2f} s"),
+                               f"{verify['concurrency']}, p50 {verify['p50_s']:.2f} s "
+                               f"(receipt budget raised to {figures['receipt_plain_per_minute']}"
+                               "/min for the bench)"),
+        ("follow-up / parallel KDF rate",
+         f"{verify['fraction_of_parallel_kdf_rate']:.2f} (target >= 0.8)"),
+        ("load average before / after", " / ".join(
+            ", ".join(f"{value:.2f}" for value in figures[key])
+            for key in ("load_average_before", "load_average_after"))),
     ]
     big = figures.get("big_upload")
     if big:
@@ -762,7 +794,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--verify-concurrency", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--verify-concurrency", type=int, default=None,
+                        help="follow-up sign-ins at once (default: --concurrency)")
     parser.add_argument("--file-mib", type=int, default=1, help="file size per report")
     parser.add_argument("--big-mib", type=int, default=1024, help="file of the big upload")
     parser.add_argument("--skip-big-upload", action="store_true")

@@ -1,7 +1,7 @@
 """Submission throughput under load, and server memory during one 1 GiB upload.
 
     .venv/bin/python bench/submission_load.py [--reports 200] [--concurrency 20]
-        [--skip-big-upload] [--json]
+        [--skip-big-upload] [--cpu-split] [--json]
 
 Sets up a throwaway installation (temporary instance folder, SQLite unless
 ``--database-url`` names an empty database or schema), gives the default channel
@@ -19,13 +19,16 @@ on a free loopback port, then:
    through ``REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE``; the table says so.
 3. The ceiling set by the deliberate Argon2id cost of receipt codes (one derivation per
    submission): cores / seconds-per-derivation, timed in-process with the settings'
-   parameters. Prints throughput as a fraction of it (target >= 0.8). For comparison it
-   also times ``cores`` processes deriving at once: on small VMs Argon2id's 64 MiB passes
-   contend for memory bandwidth, so that measured rate can sit well below the nominal one.
-   That measured rate is the baseline of the two ratios printed, reports and follow-ups
-   (target >= 0.8 each). Because the machine may be shared, it also prints the CPU one
-   derivation takes and the server's CPU per report as a multiple of it: a ratio that
-   other load on the machine barely moves.
+   parameters, and throughput as a fraction of it. It also times ``cores`` processes
+   deriving at once: on small VMs Argon2id's 64 MiB passes contend for memory bandwidth,
+   so that measured rate can sit well below the nominal one. That measured rate is the
+   baseline of the two ratios printed, reports and follow-ups (target >= 0.8 each).
+   Because the machine may be shared, it also prints the CPU one derivation takes (before
+   the reports and right after them) and the server's CPU per report as a multiple of it.
+   With ``--cpu-split`` the workers run bench/gunicorn_cpu_split.conf.py (the shipped
+   settings plus timing hooks) and print the derivation's share of the CPU that a report
+   and a follow-up took, both measured in the same threads at the same moments: the
+   figure other load on the machine moves least.
 4. Unless ``--skip-big-upload``: a fresh one-worker gunicorn receives one report with a
    1 GiB file, streamed from memory (nothing written here), while the worker's VmRSS is
    sampled every 50 ms. Prints the growth over the idle worker (target < 100 MiB).
@@ -333,15 +336,17 @@ class Server:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_path: Path, *, workers: int | None,
-             threads: int | None, app: str = "reporting_portal.wsgi:app") -> Iterator[Server]:
-    """gunicorn with the shipped config on a free port; ``app``: which surface it serves."""
+             threads: int | None, app: str = "reporting_portal.wsgi:app",
+             config: str = "config/gunicorn.conf.py") -> Iterator[Server]:
+    """gunicorn with the shipped config (or ``config``, which wraps it) on a free port;
+    ``app``: which surface it serves."""
     port = free_port()
     env = {**env, "BIND": f"127.0.0.1:{port}"}
     if workers:
         env["WEB_CONCURRENCY"] = str(workers)
     if threads:
         env["GUNICORN_THREADS"] = str(threads)
-    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.conf.py", app]
+    command = [str(VENV_BIN / "gunicorn"), "-c", config, app]
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log_file,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -694,8 +699,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     settings = set_up_installation(env, args.handlers)
     figures: dict[str, Any] = {"cores": os.cpu_count(), "load_average_before": os.getloadavg(),
                                "receipt_plain_per_minute": RAISED_RECEIPT_LIMIT}
+    split_dir = workdir / "cpu-split"
+    config = "config/gunicorn.conf.py"
+    if args.cpu_split:
+        split_dir.mkdir()
+        env = {**env, "BENCH_CPU_SPLIT_DIR": str(split_dir)}
+        config = "bench/gunicorn_cpu_split.conf.py"
     with gunicorn(env, workdir / "gunicorn-load.log", workers=args.workers,
-                  threads=args.threads) as server:
+                  threads=args.threads, config=config) as server:
         figures["server"] = {"workers": len(server.workers()),
                              "threads": args.threads or "config default",
                              "database": "postgresql" if args.database_url else "sqlite"}
@@ -703,6 +714,12 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         figures["kdf"] = receipt_kdf_ceiling(settings, args.kdf_runs)
         log(f"{args.reports} reports from {args.concurrency} reporters ...")
         load = load_phase(server, args)
+        # Other load on a shared machine moves a derivation's CPU (memory bandwidth): it
+        # is timed again right after the reports, and the two medians averaged.
+        after = statistics.median(cpu for _, _, cpu in timed_derivations(
+            receipt_params_of(settings), max(3, args.kdf_runs // 2)))
+        figures["kdf"]["cpu_after_load_s"] = after
+        figures["kdf"]["cpu_s"] = (figures["kdf"]["cpu_median_s"] + after) / 2
         codes = load.pop("codes")
         figures["load"] = load
         figures["load"]["fraction_of_ceiling"] = (
@@ -717,11 +734,40 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         figures["verify"] = verify
         figures["server"]["log_problems"] = server.log_problems()[:10]
     figures["load_average_after"] = os.getloadavg()
+    if args.cpu_split:
+        figures["cpu_split"] = cpu_split(split_dir)
     if not args.skip_big_upload:
         log(f"one {args.big_mib} MiB upload to a one-worker gunicorn ...")
         figures["big_upload"] = big_upload(env, workdir / "gunicorn-big.log",
                                            args.big_mib * MIB, args.file_mib * MIB)
     return figures
+
+
+def cpu_split(folder: Path) -> dict[str, Any]:
+    """The workers' totals (bench/gunicorn_cpu_split.conf.py): the derivation's share of
+    the CPU a report (form, POST, receipt page) and a follow-up (page, POST, mailbox) took."""
+    totals: dict[str, list[float]] = {}
+    for path in folder.glob("*.json"):
+        for name, counts in json.loads(path.read_text()).items():
+            summed = totals.setdefault(name, [0, 0.0, 0.0])
+            for index, value in enumerate(counts):
+                summed[index] += value
+
+    def share(paths: tuple[str, ...], per: str) -> dict[str, float]:
+        rows = [totals.get(path, [0, 0.0, 0.0]) for path in paths]
+        count = totals.get(per, [0])[0] or 1
+        cpu, kdf = sum(row[1] for row in rows), sum(row[2] for row in rows)
+        return {"cpu_s": cpu / count, "kdf_cpu_s": kdf / count,
+                "kdf_share": kdf / cpu if cpu else 0.0}
+
+    report_post = f"POST /report/{CHANNEL}"
+    return {
+        "report": share((f"GET /report/{CHANNEL}", report_post, "GET /report/receipt"),
+                        report_post),
+        "follow_up": share(("GET /followup", "POST /followup", "GET /followup/mailbox"),
+                           "POST /followup"),
+        "workers_reporting": len(list(folder.glob("*.json"))),
+    }
 
 
 def table(figures: dict[str, Any]) -> str:
@@ -739,12 +785,13 @@ def table(figures: dict[str, Any]) -> str:
          f"{load['p50_s']:.2f} / {load['p95_s']:.2f} / {load['max_s']:.2f} s (POST + receipt)"),
         ("form GET p50", f"{load['form_get_p50_s'] * 1000:.0f} ms"),
         ("server CPU per report", f"{load['server_cpu_s_per_report']:.3f} s = "
-                                  f"{load['server_cpu_s_per_report'] / kdf['cpu_median_s']:.2f}"
+                                  f"{load['server_cpu_s_per_report'] / kdf['cpu_s']:.2f}"
                                   " x one derivation's CPU"),
         ("client CPU per report", f"{load['client_cpu_s_per_report']:.3f} s (this process)"),
         ("receipt Argon2id", f"t={kdf['time_cost']} m={kdf['memory_kib']} KiB: median "
                              f"{kdf['median_s']:.3f} s, min {kdf['min_s']:.3f} s, "
-                             f"CPU {kdf['cpu_median_s']:.3f} s ({kdf['runs']} runs)"),
+                             f"CPU {kdf['cpu_median_s']:.3f} s before the reports, "
+                             f"{kdf['cpu_after_load_s']:.3f} s after ({kdf['runs']} runs)"),
         ("KDF ceiling", f"{kdf['ceiling_per_s']:.2f} reports/s ({kdf['cores']} cores)"),
         ("throughput / ceiling", f"{load['fraction_of_ceiling']:.2f} (the nominal one)"),
         ("KDF measured in parallel", f"{kdf['parallel_per_s']:.2f} derivations/s with "
@@ -764,6 +811,12 @@ def table(figures: dict[str, Any]) -> str:
             ", ".join(f"{value:.2f}" for value in figures[key])
             for key in ("load_average_before", "load_average_after"))),
     ]
+    split = figures.get("cpu_split")
+    if split:
+        for title, key in (("report", "report"), ("follow-up", "follow_up")):
+            row = split[key]
+            rows.append((f"{title} CPU in the workers", f"{row['cpu_s']:.3f} s, of which the "
+                         f"derivation {row['kdf_cpu_s']:.3f} s: share {row['kdf_share']:.2f}"))
     big = figures.get("big_upload")
     if big:
         rows += [
@@ -799,6 +852,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--file-mib", type=int, default=1, help="file size per report")
     parser.add_argument("--big-mib", type=int, default=1024, help="file of the big upload")
     parser.add_argument("--skip-big-upload", action="store_true")
+    parser.add_argument("--cpu-split", action="store_true",
+                        help="time each request's and each derivation's CPU in the workers "
+                             "(bench/gunicorn_cpu_split.conf.py)")
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: config/gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, default=None,

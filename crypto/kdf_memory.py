@@ -154,7 +154,7 @@ def _free(memory: Any, size: int) -> None:
         buffer.wiped = buffer.is_wiped(size)
 
 
-def argon2id_with_memory(
+def argon2id_with_memory(  # noqa: PLR0913 -- argon2_context's inputs, by keyword
     buffer: _Buffer,
     *,
     password: bytes,

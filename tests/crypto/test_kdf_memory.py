@@ -84,16 +84,22 @@ def test_a_buffer_left_unwiped_is_never_lent_again() -> None:
     assert buffer.mapping.closed
     assert pool.mapped == 0
     with pool.borrow(64 * KIB) as again:
-        assert again is not None and again is not buffer
+        assert again is not None
+        assert again is not buffer
         assert not any(again.mapping[:])
 
 
 def test_the_pool_is_bounded_and_never_waits() -> None:
     pool = WorkingMemoryPool(2, 64 * KIB)
-    with pool.borrow(64 * KIB) as first, pool.borrow(64 * KIB) as second:
-        with pool.borrow(64 * KIB) as third:
-            assert first is not None and second is not None and first is not second
-            assert third is None
+    with (
+        pool.borrow(64 * KIB) as first,
+        pool.borrow(64 * KIB) as second,
+        pool.borrow(64 * KIB) as third,
+    ):
+        assert first is not None
+        assert second is not None
+        assert first is not second
+        assert third is None
     assert pool.mapped == 2
     with pool.borrow(64 * KIB + 1) as too_large:
         assert too_large is None

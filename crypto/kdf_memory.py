@@ -27,7 +27,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
 
-from argon2.low_level import ARGON2_VERSION, ffi, lib
+from argon2 import low_level
+from argon2.low_level import ARGON2_VERSION, ffi
+
+# The bindings' compiled library (argon2_ctx, the flags); argon2-cffi imports it into
+# low_level without listing it as public.
+lib: Any = low_level.lib  # type: ignore[attr-defined]
 
 __all__ = ["ARGON2_MEMORY_ALLOCATION_ERROR", "WorkingMemoryPool", "argon2id_with_memory"]
 
@@ -137,7 +142,6 @@ class WorkingMemoryPool:
             return None
 
 
-@ffi.callback("int(uint8_t **, size_t)", error=ARGON2_MEMORY_ALLOCATION_ERROR)
 def _allocate(memory: Any, size: int) -> int:
     buffer: _Buffer | None = getattr(_lent, "buffer", None)
     if buffer is None or size > buffer.size:
@@ -147,11 +151,17 @@ def _allocate(memory: Any, size: int) -> int:
     return 0
 
 
-@ffi.callback("void(uint8_t *, size_t)")
 def _free(memory: Any, size: int) -> None:
     buffer: _Buffer | None = getattr(_lent, "buffer", None)
     if buffer is not None and memory == buffer.pointer:
         buffer.wiped = buffer.is_wiped(size)
+
+
+# C entry points for argon2_context; cffi keeps them alive as long as these names.
+_ALLOCATE_CALLBACK: Any = ffi.callback(
+    "int(uint8_t **, size_t)", _allocate, error=ARGON2_MEMORY_ALLOCATION_ERROR
+)
+_FREE_CALLBACK: Any = ffi.callback("void(uint8_t *, size_t)", _free)
 
 
 def argon2id_with_memory(  # noqa: PLR0913 -- argon2_context's inputs, by keyword
@@ -195,8 +205,8 @@ def argon2id_with_memory(  # noqa: PLR0913 -- argon2_context's inputs, by keywor
             "lanes": parallelism,
             "threads": parallelism,
             "version": ARGON2_VERSION,
-            "allocate_cbk": _allocate,
-            "free_cbk": _free,
+            "allocate_cbk": _ALLOCATE_CALLBACK,
+            "free_cbk": _FREE_CALLBACK,
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )

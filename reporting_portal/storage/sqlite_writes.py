@@ -56,9 +56,9 @@ class QueuedWritesConnection(sqlite3.Connection):
         self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self._holding = False
 
-    def cursor(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
-        kwargs.setdefault("factory", _QueuedWritesCursor)
-        return super().cursor(*args, **kwargs)
+    # Every cursor, SQLAlchemy's included, is one that queues before a write.
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _QueuedWritesCursor)
 
     def before_statement(self, sql: str) -> None:
         if not self._holding and not self.in_transaction and _starts_write(sql):

@@ -768,6 +768,9 @@ def cpu_split(folder: Path) -> dict[str, Any]:
         "follow_up": share(("GET /followup", "POST /followup", "GET /followup/mailbox"),
                            "POST /followup"),
         "workers_reporting": len(list(folder.glob("*.json"))),
+        # Each request's own CPU, for where the rest of a report's cost sits.
+        "per_request_cpu_s": {name: counts[1] / counts[0]
+                              for name, counts in sorted(totals.items()) if counts[0]},
     }
 
 
@@ -819,6 +822,8 @@ def table(figures: dict[str, Any]) -> str:
             row = split[key]
             rows.append((f"{title} CPU in the workers", f"{row['cpu_s']:.3f} s, of which the "
                          f"derivation {row['kdf_cpu_s']:.3f} s: share {row['kdf_share']:.2f}"))
+        rows.append(("CPU per request in the workers", ", ".join(
+            f"{name} {cpu * 1000:.0f} ms" for name, cpu in split["per_request_cpu_s"].items())))
     big = figures.get("big_upload")
     if big:
         rows += [

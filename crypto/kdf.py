@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from argon2.exceptions import HashingError
-from argon2.low_level import ARGON2_VERSION, Type, hash_secret_raw
+from argon2.low_level import ARGON2_VERSION, Type, error_to_str, hash_secret_raw
 
 from crypto.errors import KdfParameterError
+from crypto.kdf_memory import WorkingMemoryPool, argon2id_with_memory
 
 __all__ = [
     "MAX_MEMORY_COST_KIB",
@@ -49,6 +50,15 @@ MAX_OUTPUT_BYTES: Final = 64
 MAX_SECRET_BYTES: Final = 4096
 
 _MIB: Final = 1024
+
+# Working memory lent to derivations (crypto.kdf_memory): up to four 64 MiB buffers per
+# process, as many as a gunicorn worker has threads (config/gunicorn.conf.py), made the
+# first time that many derive at once and kept, wiped, for the next. So a process keeps up
+# to 256 MiB resident that it used to map and unmap per derivation; a fifth concurrent
+# derivation, or a larger cost, lets libargon2 allocate as before.
+POOLED_BUFFERS: Final = 4
+POOLED_BUFFER_BYTES: Final = 64 * _MIB * 1024
+_working_memory = WorkingMemoryPool(POOLED_BUFFERS, POOLED_BUFFER_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,20 @@ def derive(secret: bytes, salt: bytes, params: Argon2Params, length: int = 32) -
         )
     if len(secret) > MAX_SECRET_BYTES:
         raise KdfParameterError(f"secret must be at most {MAX_SECRET_BYTES} bytes")
+    with _working_memory.borrow(params.memory_cost_kib * 1024) as buffer:
+        if buffer is not None:
+            status, tag = argon2id_with_memory(
+                buffer,
+                password=secret,
+                salt=salt,
+                time_cost=params.time_cost,
+                memory_cost_kib=params.memory_cost_kib,
+                parallelism=params.parallelism,
+                length=length,
+            )
+            if status != 0:
+                raise KdfParameterError(f"Argon2id failed: {error_to_str(status)}")
+            return tag
     try:
         return hash_secret_raw(
             secret=secret,

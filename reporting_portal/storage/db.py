@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from reporting_portal.storage.commit_outcome import install_commit_tracking
+from reporting_portal.storage.sqlite_writes import connection_factory
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -62,10 +64,20 @@ class PoolSettings:
         )
 
 
+_SQLITE_BUSY_TIMEOUT_S = 30
+
+
 def make_engine(database_url: str, pool: PoolSettings | None = None) -> Engine:
     """An engine; SQLite gets WAL, foreign keys and a busy timeout, PostgreSQL a pool."""
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"timeout": 30})
+        connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S}
+        database_file = make_url(database_url).database
+        if database_file and database_file != ":memory:" and not database_file.startswith("file:"):
+            # Writers queue on a lock file rather than sleep in the busy handler.
+            connect_args["factory"] = connection_factory(
+                Path(database_file), _SQLITE_BUSY_TIMEOUT_S
+            )
+        engine = create_engine(database_url, connect_args=connect_args)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     pool = pool or PoolSettings()

@@ -32,12 +32,11 @@ from typing import BinaryIO
 from crypto import age, referral_cli
 from crypto.errors import AgeError, ProofOfReceiptError
 from crypto.keys import (
-    AnyIdentity,
     AnyRecipient,
     generate_identity,
-    parse_identities,
     parse_recipient,
     parse_recipients,
+    read_identity_files,
 )
 from crypto.proof_of_receipt import MAX_PROOF_BYTES, VerifiedReceipt, parse_proof, verify_proof
 
@@ -97,16 +96,6 @@ def _build_verify_proof_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_identities(paths: Sequence[str]) -> list[AnyIdentity]:
-    identities: list[AnyIdentity] = []
-    for path in paths:
-        try:
-            identities.extend(parse_identities(Path(path).read_text(encoding="utf-8")))
-        except AgeError as error:
-            raise AgeError(f"{path}: {error}") from None
-    return identities
-
-
 def _recipients(arguments: argparse.Namespace) -> list[AnyRecipient]:
     recipients = [parse_recipient(text) for text in arguments.recipient]
     for path in arguments.recipients_file:
@@ -114,7 +103,7 @@ def _recipients(arguments: argparse.Namespace) -> list[AnyRecipient]:
             recipients.extend(parse_recipients(Path(path).read_text(encoding="utf-8")))
         except AgeError as error:
             raise AgeError(f"{path}: {error}") from None
-    recipients.extend(identity.recipient for identity in _read_identities(arguments.identity))
+    recipients.extend(identity.recipient for identity in read_identity_files(arguments.identity))
     if not recipients:
         raise UsageError("missing recipients: give -r, -R or -i")
     return recipients
@@ -162,7 +151,7 @@ def _run(arguments: argparse.Namespace) -> None:
             raise UsageError("-a is for encryption; armored input is detected automatically")
         if not arguments.identity:
             raise UsageError("missing identity: give -i FILE")
-        identities = _read_identities(arguments.identity)
+        identities = read_identity_files(arguments.identity)
         with _input(arguments.input) as source, _output(arguments.output) as destination:
             age.decrypt(source, destination, identities)
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto import bech32
-from crypto.errors import HeaderError, KeyFormatError
+from crypto.errors import AgeError, HeaderError, KeyFormatError
 from crypto.header import FILE_KEY_SIZE, FileKey, Stanza, decode_base64, encode_base64
 
 X25519_RECIPIENT_HRP = "age"
@@ -356,6 +357,17 @@ def parse_identities(text: str) -> list[AnyIdentity]:
         raise KeyFormatError("identity file holds no identity")
     return identities
 
+
+
+def read_identity_files(paths: Sequence[str]) -> list[AnyIdentity]:
+    """Every identity of the identity files at ``paths``; an error names its file."""
+    identities: list[AnyIdentity] = []
+    for path in paths:
+        try:
+            identities.extend(parse_identities(Path(path).read_text(encoding="utf-8")))
+        except AgeError as error:
+            raise AgeError(f"{path}: {error}") from None
+    return identities
 
 def parse_recipients(text: str) -> list[AnyRecipient]:
     """Parse a recipients file: one recipient per line, ``#`` comments, blank lines."""

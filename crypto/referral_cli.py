@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from crypto.errors import AgeError
-from crypto.keys import AnyIdentity, parse_identities
+from crypto.keys import read_identity_files
 from crypto.referral import Referral, verify_package
 
 PROG = "python -m crypto verify-referral"
@@ -30,16 +29,6 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--key", help="the referring installation's verifier key, as it "
                                       "publishes it; without it, the key the package states")
     return parser
-
-
-def _identities(paths: Sequence[str]) -> list[AnyIdentity]:
-    identities: list[AnyIdentity] = []
-    for path in paths:
-        try:
-            identities.extend(parse_identities(Path(path).read_text(encoding="utf-8")))
-        except AgeError as error:
-            raise AgeError(f"{path}: {error}") from None
-    return identities
 
 
 def listing(referral: Referral, *, pinned: bool) -> str:
@@ -60,7 +49,7 @@ def listing(referral: Referral, *, pinned: bool) -> str:
 def main(argv: Sequence[str]) -> int:
     arguments = _build_parser().parse_args(list(argv))
     try:
-        identities = _identities(arguments.identity)
+        identities = read_identity_files(arguments.identity)
         with open(arguments.package, "rb") as source:
             referral = verify_package(source, identities, verifier_key=arguments.key)
     except AgeError as error:

@@ -7,14 +7,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from reporting_portal.audit.events import AuditAction, Outcome
-from reporting_portal.domain.actors import Actor, NoKeysError, record_case_event
+from reporting_portal.domain.actors import NoKeysError, record_case_event
 from reporting_portal.domain.notifications import notify_custodians
-from reporting_portal.staff.auth.viewer import current_identity, current_viewer
-from reporting_portal.staff.casework.services import (
-    CaseNotFoundError,
-    open_case,
-    record_refused_open,
-)
+from reporting_portal.staff.auth.viewer import current_viewer
+from reporting_portal.staff.casework.views import HANDLER, _actor, _case
 from reporting_portal.staff.custody.forms import IdentityRequestForm
 from reporting_portal.staff.custody.services import IdentityRuleError, request_access
 from reporting_portal.staff.referral import bp
@@ -31,25 +27,11 @@ from reporting_portal.staff.referral.services import (
     referral_choices,
     referrals_of,
 )
-from reporting_portal.storage.models import IdentityPurpose, Referral, Report, Role
+from reporting_portal.storage.models import IdentityPurpose, Referral, Report
 from reporting_portal.web.database import get_session
 from reporting_portal.web.extensions import get_blob_store
 from reporting_portal.web.security.access import staff
 from reporting_portal.web.security.headers import as_download
-
-HANDLER = Role.CASE_HANDLER
-
-
-def _actor() -> Actor:
-    return Actor.member(current_viewer().account, current_identity())
-
-
-def _case(public_id: str) -> Report:
-    try:
-        return open_case(get_session(), current_viewer().account, public_id)
-    except CaseNotFoundError:
-        record_refused_open(get_session(), current_viewer().account, public_id)
-        abort(404)  # the same answer as for a case that does not exist
 
 
 def _page(report: Report, choices: ReferralChoices, form: ReferralForm, *,

@@ -3,6 +3,7 @@ files as the server's: they name what each file reveals, and none of it survives
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -25,6 +26,21 @@ SAMPLES = {sample.name: sample for sample in [
     *samples.all_samples(), samples.xlsx_with_notes(), samples.pptx_with_comments()]}
 
 
+# Written after `npm ci` has finished: a folder that merely exists may be half installed.
+INSTALLED = WEB / "node_modules" / ".installed-for-tests"
+
+
+def _install_web_packages(npm: str) -> None:
+    """`npm ci` in web/ once for all pytest-xdist workers: the others wait on the lock
+    instead of running their own `npm ci`, which empties node_modules under a running one."""
+    with (ROOT / ".web-packages.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not INSTALLED.exists():
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=True, cwd=WEB,
+                           timeout=600)
+            INSTALLED.touch()
+
+
 @pytest.fixture(scope="module")
 def cleaned_by_js(tmp_path_factory) -> tuple[dict[str, dict], dict[str, bytes]]:
     node, npm = shutil.which("node"), shutil.which("npm")
@@ -32,8 +48,7 @@ def cleaned_by_js(tmp_path_factory) -> tuple[dict[str, dict], dict[str, bytes]]:
         if os.environ.get("CI"):
             pytest.fail("node and npm are needed to test web/src/metadata")
         pytest.skip("node and npm are needed to test web/src/metadata")
-    if not (WEB / "node_modules" / "fflate").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=True, cwd=WEB, timeout=600)
+    _install_web_packages(npm)
     folder = tmp_path_factory.mktemp("samples")
     paths = []
     for sample in SAMPLES.values():

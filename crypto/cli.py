@@ -19,18 +19,17 @@ and prints what the proven event says; it exits 1 with the reason if any check f
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from crypto import age, referral_cli
-from crypto.errors import AgeError, ProofOfReceiptError
+from crypto import age
+from crypto.errors import AgeError
 from crypto.keys import (
     AnyRecipient,
     generate_identity,
@@ -38,7 +37,6 @@ from crypto.keys import (
     parse_recipients,
     read_identity_files,
 )
-from crypto.proof_of_receipt import MAX_PROOF_BYTES, VerifiedReceipt, parse_proof, verify_proof
 
 PROG = "python -m crypto"
 
@@ -81,18 +79,6 @@ def _build_keygen_parser() -> argparse.ArgumentParser:
         "--pq", action="store_true", help="generate a post-quantum hybrid identity (age1pq1…)"
     )
     parser.add_argument("-o", "--output", help="identity file to create (default: stdout)")
-    return parser
-
-
-def _build_verify_proof_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} verify-proof",
-        description="Verify a proof of receipt (reporting-portal/proof-of-receipt/v1) offline.",
-    )
-    parser.add_argument("file", help="the proof file (JSON)")
-    parser.add_argument(
-        "--key", help="the verifier key the organisation published (default: the file's own, "
-        "which proves only that the file is consistent with itself)")
     return parser
 
 
@@ -179,61 +165,31 @@ def _keygen(arguments: argparse.Namespace) -> None:
     print(f"Public key: {identity.recipient}", file=sys.stderr)
 
 
-def _verify_proof(arguments: argparse.Namespace) -> None:
-    with open(arguments.file, "rb") as source:
-        data = source.read(MAX_PROOF_BYTES + 1)
-    try:
-        verified = verify_proof(parse_proof(data), arguments.key)
-    except ProofOfReceiptError as error:
-        raise ProofOfReceiptError(f"proof of receipt REJECTED: {error}",
-                                  reason=error.reason) from None
-    sys.stdout.write(describe_verified(verified))
+def _verify_proof_command() -> tuple[argparse.ArgumentParser, Action]:
+    # Imported here: encrypting a file should not pay for loading the log's code.
+    from crypto import proof_cli  # noqa: PLC0415
+
+    return proof_cli.build_parser(), proof_cli.verify
 
 
-def describe_verified(verified: VerifiedReceipt) -> str:
-    """What a check established, in the words an outsider needs."""
-    checkpoint, event = verified.checkpoint, verified.event
-    if verified.key_was_pinned:
-        key_line = f"Checked with the verifier key given with --key: {verified.verifier_key}"
-    else:
-        key_line = (f"Checked with the verifier key written in the file: "
-                    f"{verified.verifier_key}\n  (pin the organisation's published key with "
-                    "--key to know the log is theirs)")
-    lines = [
-        "Proof of receipt: VALID",
-        key_line,
-        *(["  The file names another key; it was not used."] if verified.file_key_differs
-          else []),
-        f"Log: {checkpoint.origin}",
-        f"Signed tree head: {checkpoint.size} entries, root "
-        f"{base64.b64encode(checkpoint.root_hash).decode('ascii')}",
-        f"Entry {event.leaf_index}, leaf hash "
-        f"{base64.b64encode(verified.leaf_hash).decode('ascii')}, is included in it.",
-        "The event says:",
-        f"  action:    {event.action}",
-        f"  reference: {event.reference}",
-        f"  channel:   {event.channel if event.channel is not None else '(not recorded)'}",
-        f"  day:       {event.day.isoformat()} (UTC)",
-        f"  objects:   {len(event.header_sha256)} (SHA-256 of each age header below)",
-        *(f"    {digest}" for digest in event.header_sha256),
-        "It shows the log received a report with this reference on this day; it does not "
-        "show the report's content.",
-    ]
-    return "\n".join(lines) + "\n"
+def _keygen_command() -> tuple[argparse.ArgumentParser, Action]:
+    return _build_keygen_parser(), _keygen
 
 
-_SUBCOMMANDS = {"keygen": (_build_keygen_parser, _keygen),
-                "verify-proof": (_build_verify_proof_parser, _verify_proof)}
+Action = Callable[[argparse.Namespace], None]
+_SUBCOMMANDS = {"keygen": _keygen_command, "verify-proof": _verify_proof_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 on success)."""
     arguments_list = list(sys.argv[1:] if argv is None else argv)
     if arguments_list[:1] == ["verify-referral"]:
+        from crypto import referral_cli  # noqa: PLC0415 -- as for verify-proof
+
         return referral_cli.main(arguments_list[1:])
     subcommand = _SUBCOMMANDS.get(arguments_list[0]) if arguments_list else None
     if subcommand is not None:
-        parser, action = subcommand[0](), subcommand[1]
+        parser, action = subcommand()
         arguments = parser.parse_args(arguments_list[1:])
     else:
         parser, action = _build_parser(), _run

@@ -1,43 +1,44 @@
 """Stream a payload through the cipher in batches of chunks, on a few threads at once.
 
 Reading and writing 64 KiB at a time costs more than sealing it, so the payload moves
-in batches of many chunks: one read and one write per batch into buffers allocated
-once. A reader thread fills the batches, a small thread pool seals or opens them
-(pyca/cryptography releases the GIL inside the cipher) and the caller's thread takes
-the finished ones, always in order, and writes them: reading, the cipher and writing
-overlap on separate cores. Memory is a fixed ring of batch buffers, whatever the
-payload's size, and a payload that fits in one batch never starts a thread.
+in batches of many chunks: one read and one write per batch, into buffers allocated
+once. Each worker thread takes the next batch, reads it, seals or opens it and, when
+its turn comes, writes the result, all in its own two buffers. A batch thus stays in
+the cache of the core that handled it: handing it from a reader thread to a cipher
+thread to a writer thread made every byte cross between cores twice, and on a 2-core
+VM the copy into the output file then cost more than the cipher (``bench/README.md``).
+
+Reading is one batch at a time (the source is a stream, read under a lock) and writing
+is strictly in order (a turn), so the output is byte-identical whatever the thread
+count, and once a chunk fails to open no byte after it is written. Memory is two
+buffers per thread whatever the payload's size, and a payload that fits in one batch
+never starts a thread. pyca/cryptography releases the GIL in ChaCha20-Poly1305 and the
+file reads and writes release it too, so the workers really run at once.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import os
-import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO, Generic, TypeVar
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from crypto.errors import TruncatedPayloadError
-from crypto.payload_chunks import (
-    CHUNK_SIZE,
-    ENCRYPTED_CHUNK_SIZE,
-    OpenedRun,
-    open_run,
-    seal_run,
-)
+from crypto.errors import PayloadError, TruncatedPayloadError
+from crypto.payload_chunks import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, open_run, seal_run
 
-# 16 chunks (1 MiB) per batch: large enough that a read, a write and the hand-over
-# between threads cost little beside the cipher, small enough to keep memory low.
+# 16 chunks (1 MiB) per batch: large enough that a read, a write and a turn cost little
+# beside the cipher, small enough that a worker's two buffers stay in its core's cache.
 BATCH_CHUNKS = 16
 # Past four threads the copies in and out of the kernel, not the cipher, set the pace.
 MAX_THREADS = 4
+THREAD_NAME = "age-payload"
 
-_Result = TypeVar("_Result")
+
+class Write(Protocol):
+    def __call__(self, data: memoryview, /) -> object: ...
 
 
 def default_threads() -> int:
@@ -66,28 +67,55 @@ def read_full(src: BinaryIO, buffer: memoryview) -> int:
     return filled
 
 
-class _Slot:
-    """One batch's buffers: what was read (``source``) and what it became (``result``).
+@dataclass(frozen=True)
+class _Layout:
+    """Sizes of one batch: bytes read (``source``) and bytes they become (``result``)."""
 
-    They start one chunk large and grow to a whole batch on the first read that fills
-    them, so a short message (most objects are a few KiB) pays for no batch buffers.
+    source: int
+    result: int
+    chunks: int
+
+    @classmethod
+    def sealing(cls, chunks: int) -> _Layout:
+        return cls(chunks * CHUNK_SIZE, chunks * ENCRYPTED_CHUNK_SIZE, chunks)
+
+    @classmethod
+    def opening(cls, chunks: int) -> _Layout:
+        return cls(chunks * ENCRYPTED_CHUNK_SIZE, chunks * CHUNK_SIZE, chunks)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    index: int  # the batch's position in the payload
+    size: int  # bytes read into the buffers' source
+    at_end: bool  # the payload ends with this batch
+
+
+class _Buffers:
+    """One worker's buffers: what was read (``source``) and what it became (``result``).
+
+    ``source`` holds a batch and one byte more, the look-ahead of :class:`_BatchReader`.
+    Started ``small`` they are one chunk large and grow to a batch on the first read
+    that fills them, so a short message (most objects are a few KiB) pays for none.
     """
 
-    def __init__(self, sizes: tuple[int, int], first_sizes: tuple[int, int]) -> None:
-        self._sizes = sizes
-        self.source = memoryview(bytearray(first_sizes[0]))
-        self.result = memoryview(bytearray(first_sizes[1]))
+    def __init__(self, layout: _Layout, *, small: bool) -> None:
+        self._layout = layout
+        unit = max(1, layout.chunks) if small else 1
+        self.source = memoryview(bytearray(layout.source // unit + 1))
+        self.result = memoryview(bytearray(layout.result // unit))
         # A result is at most the bytes read plus their tags (sealing) or fewer (opening).
-        self._result_margin = max(0, sizes[1] - sizes[0])
+        self._result_margin = max(0, layout.result - layout.source)
         self._most_read = 0
 
-    def fill(self, src: BinaryIO) -> int:
-        """Read a batch from ``src``; return how many bytes it holds."""
-        count = read_full(src, self.source)
-        if count == len(self.source) < self._sizes[0]:
+    def fill(self, src: BinaryIO, carried: memoryview) -> int:
+        """Put ``carried`` first, then read ``src`` up to a batch and one byte; return the count."""
+        self.source[: len(carried)] = carried
+        count = len(carried) + read_full(src, self.source[len(carried) :])
+        if count == len(self.source) < self._layout.source + 1:
             first = self.source
-            self.source = memoryview(bytearray(self._sizes[0]))
-            self.result = memoryview(bytearray(self._sizes[1]))
+            self.source = memoryview(bytearray(self._layout.source + 1))
+            self.result = memoryview(bytearray(self._layout.result))
             self.source[:count] = first
             first[:] = bytes(count)
             count += read_full(src, self.source[count:])
@@ -103,228 +131,212 @@ class _Slot:
         self.result[:touched] = bytes(touched)
 
 
-class _Ring:
-    """The batch buffers, made only when first needed, at most :attr:`capacity` of them."""
-
-    def __init__(self, sizes: tuple[int, int], first_sizes: tuple[int, int]) -> None:
-        self.capacity = 2  # the batch processed and the one read ahead
-        self._sizes = sizes
-        self._first_sizes = first_sizes
-        self._slots: list[_Slot] = []
-        self._free: queue.SimpleQueue[_Slot | None] = queue.SimpleQueue()
-        self._stopping = threading.Event()
-
-    def take(self) -> _Slot | None:
-        """A free slot, waiting for one if all are in use; ``None`` once stopped."""
-        if self._stopping.is_set():
-            return None
-        if self._free.empty() and len(self._slots) < self.capacity:
-            slot = _Slot(self._sizes, self._first_sizes)
-            self._slots.append(slot)
-            return slot
-        return self._free.get()
-
-    def give_back(self, slot: _Slot) -> None:
-        self._free.put(slot)
-
-    def stop(self) -> None:
-        """Make :meth:`take` return ``None`` from now on, waking a caller waiting in it."""
-        self._stopping.set()
-        self._free.put(None)
-
-    def wipe(self) -> None:
-        for slot in self._slots:
-            slot.wipe()
-
-
-_Read = tuple[_Slot, int, int, bool]  # a batch read: slot, size, first chunk, at end
-
-
-def _batches_read(
-    src: BinaryIO, take_slot: Callable[[], _Slot | None], *, source_size: int, batch_chunks: int
-) -> Iterator[_Read]:
-    """Read ``src`` into slots from ``take_slot`` (``None`` stops); yield each batch in order.
+class _BatchReader:
+    """Reads the source a batch at a time, in order, one byte ahead of the batch.
 
     Whether a batch holds the payload's end is known only once the next read returns
-    nothing, so each batch is read one batch ahead of being yielded.
+    nothing; reading one byte past each batch tells it without holding a batch back.
+    Not thread-safe: :class:`_Workers` calls it under its lock.
     """
-    held = take_slot()
-    if held is None:
-        return
-    held_size = held.fill(src)
-    counter = 0
-    while True:
-        at_end = held_size < source_size
-        if not at_end:
-            taken = take_slot()
-            if taken is None:
-                return
-            ahead = taken
-            ahead_size = ahead.fill(src)
-            at_end = ahead_size == 0
-        yield held, held_size, counter, at_end
+
+    def __init__(self, src: BinaryIO, batch_size: int) -> None:
+        self._src = src
+        self._batch_size = batch_size
+        self._carry = memoryview(bytearray(1))
+        self._carried = 0
+        self._next = 0
+        self._ended = False
+
+    def read(self, buffers: _Buffers) -> _Batch | None:
+        """Read the next batch into ``buffers``; ``None`` once the payload has ended."""
+        if self._ended:
+            return None
+        count = buffers.fill(self._src, self._carry[: self._carried])
+        at_end = count <= self._batch_size
         if at_end:
-            return
-        held, held_size = ahead, ahead_size
-        counter += batch_chunks
-
-
-class _ParallelRun(Generic[_Result]):
-    """A reader thread and a pool of workers, with this thread taking results in order.
-
-    The reader fills free slots and hands each batch to the pool; the caller takes the
-    results oldest first and gives each slot back once done with it. Reading, the
-    cipher and the caller's writes thus run at once, on separate cores.
-    """
-
-    def __init__(self, reads: Iterator[_Read], job: Callable[..., _Result], threads: int) -> None:
-        self._reads = reads
-        self._job = job
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="age-payload")
-        self._ready: queue.SimpleQueue[tuple[Future[_Result], _Slot] | BaseException | None]
-        self._ready = queue.SimpleQueue()
-        # A daemon: a reader blocked on a source that never ends (a terminal) must not
-        # keep the interpreter alive after the caller gave up (Ctrl-C in the CLI).
-        self._reader = threading.Thread(
-            target=self._read, name="age-payload-reader", daemon=True
-        )
-
-    def start(self, first: _Read) -> None:
-        self._submit(first)
-        self._reader.start()
-
-    def _submit(self, read: _Read) -> None:
-        self._ready.put((self._pool.submit(self._job, *read), read[0]))
-
-    def _read(self) -> None:
-        try:
-            for read in self._reads:
-                self._submit(read)
-        except BaseException as error:  # handed to the caller's thread, raised there
-            self._ready.put(error)
+            self._ended = True
+            self._carried = 0
         else:
-            self._ready.put(None)
+            self._carry[0] = buffers.source[self._batch_size]
+            self._carried = 1
+            count = self._batch_size
+        batch = _Batch(self._next, count, at_end)
+        self._next += 1
+        return batch
 
-    def results(self) -> Iterator[tuple[_Result, _Slot]]:
-        while (item := self._ready.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            done, slot = item
-            yield done.result(), slot
-
-    def close(self, ring: _Ring) -> None:
-        # Stop the reader (waking it if it waits for a slot) and let it finish the read
-        # it is in, then wait for running jobs: only then may the buffers be wiped.
-        ring.stop()
-        if self._reader.ident is not None:
-            self._reader.join()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def wipe(self) -> None:
+        self._carry[0] = 0
 
 
-def _pipeline(
-    src: BinaryIO,
-    job: Callable[[_Slot, int, int, bool], _Result],
-    *,
-    source_size: int,
-    result_size: int,
-    batch_chunks: int,
-    threads: int,
-) -> Generator[_Result, None, None]:
-    """Read ``src`` in batches of ``source_size`` bytes and yield ``job``'s results in order.
+# What a worker made of a batch: the bytes to write, and the error that ends the payload.
+_Outcome = tuple[memoryview, PayloadError | None]
+_Job = Callable[[_Buffers, _Batch], _Outcome]
 
-    ``job(slot, size, first_chunk, at_end)`` turns the ``size`` bytes read into
-    ``slot.source`` into ``slot.result``. A yielded result may refer to its slot, which
-    is reused only after the caller asks for the next result. With one thread, or a
-    payload of one batch, everything runs on the caller's thread.
+
+class _Workers:
+    """The threads of one payload: each reads a batch, runs the job, writes in its turn.
+
+    The first failure (the job's error, or any exception in a read, the cipher or a
+    write) stops them all: no batch is written after it, and :meth:`run` raises it.
     """
-    ring = _Ring(
-        (source_size, result_size), (source_size // batch_chunks, result_size // batch_chunks)
-    )
-    reads = _batches_read(src, ring.take, source_size=source_size, batch_chunks=batch_chunks)
-    parallel: _ParallelRun[_Result] | None = None
-    try:
-        first = next(reads)
-        if threads == 1 or first[3]:
-            # Two slots in turn on this thread: the one processed and the one read ahead.
-            for read in itertools.chain([first], reads):
-                yield job(*read)
-                ring.give_back(read[0])
-            return
-        # Enough batches for every worker, one read ahead and one being handed out.
-        ring.capacity = threads + 2
-        parallel = _ParallelRun(reads, job, threads)
-        parallel.start(first)
-        for result, slot in parallel.results():
-            yield result
-            ring.give_back(slot)
-    finally:
-        if parallel is not None:
-            parallel.close(ring)
-        ring.wipe()
+
+    def __init__(self, reader: _BatchReader, job: _Job, write: Write) -> None:
+        self._reader = reader
+        self._job = job
+        self._write = write
+        self._reading = threading.Lock()
+        self._turn = threading.Condition()
+        self._written = 0  # batches written so far: the index whose turn it is
+        self._stopped = False
+        self._failure: BaseException | None = None
+
+    def run(self, layout: _Layout, threads: int) -> None:
+        own = _Buffers(layout, small=True)
+        others: list[_Buffers] = []
+        started: list[threading.Thread] = []
+        try:
+            first = self._reader.read(own)
+            if first is not None and threads > 1 and not first.at_end:
+                for number in range(threads - 1):
+                    others.append(_Buffers(layout, small=False))
+                    thread = threading.Thread(
+                        target=self._work, args=(others[-1],), name=f"{THREAD_NAME}-{number}"
+                    )
+                    thread.start()
+                    started.append(thread)
+            self._work(own, first)
+            for thread in started:
+                thread.join()
+        finally:
+            # After a failure, or an interruption of this thread (Ctrl-C in the CLI),
+            # the others must stop before their buffers are wiped.
+            self._stop()
+            for thread in started:
+                thread.join()
+            for buffers in [own, *others]:
+                buffers.wipe()
+            self._reader.wipe()
+        if self._failure is not None:
+            raise self._failure
+
+    def _work(self, buffers: _Buffers, batch: _Batch | None = None) -> None:
+        try:
+            while True:
+                if batch is None:
+                    with self._reading:
+                        if self._stopped:
+                            return
+                        batch = self._reader.read(buffers)
+                    if batch is None:
+                        return
+                data, error = self._job(buffers, batch)
+                with self._turn:
+                    while self._written != batch.index and not self._stopped:
+                        self._turn.wait()
+                    if self._stopped:
+                        return
+                    if data:
+                        self._write(data)
+                    self._written += 1
+                    if error is not None:
+                        self._stop(error)
+                        return
+                    self._turn.notify_all()
+                batch = None
+        except BaseException as error:  # raised again on the caller's thread, by run()
+            self._stop(error)
+
+    def _stop(self, failure: BaseException | None = None) -> None:
+        """Stop every worker at its next read or turn; keep the first ``failure``."""
+        with self._turn:
+            if not self._stopped:
+                self._stopped = True
+                self._failure = failure
+            self._turn.notify_all()
 
 
-def sealed_batches(
+def _seal_job(aead: ChaCha20Poly1305, chunks: int) -> _Job:
+    def seal(buffers: _Buffers, batch: _Batch) -> _Outcome:
+        plain = buffers.source[: batch.size]
+        written = seal_run(aead, plain, buffers.result, batch.index * chunks, last=batch.at_end)
+        return buffers.result[:written], None
+
+    return seal
+
+
+def _open_job(aead: ChaCha20Poly1305, chunks: int) -> _Job:
+    def open_batch(buffers: _Buffers, batch: _Batch) -> _Outcome:
+        sealed = buffers.source[: batch.size]
+        run = open_run(aead, sealed, buffers.result, batch.index * chunks, at_end=batch.at_end)
+        error = run.error
+        if error is None and batch.at_end and not run.final:
+            # Only an empty payload (not one chunk) gets here: every other last batch
+            # ends with a chunk that opened as the last one, or with an error.
+            error = TruncatedPayloadError("payload is truncated: it ends before the final chunk")
+        return buffers.result[: run.released], error
+
+    return open_batch
+
+
+def seal_payload(
     src: BinaryIO,
     aead: ChaCha20Poly1305,
+    write: Write,
     *,
     threads: int | None = None,
     batch_chunks: int = BATCH_CHUNKS,
-) -> Iterator[memoryview]:
-    """Seal all of ``src`` into STREAM chunks; yield the sealed bytes batch by batch.
+) -> None:
+    """Seal all of ``src`` into STREAM chunks and pass them to ``write``, in order.
 
-    Each view is valid until the next one is requested. The output is the same for
-    any ``threads`` and ``batch_chunks``: only how the work is cut up changes.
+    ``write`` is called from the worker threads, one call at a time. The bytes written
+    are the same for any ``threads`` and ``batch_chunks``: only how the work is cut up
+    changes.
     """
+    layout = _Layout.sealing(batch_chunks)
+    workers = _Workers(_BatchReader(src, layout.source), _seal_job(aead, batch_chunks), write)
+    workers.run(layout, threads or default_threads())
 
-    def seal(slot: _Slot, size: int, counter: int, at_end: bool) -> memoryview:
-        written = seal_run(aead, slot.source[:size], slot.result, counter, last=at_end)
-        return slot.result[:written]
 
-    yield from _pipeline(
-        src,
-        seal,
-        source_size=batch_chunks * CHUNK_SIZE,
-        result_size=batch_chunks * ENCRYPTED_CHUNK_SIZE,
-        batch_chunks=batch_chunks,
-        threads=threads or default_threads(),
-    )
+def open_payload(
+    src: BinaryIO,
+    aead: ChaCha20Poly1305,
+    write: Write,
+    *,
+    threads: int | None = None,
+    batch_chunks: int = BATCH_CHUNKS,
+) -> None:
+    """Open the STREAM chunks of ``src`` and pass the authenticated plaintext to ``write``.
+
+    ``write`` is called in order, one call at a time, from the worker threads. On the
+    first chunk that fails, the authenticated chunks before it (of its own batch too)
+    are written, then its :class:`~crypto.errors.PayloadError` is raised; nothing after
+    it is ever written, although later batches may already have been opened.
+    """
+    layout = _Layout.opening(batch_chunks)
+    workers = _Workers(_BatchReader(src, layout.source), _open_job(aead, batch_chunks), write)
+    workers.run(layout, threads or default_threads())
 
 
 def opened_batches(
-    src: BinaryIO,
-    aead: ChaCha20Poly1305,
-    *,
-    threads: int | None = None,
-    batch_chunks: int = BATCH_CHUNKS,
+    src: BinaryIO, aead: ChaCha20Poly1305, *, batch_chunks: int = BATCH_CHUNKS
 ) -> Iterator[memoryview]:
-    """Open the STREAM chunks of ``src``; yield authenticated plaintext batch by batch.
+    """Open the STREAM chunks of ``src`` on this thread; yield the plaintext batch by batch.
 
-    Each view is valid until the next one is requested. On the first chunk that fails,
-    the authenticated chunks before it (of its own batch too) are yielded, then its
-    :class:`~crypto.errors.PayloadError` is raised; nothing after it is ever yielded,
-    although later batches may already have been opened on other threads.
+    For a consumer that takes the plaintext at its own pace (a download). Each view is
+    valid until the next one is requested. On the first chunk that fails, the chunks
+    before it are yielded, then its :class:`~crypto.errors.PayloadError` is raised.
     """
-
-    def open_batch(slot: _Slot, size: int, counter: int, at_end: bool) -> tuple[OpenedRun, _Slot]:
-        return open_run(aead, slot.source[:size], slot.result, counter, at_end=at_end), slot
-
-    runs = _pipeline(
-        src,
-        open_batch,
-        source_size=batch_chunks * ENCRYPTED_CHUNK_SIZE,
-        result_size=batch_chunks * CHUNK_SIZE,
-        batch_chunks=batch_chunks,
-        threads=threads or default_threads(),
-    )
-    final = False
-    with contextlib.closing(runs):
-        for run, slot in runs:
-            if run.released:
-                yield slot.result[: run.released]
-            if run.error is not None:
-                raise run.error
-            final = run.final
-    if not final:
-        # Only an empty payload (not one chunk) gets here: every other last run ends
-        # with a chunk that opened as the last one, or with an error.
-        raise TruncatedPayloadError("payload is truncated: it ends before the final chunk")
+    layout = _Layout.opening(batch_chunks)
+    reader = _BatchReader(src, layout.source)
+    buffers = _Buffers(layout, small=True)
+    job = _open_job(aead, batch_chunks)
+    try:
+        while (batch := reader.read(buffers)) is not None:
+            data, error = job(buffers, batch)
+            if data:
+                yield data
+            if error is not None:
+                raise error
+    finally:
+        buffers.wipe()
+        reader.wipe()

@@ -24,7 +24,7 @@ from crypto.payload_chunks import (
     TAG_SIZE,
     seal_run,
 )
-from crypto.payload_pipeline import opened_batches, read_full, sealed_batches
+from crypto.payload_pipeline import open_payload, opened_batches, read_full, seal_payload
 
 __all__ = [
     "CHUNK_SIZE",
@@ -127,13 +127,12 @@ def encrypt_stream(
     """Encrypt all of ``src`` into ``dst`` (nonce and chunks) and return the file key.
 
     ``threads`` defaults to the machine's cores (capped); the bytes written are the
-    same for any count.
+    same for any count. ``dst.write`` is called from those threads, one call at a time.
     """
     file_key = file_key if file_key is not None else FileKey.generate()
     payload_nonce = os.urandom(NONCE_SIZE)
     dst.write(payload_nonce)
-    for sealed in sealed_batches(src, payload_aead(file_key, payload_nonce), threads=threads):
-        dst.write(sealed)
+    seal_payload(src, payload_aead(file_key, payload_nonce), dst.write, threads=threads)
     return file_key
 
 
@@ -160,13 +159,13 @@ class PayloadDecryptor:
         :class:`TruncatedPayloadError`) on the first chunk that fails, having yielded
         only the chunks before it.
         """
-        return opened_batches(self._src, self._aead, threads=1, batch_chunks=1)
+        return opened_batches(self._src, self._aead, batch_chunks=1)
 
     def decrypt_to(self, dst: Writable, *, threads: int | None = None) -> None:
         """Write every authenticated chunk to ``dst``, in order; stop at the first failure.
 
         Batches of chunks are opened on ``threads`` threads (default: the machine's
-        cores, capped); ``dst`` never sees a byte of a chunk after a bad one.
+        cores, capped), which call ``dst.write`` one at a time, in order; ``dst``
+        never sees a byte of a chunk after a bad one.
         """
-        for plaintext in opened_batches(self._src, self._aead, threads=threads):
-            dst.write(plaintext)
+        open_payload(self._src, self._aead, dst.write, threads=threads)

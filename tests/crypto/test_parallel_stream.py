@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from crypto import age
 from crypto.errors import PayloadError, TruncatedPayloadError
 from crypto.keys import X25519Identity
-from crypto.payload_pipeline import BATCH_CHUNKS, opened_batches, sealed_batches
+from crypto.payload_pipeline import BATCH_CHUNKS, open_payload, opened_batches, seal_payload
 from crypto.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, encrypt_stream
 
 AEAD = ChaCha20Poly1305(bytes(range(32)))
@@ -56,19 +56,23 @@ def spec_seal(plaintext: bytes) -> bytes:
 
 
 def seal(plaintext: bytes, *, threads: int, batch_chunks: int = BATCH_CHUNKS) -> bytes:
-    sealed = sealed_batches(
-        io.BytesIO(plaintext), AEAD, threads=threads, batch_chunks=batch_chunks
+    sealed = bytearray()
+    seal_payload(
+        io.BytesIO(plaintext), AEAD, sealed.extend, threads=threads, batch_chunks=batch_chunks
     )
-    return b"".join(bytes(batch) for batch in sealed)
+    return bytes(sealed)
 
 
 def open_into(
     released: bytearray, ciphertext: bytes, *, threads: int, batch_chunks: int = BATCH_CHUNKS
 ) -> None:
-    for batch in opened_batches(
-        io.BytesIO(ciphertext), AEAD, threads=threads, batch_chunks=batch_chunks
-    ):
-        released += batch
+    if threads == 0:  # the one-thread generator a download reads at its own pace
+        for batch in opened_batches(io.BytesIO(ciphertext), AEAD, batch_chunks=batch_chunks):
+            released += batch
+        return
+    open_payload(
+        io.BytesIO(ciphertext), AEAD, released.extend, threads=threads, batch_chunks=batch_chunks
+    )
 
 
 def payload_threads() -> list[threading.Thread]:
@@ -76,7 +80,7 @@ def payload_threads() -> list[threading.Thread]:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("threads", [1, 2, 4])
+@pytest.mark.parametrize("threads", [0, 1, 2, 4])
 def test_sealed_bytes_equal_the_spec_for_any_thread_count(size: int, threads: int) -> None:
     plaintext = os.urandom(size)
     ciphertext = seal(plaintext, threads=threads)
@@ -111,7 +115,7 @@ def many_batches() -> tuple[bytes, bytes]:
 
 # First chunk of all; first, middle and last chunk of a batch in the middle; the final one.
 @pytest.mark.parametrize("bad_chunk", [0, 9, 10, 11, 21])
-@pytest.mark.parametrize("threads", [1, 4])
+@pytest.mark.parametrize("threads", [0, 1, 4])
 def test_a_tampered_chunk_releases_nothing_after_it(bad_chunk: int, threads: int) -> None:
     plaintext, ciphertext = many_batches()
     tampered = bytearray(ciphertext)
@@ -188,18 +192,22 @@ def test_read_ahead_stays_within_a_fixed_number_of_batches() -> None:
     source = CountingSource(os.urandom(40 * BATCH))
     written = 0
     furthest_ahead = 0
-    for batch in sealed_batches(source, AEAD, threads=threads):
+
+    def write(batch: memoryview) -> None:
+        nonlocal written, furthest_ahead
         written += len(batch) // ENCRYPTED_CHUNK_SIZE * CHUNK_SIZE
         furthest_ahead = max(furthest_ahead, source.read_bytes - written)
+
+    seal_payload(source, AEAD, write, threads=threads)
     assert written == 40 * BATCH
-    # One ring of threads + 2 batch buffers, however long the payload is.
-    assert furthest_ahead <= (threads + 2) * BATCH
+    # A batch per thread and the one byte read past it, however long the payload is.
+    assert furthest_ahead <= threads * BATCH + 1
 
 
 def test_a_payload_of_one_batch_starts_no_thread() -> None:
     seen: list[int] = []
-    for _ in sealed_batches(io.BytesIO(os.urandom(BATCH)), AEAD, threads=4):
-        seen.append(len(payload_threads()))
+    source = io.BytesIO(os.urandom(BATCH))
+    seal_payload(source, AEAD, lambda _: seen.append(len(payload_threads())), threads=4)
     assert seen == [0]
 
 

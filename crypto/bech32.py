@@ -10,6 +10,8 @@ returned in the case it was written in, so callers can insist on age's conventio
 
 from __future__ import annotations
 
+import base64
+
 from crypto.errors import KeyFormatError
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -50,27 +52,36 @@ def _create_checksum(hrp: str, data: list[int]) -> list[int]:
     return [(polymod >> 5 * (5 - i)) & 31 for i in range(_CHECKSUM_LENGTH)]
 
 
-def _convert_bits(data: bytes | list[int], from_bits: int, to_bits: int, *, pad: bool) -> list[int]:
-    accumulator = 0
-    bits = 0
-    result: list[int] = []
-    max_value = (1 << to_bits) - 1
-    # Keep only the bits still needed, so the accumulator stays a small integer.
-    max_accumulator = (1 << (from_bits + to_bits - 1)) - 1
-    for value in data:
-        accumulator = ((accumulator << from_bits) | value) & max_accumulator
-        bits += from_bits
-        while bits >= to_bits:
-            bits -= to_bits
-            result.append((accumulator >> bits) & max_value)
-    if pad:
-        if bits:
-            result.append((accumulator << (to_bits - bits)) & max_value)
-    # Without padding, leftover bits must be fewer than one input group and zero:
-    # anything else means a second string decodes to the same bytes (malleability).
-    elif bits >= from_bits or (accumulator << (to_bits - bits)) & max_value:
+# Bech32's 5-bit groups are base32's, with another alphabet: RFC 4648 base32 (in C) does
+# the regrouping, and a translation swaps the alphabets. Looping over a post-quantum
+# recipient's 1,216 bytes bit by bit in Python cost more than the HPKE seal it is for.
+_BASE32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_TO_BECH32 = bytes.maketrans(_BASE32, CHARSET.encode("ascii"))
+_TO_BASE32 = bytes.maketrans(CHARSET.encode("ascii"), _BASE32)
+# Base32 characters a final group of 8 may hold: n bytes make these many, the rest is "=".
+_BASE32_TAIL_PADDING = {0: 0, 2: 6, 4: 4, 5: 3, 7: 1}
+
+
+def _to_groups(data: bytes) -> str:
+    """``data`` as 5-bit groups in Bech32's alphabet, the last one padded with zero bits."""
+    return base64.b32encode(data).rstrip(b"=").translate(_TO_BECH32).decode("ascii")
+
+
+def _from_groups(groups: str) -> bytes:
+    """The bytes that ``groups`` (Bech32 characters, checksum removed) spell.
+
+    Leftover bits must be fewer than five and zero: anything else would let a second
+    string decode to the same bytes (malleability).
+    """
+    padding = _BASE32_TAIL_PADDING.get(len(groups) % 8)
+    if padding is None:
         raise KeyFormatError("Bech32 string has invalid padding")
-    return result
+    base32 = groups.encode("ascii").translate(_TO_BASE32) + b"=" * padding
+    data = base64.b32decode(base32)
+    # b32decode drops the leftover bits without looking at them; encoding back shows them.
+    if _to_groups(data) != groups:
+        raise KeyFormatError("Bech32 string has invalid padding")
+    return data
 
 
 def encode(hrp: str, data: bytes) -> str:
@@ -82,9 +93,9 @@ def encode(hrp: str, data: bytes) -> str:
     hrp = hrp.lower()
     if not hrp or any(ord(c) not in _HRP_CHARACTERS for c in hrp):
         raise KeyFormatError("invalid Bech32 human-readable part")
-    values = _convert_bits(data, 8, 5, pad=True)
-    checksum = _create_checksum(hrp, values)
-    return hrp + "1" + "".join(CHARSET[v] for v in values + checksum)
+    groups = _to_groups(data)
+    checksum = _create_checksum(hrp, [_CHARSET_INDEX[c] for c in groups])
+    return hrp + "1" + groups + "".join(CHARSET[v] for v in checksum)
 
 
 def decode(text: str) -> tuple[str, bytes]:
@@ -102,11 +113,11 @@ def decode(text: str) -> tuple[str, bytes]:
     hrp = text[:separator]
     if any(ord(c) not in _HRP_CHARACTERS for c in hrp):
         raise KeyFormatError("Bech32 human-readable part has an invalid character")
+    data_part = text[separator + 1 :].lower()
     try:
-        values = [_CHARSET_INDEX[c] for c in text[separator + 1 :].lower()]
+        values = [_CHARSET_INDEX[c] for c in data_part]
     except KeyError:
         raise KeyFormatError("Bech32 data part has an invalid character") from None
     if _polymod([*_expand_hrp(hrp.lower()), *values]) != 1:
         raise KeyFormatError("Bech32 checksum is invalid (mistyped key?)")
-    data = _convert_bits(values[:-_CHECKSUM_LENGTH], 5, 8, pad=False)
-    return hrp, bytes(data)
+    return hrp, _from_groups(data_part[:-_CHECKSUM_LENGTH])

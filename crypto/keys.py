@@ -200,6 +200,9 @@ class HybridRecipient:
         x25519_key = x25519.X25519PublicKey.from_public_bytes(public_bytes[_MLKEM_PUBLIC_SIZE:])
         self._public_bytes = bytes(public_bytes)
         self._public_key = hpke.MLKEM768X25519PublicKey(mlkem_key, x25519_key)
+        # The ~1,950-character string, made once: recipients are printed into every
+        # access list and compared as text far more often than they are parsed.
+        self._encoded: str | None = None
 
     @classmethod
     def from_string(cls, text: str) -> HybridRecipient:
@@ -207,10 +210,15 @@ class HybridRecipient:
         hrp, data = bech32.decode(text)
         if hrp != HYBRID_RECIPIENT_HRP:
             raise KeyFormatError("not a hybrid age recipient (age1pq1…, lowercase)")
-        return cls(data)
+        recipient = cls(data)
+        # Lowercase (the hrp check above) with a valid checksum: the canonical encoding.
+        recipient._encoded = text
+        return recipient
 
     def __str__(self) -> str:
-        return bech32.encode(HYBRID_RECIPIENT_HRP, self._public_bytes)
+        if self._encoded is None:
+            self._encoded = bech32.encode(HYBRID_RECIPIENT_HRP, self._public_bytes)
+        return self._encoded
 
     def __repr__(self) -> str:
         return f"HybridRecipient({str(self)[:20]}…)"

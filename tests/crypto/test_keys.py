@@ -67,6 +67,50 @@ def test_bech32_round_trip_without_length_limit(hrp: str, data: bytes) -> None:
     assert bech32.decode(encoded.upper()) == (hrp.upper(), data)
 
 
+def reference_regroup(values: list[int], from_bits: int, to_bits: int, *, pad: bool
+                      ) -> list[int] | None:
+    """BIP-173's convertbits, bit by bit: what bech32's base32 shortcut must agree with."""
+    accumulator, bits, result = 0, 0, []
+    for value in values:
+        accumulator = (accumulator << from_bits) | value
+        bits += from_bits
+        while bits >= to_bits:
+            bits -= to_bits
+            result.append((accumulator >> bits) & ((1 << to_bits) - 1))
+    if pad:
+        if bits:
+            result.append((accumulator << (to_bits - bits)) & ((1 << to_bits) - 1))
+    elif bits >= from_bits or (accumulator << (to_bits - bits)) & ((1 << to_bits) - 1):
+        return None
+    return result
+
+
+def with_checksum(hrp: str, groups: list[int]) -> str:
+    checksum = bech32._create_checksum(hrp, groups)
+    return hrp + "1" + "".join(bech32.CHARSET[v] for v in groups + checksum)
+
+
+@settings(max_examples=200)
+@given(data=st.binary(max_size=1300))
+def test_encoding_regroups_bits_as_bip173_does(data: bytes) -> None:
+    groups = reference_regroup(list(data), 8, 5, pad=True)
+    assert groups is not None
+    assert bech32.encode("age", data) == with_checksum("age", groups)
+
+
+@settings(max_examples=300)
+@given(groups=st.lists(st.integers(min_value=0, max_value=31), max_size=80))
+def test_decoding_takes_exactly_the_strings_bip173_takes(groups: list[int]) -> None:
+    # Any sequence of groups with a valid checksum: only the padding rule decides.
+    expected = reference_regroup(groups, 5, 8, pad=False)
+    text = with_checksum("age", groups)
+    if expected is None:
+        with pytest.raises(KeyFormatError, match="padding"):
+            bech32.decode(text)
+    else:
+        assert bech32.decode(text) == ("age", bytes(expected))
+
+
 def test_spec_x25519_example() -> None:
     identity = parse_identity(SPEC_X25519_IDENTITY)
     assert isinstance(identity, X25519Identity)

@@ -77,7 +77,6 @@ from reporting_portal.domain.installation import initialise_installation
 from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Channel, Role
-from reporting_portal.web.bootstrap import development_secret_key
 from reporting_portal.web.database import get_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -234,7 +233,10 @@ def base_environment(instance_dir: Path, database_url: str | None) -> dict[str, 
            and key not in {"DATABASE_URL", "BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS"}}
     env.update({
         "REPORTING_PORTAL_INSTANCE_DIR": str(instance_dir),
-        "REPORTING_PORTAL_ENVIRONMENT": "development",
+        # As an agency runs it: production settings (templates are not re-read), and
+        # the reporter surface on its own (deploy/README.md), not the combined app.
+        "REPORTING_PORTAL_ENVIRONMENT": "production",
+        "REPORTING_PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
         # Every receipt of the run is posted within a minute or two (the production
         # budget is 10 a minute for the whole installation): the table names this.
         "REPORTING_PORTAL_RECEIPT_PLAIN_ATTEMPTS_PER_MINUTE": RAISED_RECEIPT_LIMIT,
@@ -248,7 +250,6 @@ def base_environment(instance_dir: Path, database_url: str | None) -> dict[str, 
 def set_up_installation(env: dict[str, str], handlers: int) -> Settings:
     """What ``reporting-portal init`` does, plus case handlers with keys on the channel."""
     settings = load_settings(environ=env)
-    settings = settings.replace(secret_key=development_secret_key(settings.instance_dir))
     settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = create_app(settings)
     database = get_database(app)
@@ -336,7 +337,7 @@ class Server:
 
 @contextmanager
 def gunicorn(env: dict[str, str], log_path: Path, *, workers: int | None,
-             threads: int | None, app: str = "reporting_portal.wsgi:app",
+             threads: int | None, app: str = "reporting_portal.wsgi:reporter_app",
              config: str = "config/gunicorn.conf.py") -> Iterator[Server]:
     """gunicorn with the shipped config (or ``config``, which wraps it) on a free port;
     ``app``: which surface it serves."""

@@ -10,6 +10,7 @@ left switched on in production.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -51,14 +52,18 @@ MAX_SECRET_BYTES: Final = 4096
 
 _MIB: Final = 1024
 
-# Working memory lent to derivations (crypto.kdf_memory): up to four 64 MiB buffers per
-# process, as many as a gunicorn worker has threads (config/gunicorn.conf.py), made the
-# first time that many derive at once and kept, wiped, for the next. So a process keeps up
-# to 256 MiB resident that it used to map and unmap per derivation; a fifth concurrent
-# derivation, or a larger cost, lets libargon2 allocate as before.
-POOLED_BUFFERS: Final = 4
+# Working memory lent to derivations (crypto.kdf_memory): one 64 MiB buffer per core, at
+# most four, per process, made the first time that many derive at once and kept, wiped, for
+# the next. A derivation that finds them all lent waits for one (up to POOL_WAIT_SECONDS,
+# then libargon2 allocates as before), so a gunicorn worker derives on at most that many
+# threads at once while its other threads serve pages: more at once would finish no
+# sooner on those cores, and cost more CPU each (bench/README.md).
+POOLED_BUFFERS: Final = max(1, min(os.cpu_count() or 1, 4))
 POOLED_BUFFER_BYTES: Final = 64 * _MIB * 1024
-_working_memory = WorkingMemoryPool(POOLED_BUFFERS, POOLED_BUFFER_BYTES)
+POOL_WAIT_SECONDS: Final = 5.0
+_working_memory = WorkingMemoryPool(
+    POOLED_BUFFERS, POOLED_BUFFER_BYTES, wait_seconds=POOL_WAIT_SECONDS
+)
 
 
 @dataclass(frozen=True, slots=True)

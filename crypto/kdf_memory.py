@@ -14,8 +14,11 @@ vector) and the wiping. libargon2 wipes the whole matrix (``clear_internal_memor
 a compiler-proof memset) before it calls ``free_cbk``; that callback then checks, at no
 cost beyond a few pages, that the buffer came back wiped, and the buffer is only lent again
 after that. The pool is bounded: at most ``buffers`` mappings per process, each lent to one
-derivation at a time; a derivation that finds none free runs exactly as before, with
-libargon2's own allocation, and never waits.
+derivation at a time. A derivation that finds none free waits up to ``wait_seconds`` for
+one, then runs exactly as before, with libargon2's own allocation. Waiting is the point:
+more derivations at once than there are cores finish no sooner, each one's 64 MiB pushes
+the others' out of the caches, and on the reference VM every fresh mapping costs a host
+fault per page (``bench/README.md``).
 """
 
 from __future__ import annotations
@@ -80,12 +83,13 @@ class WorkingMemoryPool:
     made the first time that many derivations run at once, and kept). Thread-safe.
     """
 
-    def __init__(self, buffers: int, buffer_bytes: int) -> None:
-        if buffers < 0 or buffer_bytes <= 0:
-            raise ValueError("a pool needs a non-negative count and a positive buffer size")
+    def __init__(self, buffers: int, buffer_bytes: int, *, wait_seconds: float = 0.0) -> None:
+        if buffers < 0 or buffer_bytes <= 0 or wait_seconds < 0:
+            raise ValueError("a pool needs a non-negative count and wait, a positive size")
         self.max_buffers = buffers
         self.buffer_bytes = buffer_bytes
-        self._lock = threading.Lock()
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Condition()
         self._free: list[_Buffer] = []
         self._made = 0
         # A child process gets its own mappings: a buffer another thread of the parent was
@@ -99,7 +103,7 @@ class WorkingMemoryPool:
             return self._made
 
     def _forget_after_fork(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._free = []
         self._made = 0
 
@@ -117,6 +121,7 @@ class WorkingMemoryPool:
             if buffer is not None and buffer.wiped:
                 with self._lock:
                     self._free.append(buffer)
+                    self._lock.notify()
             elif buffer is not None:
                 # Not wiped (the derivation failed before libargon2 freed it, or the library
                 # skipped the wipe): never lend it again; closing the mapping returns its
@@ -124,15 +129,19 @@ class WorkingMemoryPool:
                 buffer.mapping.close()
                 with self._lock:
                     self._made -= 1
+                    self._lock.notify()
 
     def _take(self, needed_bytes: int) -> _Buffer | None:
         if needed_bytes > self.buffer_bytes:
             return None
         with self._lock:
+            available = self._lock.wait_for(
+                lambda: self._free or self._made < self.max_buffers, timeout=self.wait_seconds
+            )
+            if not available:
+                return None
             if self._free:
                 return self._free.pop()
-            if self._made >= self.max_buffers:
-                return None
             self._made += 1
         try:
             return _Buffer(self.buffer_bytes)

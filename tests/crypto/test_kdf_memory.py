@@ -89,7 +89,7 @@ def test_a_buffer_left_unwiped_is_never_lent_again() -> None:
         assert not any(again.mapping[:])
 
 
-def test_the_pool_is_bounded_and_never_waits() -> None:
+def test_the_pool_is_bounded_and_without_a_wait_lends_nothing_more() -> None:
     pool = WorkingMemoryPool(2, 64 * KIB)
     with (
         pool.borrow(64 * KIB) as first,
@@ -106,6 +106,34 @@ def test_the_pool_is_bounded_and_never_waits() -> None:
     with pool.borrow(8 * KIB) as reused:
         assert reused in (first, second)
     assert pool.mapped == 2
+
+
+def test_a_derivation_waits_for_a_buffer_to_come_back() -> None:
+    pool = WorkingMemoryPool(1, 64 * KIB, wait_seconds=30)
+    lent_out = threading.Event()
+    got: list[object] = []
+
+    def second_derivation() -> None:
+        lent_out.wait()
+        with pool.borrow(64 * KIB) as buffer:
+            got.append(buffer)
+
+    waiter = threading.Thread(target=second_derivation)
+    waiter.start()
+    with pool.borrow(64 * KIB) as first:
+        lent_out.set()
+        waiter.join(timeout=0.3)
+        assert waiter.is_alive(), "the second derivation did not wait for the buffer"
+    waiter.join(timeout=30)
+    assert got == [first]
+    assert pool.mapped == 1
+
+
+def test_a_wait_that_times_out_falls_back() -> None:
+    pool = WorkingMemoryPool(1, 64 * KIB, wait_seconds=0.05)
+    with pool.borrow(64 * KIB) as first, pool.borrow(64 * KIB) as second:
+        assert first is not None
+        assert second is None
 
 
 def test_an_exhausted_pool_falls_back_to_libargon2_allocation(

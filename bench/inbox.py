@@ -8,8 +8,8 @@ Sets up a throwaway installation (temporary instance folder, SQLite unless
 (bench/inbox_seed.py: a realistic spread over two years of statuses, priorities, channels
 and labels, EU Directive deadlines from reporting_portal.domain.deadlines, one reporter
 content object each, most of them marked read), all granted to one case handler, serves
-the combined app with gunicorn (config/gunicorn.conf.py) on a free loopback port, signs
-the handler in (password and TOTP code) and times, one request at a time:
+the staff app in production settings with gunicorn (config/gunicorn.conf.py) on a free
+loopback port, signs the handler in (password and TOTP code) and times, one request at a time:
 
 - ``GET /healthz``: a trivial page of the same app, the baseline;
 - ``GET /staff/cases``: the inbox's first page;
@@ -72,7 +72,6 @@ from reporting_portal.domain.passwords import get_passwords
 from reporting_portal.staff.casework.inbox import InboxFilter, inbox_page
 from reporting_portal.storage.migrate import upgrade_database
 from reporting_portal.storage.models import Channel, Label, Role, StaffAccount
-from reporting_portal.web.bootstrap import development_secret_key
 from reporting_portal.web.database import get_database
 
 TARGET_P95_MS = 100.0
@@ -127,7 +126,6 @@ def set_up_installation(env: dict[str, str],
     """Init, one case handler with keys, password and TOTP, then the reports; return
     (settings, password, TOTP secret, seeding figures)."""
     settings = load_settings(environ=env)
-    settings = settings.replace(secret_key=development_secret_key(settings.instance_dir))
     settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = create_app(settings)
     database = get_database(app)
@@ -267,7 +265,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     settings, password, totp_secret, seeded = set_up_installation(env, args.reports)
     load_before = os.getloadavg()[0]
     with gunicorn(env, workdir / "gunicorn.log", workers=args.workers,
-                  threads=args.threads) as server:
+                  threads=args.threads, app="reporting_portal.wsgi:staff_app") as server:
         browser = Browser(server.port)
         sign_in(browser, password, totp_secret)
         paths = pages_to_time(args.reports)

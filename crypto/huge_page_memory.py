@@ -4,8 +4,8 @@ A ``read`` from the page cache into a buffer of 4 KiB pages costs a TLB miss per
 in a virtual machine each miss walks the guest's and the host's page tables. On the 2-core
 reference VM, reading 1 GiB from tmpfs into a 1 MiB ``bytearray`` took 0.72 s of CPU
 (1,400 MiB/s), more than sealing it; into the same 1 MiB on a transparent huge page it took
-0.14 s (7,200 MiB/s), and writing from one is no slower (``bench/README.md``). So the
-payload pipeline keeps each worker's batch on one huge page where the kernel gives them.
+0.14 s (7,200 MiB/s) (``bench/README.md``). So the payload pipeline keeps each worker's
+batch on one huge page where the kernel gives them.
 
 Only a hint: with transparent huge pages off, or without ``MADV_HUGEPAGE`` (not Linux), the
 memory is ordinary pages and everything works the same, at the old speed.

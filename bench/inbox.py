@@ -183,6 +183,9 @@ def sign_in(browser: Browser, password: str, totp_secret: str) -> None:
         raise BenchError(f"sign-in did not complete: {reply.status} -> {reply.location}")
 
 
+WARM_UP_REQUESTS = 20
+
+
 def timed_get(browser: Browser, path: str) -> float:
     started = time.perf_counter()
     reply = browser.get(path)
@@ -201,8 +204,11 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def measure(browser: Browser, pages: list[tuple[str, str]],
             requests: int) -> dict[str, dict[str, float]]:
-    for _label, path in pages:  # warm every worker's caches and connection pool
-        for _ in range(5):
+    # Warm every worker's caches (its compiled templates and statements) and connection
+    # pool: each request may go to any worker, and five per page left one of three
+    # workers cold for the first page timed (p95 200 ms against a p50 of 62).
+    for _label, path in pages:
+        for _ in range(WARM_UP_REQUESTS):
             timed_get(browser, path)
     figures = {}
     for label, path in pages:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.web_packages import install_web_packages
+
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
 STATIC_JS = ROOT / "reporting_portal" / "static" / "js"
@@ -37,13 +39,7 @@ def _tool(name: str) -> str:
 def test_committed_bundle_is_reproducible(tmp_path: Path) -> None:
     node = _tool("node")
     npm = _tool("npm")
-    if not (WEB / "node_modules" / "esbuild").is_dir():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            check=True,
-            cwd=WEB,
-            timeout=600,
-        )
+    install_web_packages(npm)
     fresh = tmp_path / "report.bundle.js"
     # Run from elsewhere: the build must not depend on the caller's working directory.
     subprocess.run(

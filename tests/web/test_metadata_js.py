@@ -3,7 +3,6 @@ files as the server's: they name what each file reveals, and none of it survives
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
@@ -17,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.helpers import metadata_samples as samples
+from tests.helpers.web_packages import install_web_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -26,21 +26,6 @@ SAMPLES = {sample.name: sample for sample in [
     *samples.all_samples(), samples.xlsx_with_notes(), samples.pptx_with_comments()]}
 
 
-# Written after `npm ci` has finished: a folder that merely exists may be half installed.
-INSTALLED = WEB / "node_modules" / ".installed-for-tests"
-
-
-def _install_web_packages(npm: str) -> None:
-    """`npm ci` in web/ once for all pytest-xdist workers: the others wait on the lock
-    instead of running their own `npm ci`, which empties node_modules under a running one."""
-    with (ROOT / ".web-packages.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not INSTALLED.exists():
-            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], check=True, cwd=WEB,
-                           timeout=600)
-            INSTALLED.touch()
-
-
 @pytest.fixture(scope="module")
 def cleaned_by_js(tmp_path_factory) -> tuple[dict[str, dict], dict[str, bytes]]:
     node, npm = shutil.which("node"), shutil.which("npm")
@@ -48,7 +33,7 @@ def cleaned_by_js(tmp_path_factory) -> tuple[dict[str, dict], dict[str, bytes]]:
         if os.environ.get("CI"):
             pytest.fail("node and npm are needed to test web/src/metadata")
         pytest.skip("node and npm are needed to test web/src/metadata")
-    _install_web_packages(npm)
+    install_web_packages(npm)
     folder = tmp_path_factory.mktemp("samples")
     paths = []
     for sample in SAMPLES.values():

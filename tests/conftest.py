@@ -63,6 +63,13 @@ hypothesis_settings.load_profile("portal")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``starts_first`` go first. pytest-xdist hands tests out in collection
+    order: the crash test alone runs five minutes on a busy machine, and collected where
+    its folder sorts, it kept one worker busy long after the others had finished."""
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--database",

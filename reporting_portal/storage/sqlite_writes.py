@@ -60,6 +60,13 @@ class QueuedWritesConnection(sqlite3.Connection):
     def cursor(self, factory: Any = None) -> Any:
         return super().cursor(factory or _QueuedWritesCursor)
 
+    # pysqlite's own shortcuts make a plain cursor in C, past cursor() above.
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, parameters)
+
     def before_statement(self, sql: str) -> None:
         if not self._holding and not self.in_transaction and _starts_write(sql):
             self._acquire()

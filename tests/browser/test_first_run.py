@@ -24,7 +24,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.starts_first]
 
 CLI = [sys.executable, "-c", "from reporting_portal.cli import main; main()"]
 ANSWER = "FIRST-RUN-MARKER: the roads department paid for work never done."

@@ -18,7 +18,7 @@ from reporting_portal.storage.models import Channel, NoticeState, Report, Role, 
 from tests.helpers.notice_processes import take_reports
 from tests.helpers.notices import outbox_rows
 
-pytestmark = [pytest.mark.database, pytest.mark.slow]
+pytestmark = [pytest.mark.database, pytest.mark.slow, pytest.mark.starts_first]
 
 REPORTS_PER_PROCESS = 4
 EXTRA_HANDLERS = [f"handler{n}" for n in range(6)]

@@ -58,7 +58,7 @@ from reporting_portal.storage.models import (
 )
 from tests.helpers.reporting import MULTIPART, multipart_body, receipt_code_from
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.slow, pytest.mark.starts_first, pytest.mark.timeout(1200)]
 
 KILLS = int(os.environ.get("CRASH_TEST_KILLS", "50"))
 SEED = 20261201

@@ -26,7 +26,7 @@ from tests.helpers.live_server import (
     submit_report,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.starts_first]
 
 REPORTERS = 4
 REPORTS_EACH = 8

@@ -25,7 +25,7 @@ from tests.helpers.live_server import (
     submit_report,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.starts_first]
 
 REPORTS = 40
 REPORTING_THREADS = 8

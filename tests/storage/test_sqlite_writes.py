@@ -44,13 +44,15 @@ def test_a_second_writer_waits_for_the_first_to_commit(database: Path) -> None:
     waiter.start()
     time.sleep(0.3)
     assert finished == []  # still queued behind the open write transaction
+    # Queued in front of SQLite, not in its busy handler (whose sleeps grow to 100 ms):
+    # pysqlite has not begun the second writer's transaction. The queue hands its lock
+    # over on release, so this writer goes the moment the first commits.
+    assert not second.in_transaction
     committed = time.monotonic()
     first.commit()
     waiter.join(5)
     assert finished
     assert finished[0] >= committed
-    # Handed over at once, not after a busy-handler sleep.
-    assert finished[0] - committed < 0.1
     rows = [row[0] for row in first.execute("SELECT writer FROM events ORDER BY rowid")]
     assert rows == ["first", "second"]
 

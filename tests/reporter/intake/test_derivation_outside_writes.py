@@ -32,6 +32,9 @@ def another_request_writes(engine) -> None:
     with engine.connect() as other:
         if engine.dialect.name == "sqlite":
             other.exec_driver_sql("PRAGMA busy_timeout = 200")
+            # The writers' queue in front of SQLite (storage/sqlite_writes.py) waits as
+            # long as the engine's busy timeout, 30 s, unless told otherwise.
+            other.connection.dbapi_connection.wait_s = 0.2
         other.execute(insert(RateLimitCounter).values(
             bucket="probe", key=datetime.now(UTC).isoformat().encode(),
             window_start=datetime.now(UTC), count=1))

@@ -44,9 +44,22 @@ DEMO_STAFF = (
 )
 
 
+_INSTALLATION = "installation"
+
+
 def find_installation(db: Session) -> Installation | None:
-    """The installation, or ``None`` before ``init``."""
-    return db.scalar(select(Installation).limit(1))
+    """The installation, or ``None`` before ``init``.
+
+    Its one row is read once per session: a report needs it for its recipients and
+    again for its receipt salt. The object stays the session's own, so a commit still
+    expires it and the next use reads it afresh."""
+    kept = db.info.get(_INSTALLATION)
+    if kept is not None and kept in db:
+        return kept  # type: ignore[no-any-return]
+    installation = db.scalar(select(Installation).limit(1))
+    if installation is not None:
+        db.info[_INSTALLATION] = installation
+    return installation
 
 
 def get_installation(db: Session) -> Installation:

@@ -96,10 +96,25 @@ def recipient_from(text: str) -> AnyRecipient:
     return parse_recipient(text)
 
 
-def seal_for(file_key: FileKey, recipients: Sequence[str]) -> bytes:
-    """The header of an object for these recipient strings (deduplicated, order kept)."""
-    parsed = [recipient_from(text) for text in dict.fromkeys(recipients)]
-    return seal_header(file_key, parsed)
+# A recipient as stored (its string) or as made in this request (a reporter's new key,
+# never worth parsing back from its string, nor a place among the cached ones).
+RecipientKey = str | AnyRecipient
+
+
+def distinct_recipients(recipients: Sequence[RecipientKey]) -> list[AnyRecipient]:
+    """The recipients, parsed, each once (by its string), in order."""
+    distinct: dict[str, AnyRecipient] = {}
+    for key in recipients:
+        if isinstance(key, str):
+            distinct.setdefault(key, recipient_from(key))
+        else:
+            distinct.setdefault(str(key), key)
+    return list(distinct.values())
+
+
+def seal_for(file_key: FileKey, recipients: Sequence[RecipientKey]) -> bytes:
+    """The header of an object for these recipients (deduplicated, order kept)."""
+    return seal_header(file_key, distinct_recipients(recipients))
 
 
 def case_recipients(db: Session, report: Report, installation: Installation) -> list[str]:

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crypto import generate_identity, inspect_header, parse_recipient
+from crypto import generate_identity, inspect_header
 from crypto.kdf import Argon2Params
 from crypto.keys import AnyIdentity
 from crypto.keywrap import wrap_with_key
@@ -29,7 +29,13 @@ from reporting_portal.audit.events import REPORTER, AuditAction, ObjectType, Rec
 from reporting_portal.domain.case_numbers import allocate_case_number
 from reporting_portal.domain.deadlines import acknowledgement_due, feedback_due
 from reporting_portal.domain.installation import get_installation
-from reporting_portal.domain.objects import new_object, seal_for, store_small_payload
+from reporting_portal.domain.objects import (
+    RecipientKey,
+    distinct_recipients,
+    new_object,
+    seal_for,
+    store_small_payload,
+)
 from reporting_portal.domain.recipients import ChannelRecipients, channel_recipients, ready_handlers
 from reporting_portal.storage.blobstore import BlobStore
 from reporting_portal.storage.models import (
@@ -82,11 +88,11 @@ def find_open_channel(db: Session, slug: str) -> Channel:
     return channel
 
 
-def check_uploaded_header(header: bytes, recipients: Sequence[str]) -> None:
+def check_uploaded_header(header: bytes, recipients: Sequence[RecipientKey]) -> None:
     """A browser-made header must hold one stanza of the right type per recipient."""
     expected = sorted(
-        "mlkem768x25519" if parse_recipient(key).post_quantum else "X25519"
-        for key in dict.fromkeys(recipients)
+        "mlkem768x25519" if recipient.post_quantum else "X25519"
+        for recipient in distinct_recipients(recipients)
     )
     found = sorted(kind for kind in inspect_header(header) if kind in _KNOWN_STANZAS)
     if found != expected:
@@ -95,7 +101,7 @@ def check_uploaded_header(header: bytes, recipients: Sequence[str]) -> None:
         )
 
 
-def header_for_upload(upload: StoredUpload, recipients: Sequence[str]) -> bytes:
+def header_for_upload(upload: StoredUpload, recipients: Sequence[RecipientKey]) -> bytes:
     if upload.header is not None:
         check_uploaded_header(upload.header, recipients)
         return upload.header
@@ -132,12 +138,12 @@ def submit_report(
             _l("You excluded every case handler of this channel, so nobody could read your "
             "report. Choose another channel or include at least one person.")
         )
-    content_keys = recipients.content_for(submission.excluded_ids)
+    content_keys: list[RecipientKey] = [*recipients.content_for(submission.excluded_ids)]
     content_for_reporter = reporter_identity is not None
     if reporter_identity is None:
         reporter_identity = generate_identity(post_quantum=True)
     else:
-        content_keys.append(str(reporter_identity.recipient))
+        content_keys.append(reporter_identity.recipient)
     today = datetime.now(UTC).date()
 
     code = generate_receipt_code()
@@ -194,7 +200,7 @@ def _content_object(
     store: BlobStore,
     report: Report,
     submission: Submission,
-    keys: list[str],
+    keys: list[RecipientKey],
     today: date,
 ) -> ReportObject:
     if submission.content_upload is not None:

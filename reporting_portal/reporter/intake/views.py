@@ -152,8 +152,6 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     if "csrf_token" not in session:
         return _expired_form(channel, questions, recipients)
     file_questions = {q.id for q in questions if q.type == FieldType.FILE}
-    form = build_report_form(questions, _handler_choices(recipients),
-                             max_chars=settings.answer_max_chars)
     typed: MultiDict[str, str] = MultiDict()  # the answers read, to show again on a refusal
     try:
         parsed = read_upload(file_questions, typed)
@@ -191,6 +189,8 @@ def submit(slug: str) -> BaseResponse | tuple[str, int]:
     except SubmissionReplayedError:
         refuse_upload()
         # An empty form: its answers again, under a new token, would invite a resend.
+        form = build_report_form(questions, _handler_choices(recipients),
+                                 max_chars=settings.answer_max_chars)
         return _render_form(channel, questions, recipients, form, _(
             "This report was already sent, so it was not sent again. To add something, "
             "follow up with your receipt code. If you did not send it, reload this page "

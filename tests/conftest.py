@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -168,10 +169,25 @@ def build_app(settings: Settings, surface: Surface = "combined") -> Flask:
     return app
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the newest revision, made once per test process. A test's
+    own database starts as a copy of it: migrating from nothing took 0.2-0.4 s a test,
+    bringing a copy to the head (as build_app still does) takes 0.03 s."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.db"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def make_app(settings: Settings) -> Iterator[Callable[[Surface], Flask]]:
+def make_app(settings: Settings, migrated_sqlite: Path) -> Iterator[Callable[[Surface], Flask]]:
     """Build apps of any surface on the test's database; their engines close afterwards."""
     built: list[Flask] = []
+    sqlite_file = settings.database_url.removeprefix("sqlite:///")
+    if sqlite_file != settings.database_url and not Path(sqlite_file).exists():
+        shutil.copyfile(migrated_sqlite, sqlite_file)
 
     def factory(surface: Surface = "combined") -> Flask:
         built.append(build_app(settings, surface))

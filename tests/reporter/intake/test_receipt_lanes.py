@@ -63,25 +63,17 @@ def page_challenge(page: str) -> tuple[bytes, int, int]:
     return bytes.fromhex(found.group(1)), int(found.group(2)), int(found.group(3))
 
 
-def solve(challenge: bytes, bits: int) -> int:
-    for nonce in itertools.count():
-        digest = hashlib.sha256(challenge + nonce.to_bytes(8, "big")).digest()
-        if int.from_bytes(digest, "big") >> (256 - bits) == 0:
-            return nonce
-    raise AssertionError("unreachable")
-
-
 def solves(challenge: bytes, nonce: int, bits: int) -> bool:
     digest = hashlib.sha256(challenge + nonce.to_bytes(8, "big")).digest()
     return int.from_bytes(digest, "big") >> (256 - bits) == 0
 
 
+def solve(challenge: bytes, bits: int) -> int:
+    return next(nonce for nonce in itertools.count() if solves(challenge, nonce, bits))
+
+
 def not_a_solution(challenge: bytes, bits: int) -> int:
-    for nonce in itertools.count():
-        digest = hashlib.sha256(challenge + nonce.to_bytes(8, "big")).digest()
-        if int.from_bytes(digest, "big") >> (256 - bits) != 0:
-            return nonce
-    raise AssertionError("unreachable")
+    return next(nonce for nonce in itertools.count() if not solves(challenge, nonce, bits))
 
 
 def sign_in_with_script(client, code: str, *, page: str | None = None, nonce=None,
